@@ -1,0 +1,1 @@
+"""Bulletin pipeline: issue TOML → model → document blocks → PDF → recipients."""

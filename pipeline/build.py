@@ -1,0 +1,158 @@
+"""Building: issue file → validated model → blocks → PDF, written atomically; caches kept warm."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.draw import typeset
+from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontLibrary
+from pipeline.load import LoadedIssue, is_issue_file, load_issue, parse_key_name
+from pipeline.templates import TemplateStore, render_document
+from pipeline.typeset import CharReport
+
+
+@dataclass
+class BuildResult:
+    """What one build produced: the PDF's path, its page count and the warnings."""
+
+    source: Path
+    pdf: Path
+    pages: int
+    warnings: list[Diagnostic] = field(default_factory=list)
+    seconds: float = 0.0
+    dependencies: tuple[Path, ...] = ()
+
+
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above `start` that has templates/ or issues/; else the package's."""
+    here = start.resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "templates").is_dir() or (folder / "issues").is_dir():
+            return folder
+    return PACKAGE_ROOT
+
+
+def output_path(issue_path: Path, output_root: Path) -> Path:
+    """output/<series-folder>/<issue-file-stem>.pdf"""
+    return output_root / issue_path.parent.name / f"{issue_path.stem}.pdf"
+
+
+def find_issue_files(paths: Iterable[Path]) -> Iterator[Path]:
+    """Every issue file named, or below the folders named, in sorted order."""
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.toml") if is_issue_file(p)
+                              and "output" not in p.relative_to(path).parts)
+        else:
+            yield path
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+class Builder:
+    """Builds issues; fonts, templates and styles stay loaded between builds."""
+
+    def __init__(self, project_root: Path, output_root: Path | None = None,
+                 catalog: FontCatalog | None = None) -> None:
+        self.project_root = project_root
+        self.output_root = output_root or project_root / "output"
+        roots = [project_root / "templates"]
+        if PACKAGE_ROOT / "templates" not in roots:
+            roots.append(PACKAGE_ROOT / "templates")
+        self.templates = TemplateStore(roots)
+        self.fonts = FontLibrary(catalog)
+
+    def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
+        """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
+        started = time.perf_counter()
+        loaded = load_issue(issue_path)
+        pdf, pages, warnings, dependencies = self.render(loaded)
+        if strict and warnings:
+            raise BulletinError([*warnings, Diagnostic(
+                "error", "warnings are errors with --strict", issue_path,
+                hint="fix the warnings above, or build without --strict")])
+        target = output_path(issue_path, self.output_root)
+        write_atomically(target, pdf)
+        return BuildResult(issue_path, target, pages, warnings,
+                           time.perf_counter() - started, dependencies)
+
+    def render(self, loaded: LoadedIssue) -> tuple[bytes, int, list[Diagnostic], tuple[Path, ...]]:
+        """Typeset a loaded issue into PDF bytes, its page count, warnings and dependencies."""
+        template = self._template(loaded)
+        document = render_document(loaded, template, self.copies(loaded))
+        chains = self.fonts.chains(template.style.fonts)
+        result = typeset(document, template.style, chains)
+        warnings = list(loaded.warnings)
+        warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
+        if result.missing:
+            raise BulletinError([*warnings,
+                                 *(_char_diagnostic(loaded, r, "error") for r in result.missing)])
+        dependencies = (loaded.path, *((loaded.series.path,) if loaded.series else ()),
+                        *template.files)
+        return result.pdf, result.pages, warnings, dependencies
+
+    def copies(self, loaded: LoadedIssue) -> int | None:
+        """共印N份: the fixed number, or for "auto" one copy per distinct recipient named."""
+        copies = loaded.issue.distribution.copies
+        if copies != "auto":
+            return copies
+        dist = loaded.issue.distribution
+        return len(dict.fromkeys([*dist.report_to, *dist.send_to, *dist.issue_to])) or None
+
+    def _template(self, loaded: LoadedIssue):  # type: ignore[no-untyped-def]
+        try:
+            return self.templates.get(loaded.issue.template)
+        except BulletinError as exc:
+            first = exc.diagnostics[0]
+            if first.file is None:
+                placed = loaded.diagnostic("error", first.message, ("template",), first.hint)
+                raise BulletinError([placed]) from None
+            raise
+
+
+def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: str) -> Diagnostic:
+    code = f"U+{ord(report.char):04X}"
+    key = parse_key_name(report.origin) if report.origin else ()
+    if severity == "error":
+        message = f"no font has the character {report.char} ({code})"
+        hint = "put a font that has it into fonts/, or replace the character"
+    else:
+        message = f"the character {report.char} ({code}) is drawn from the fallback font " \
+                  f"{report.font}"
+        hint = "the role's font lacks it; a fallback font of the chain was used"
+    diagnostic = loaded.diagnostic(severity, message, key, hint)
+    line = _line_of_char(loaded, key, report.char)
+    return diagnostic.at(line, None) if line else diagnostic
+
+
+def _line_of_char(loaded: LoadedIssue, key: tuple[str | int, ...], char: str) -> int | None:
+    value: object = loaded.source.data
+    for part in key:
+        if isinstance(value, dict) and isinstance(part, str):
+            value = value.get(part)
+        elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            value = value[part]
+        else:
+            return None
+    if not isinstance(value, str) or char not in value:
+        return None
+    offset = value.index(char)
+    return loaded.source.keys.line_of_offset(key, value.count("\n", 0, offset))

@@ -1,0 +1,366 @@
+"""Loading and validating issue files: TOML → series merge → typed model, every problem at once."""
+
+from __future__ import annotations
+
+import tomllib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
+from pipeline.model import Issue
+from pipeline.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
+
+SERIES_FILE = "series.toml"
+
+
+def is_issue_file(path: Path) -> bool:
+    """Whether a path names an issue file: *.toml, not series.toml, not starting with _ or ."""
+    return (
+        path.suffix == ".toml"
+        and path.name != SERIES_FILE
+        and not path.name.startswith(("_", "."))
+        and "recipients" != path.stem
+    )
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One parsed TOML file with the positions of its keys."""
+
+    path: Path
+    data: dict[str, Any]
+    keys: KeyPositions
+
+
+@dataclass
+class LoadedIssue:
+    """A validated issue with where its values came from, for later stages' diagnostics."""
+
+    path: Path
+    issue: Issue
+    series: SourceFile | None
+    source: SourceFile
+    warnings: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def series_dir(self) -> Path:
+        """The folder of the bulletin series this issue belongs to."""
+        return self.path.parent
+
+    def diagnostic(
+        self, severity: str, message: str, key: KeyPath = (), hint: str | None = None
+    ) -> Diagnostic:
+        """A diagnostic placed at the file and line where `key` was set (issue or series)."""
+        return _place(severity, message, key, hint, self.source, self.series)
+
+
+def read_toml(path: Path) -> SourceFile:
+    """Read one TOML file; malformed TOML raises with the parser's line and column."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise BulletinError.single(
+            "file not found", file=path, hint="check the path and the file name"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise BulletinError.single(
+            "the file is not UTF-8 text",
+            file=path,
+            hint=f"save it as UTF-8 in your editor (first bad byte at offset {exc.start})",
+        ) from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col, what = decode_error_position(str(exc))
+        raise BulletinError.single(
+            f"malformed TOML: {what}",
+            file=path,
+            line=line,
+            col=col,
+            hint="text values need double quotes; multi-line text goes between \"\"\" and \"\"\"",
+        ) from None
+    return SourceFile(path, data, locate_keys(text))
+
+
+def merge_series(series: dict[str, Any], issue: dict[str, Any]) -> dict[str, Any]:
+    """Merge series defaults under an issue: tables merge key by key, lists are replaced."""
+    merged = dict(series)
+    for key, value in issue.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_series(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_issue(path: Path) -> LoadedIssue:
+    """Load, merge and validate one issue file; raise BulletinError with every problem found."""
+    source = read_toml(path)
+    series_path = path.parent / SERIES_FILE
+    series = read_toml(series_path) if series_path.is_file() else None
+    data = merge_series(series.data if series else {}, source.data)
+
+    diagnostics = list(_control_characters(data, source, series))
+    issue: Issue | None = None
+    try:
+        issue = Issue.model_validate(data)
+    except ValidationError as exc:
+        diagnostics += diagnostics_from_validation(exc, Issue, source, series)
+    if issue is not None:
+        diagnostics += _semantic_checks(issue, source, series)
+        diagnostics += _series_checks(path, issue, source, series)
+    if issue is None or has_errors(diagnostics):
+        raise BulletinError(diagnostics)
+    return LoadedIssue(path, issue, series, source, diagnostics)
+
+
+def _place(
+    severity: str,
+    message: str,
+    key: KeyPath,
+    hint: str | None,
+    source: SourceFile,
+    series: SourceFile | None,
+) -> Diagnostic:
+    owner = source
+    if series is not None and not _sets(source, key) and _sets(series, key):
+        owner = series
+    position = owner.keys.find(key)
+    line, col = position if position else (1, 1)
+    return Diagnostic(
+        "error" if severity == "error" else "warning",
+        message,
+        owner.path,
+        line,
+        col,
+        _key_name(key),
+        hint,
+    )
+
+
+def _sets(source: SourceFile, key: KeyPath) -> bool:
+    return any(source.keys.has(key[:end]) for end in range(len(key), 0, -1) if
+               isinstance(key[end - 1], str))
+
+
+def _key_name(key: KeyPath) -> str | None:
+    """Human key path with 1-based positions: columns[2].articles[1].title."""
+    text = ""
+    for part in key:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or None
+
+
+def parse_key_name(name: str) -> KeyPath:
+    """Inverse of the human key path: 'columns[2].body' → ('columns', 1, 'body')."""
+    path: list[str | int] = []
+    for part in name.split("."):
+        head, *indices = part.split("[")
+        if head:
+            path.append(head)
+        path += [int(index.rstrip("]")) - 1 for index in indices]
+    return tuple(path)
+
+
+_TYPE_WORDS = {
+    "string_type": "must be text in double quotes",
+    "int_type": "must be a whole number",
+    "greater_than": "must be a positive whole number",
+    "bool_type": "must be true or false",
+    "date_type": "must be a date",
+    "list_type": 'must be a list such as ["甲", "乙"]',
+    "model_type": "must be a table",
+    "dict_type": "must be a table",
+}
+
+_TYPE_HINTS = {
+    "date_type": "write the date without quotes, e.g. date = 2024-07-24",
+    "string_type": 'put the text in double quotes, e.g. title = "工作简报"',
+    "int_type": "write the number without quotes, e.g. number = 14",
+    "greater_than": "numbers start at 1",
+    "bool_type": "write true or false without quotes",
+}
+
+
+def diagnostics_from_validation(
+    exc: ValidationError,
+    root: type[BaseModel],
+    source: SourceFile,
+    series: SourceFile | None = None,
+) -> list[Diagnostic]:
+    """Turn pydantic's errors into plain-worded diagnostics placed at their keys."""
+    return [_from_pydantic(err, root, source, series) for err in exc.errors()]
+
+
+def _from_pydantic(
+    err: Any, root: type[BaseModel], source: SourceFile, series: SourceFile | None
+) -> Diagnostic:
+    loc: KeyPath = tuple(err["loc"])
+    kind = err["type"]
+    name = _key_name(loc) or "the file"
+    if kind == "missing":
+        model = _model_at(root, loc[:-1])
+        described = _describe(model, str(loc[-1]))
+        table = _key_name(loc[:-1])
+        where = f"under [{table}]" if table else "at the top of the file"
+        return _place(
+            "error",
+            f"missing required key '{loc[-1]}'{described}",
+            loc,
+            f"add {loc[-1]} = … {where}, in the issue or in {SERIES_FILE}",
+            source,
+            series,
+        )
+    if kind == "extra_forbidden":
+        model = _model_at(root, loc[:-1])
+        known = list(model.model_fields) if model else []
+        hint = did_you_mean(str(loc[-1]), known) or (
+            "known keys here: " + ", ".join(known) if known else None
+        )
+        return _place("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
+    if kind == "value_error":
+        message = str(err["msg"]).removeprefix("Value error, ")
+        return _place("error", f"'{name}' {message}", loc, None, source, series)
+    words = _TYPE_WORDS.get(kind, str(err["msg"]).lower())
+    return _place("error", f"'{name}' {words}", loc, _TYPE_HINTS.get(kind), source, series)
+
+
+def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = root
+    for part in loc:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        model = _inner_model(info.annotation)
+    return model
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _describe(model: type[BaseModel] | None, key: str) -> str:
+    info = model.model_fields.get(key) if model else None
+    return f" ({info.description})" if info and info.description else ""
+
+
+def _walk_strings(value: Any, key: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
+    if isinstance(value, str):
+        yield key, value
+    elif isinstance(value, dict):
+        for name, item in value.items():
+            yield from _walk_strings(item, (*key, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk_strings(item, (*key, index))
+
+
+def _control_characters(
+    data: dict[str, Any], source: SourceFile, series: SourceFile | None
+) -> Iterator[Diagnostic]:
+    for key, text in _walk_strings(data):
+        for offset, char in enumerate(text):
+            if char not in "\n\t" and unicodedata.category(char) == "Cc":
+                diagnostic = _place(
+                    "error",
+                    f"control character U+{ord(char):04X} in '{_key_name(key)}'",
+                    key,
+                    "delete it: it is invisible and cannot be printed "
+                    "(often pasted in from another program)",
+                    source,
+                    series,
+                )
+                line = source.keys.line_of_offset(key, text.count("\n", 0, offset))
+                yield diagnostic.at(line, None) if line else diagnostic
+                break
+
+
+def _semantic_checks(
+    issue: Issue, source: SourceFile, series: SourceFile | None
+) -> Iterator[Diagnostic]:
+    if not issue.masthead.title.strip():
+        yield _place("error", "the bulletin name is empty", ("masthead", "title"),
+                     'write the name, e.g. title = "工作简报"', source, series)
+    if not issue.columns:
+        yield _place("error", "the issue has no articles", ("columns",),
+                     "add a [[columns]] table with at least one [[columns.articles]]",
+                     source, series)
+    for c, column in enumerate(issue.columns):
+        if not column.articles:
+            yield _place("error", "this column has no articles", ("columns", c),
+                         "add a [[columns.articles]] table after it, or remove the column",
+                         source, series)
+        for a, article in enumerate(column.articles):
+            where: KeyPath = ("columns", c, "articles", a)
+            if not article.title.strip():
+                yield _place("error", "the article's title is empty", (*where, "title"),
+                             "write the title between the quotes", source, series)
+            if not article.body.strip():
+                yield _place("error", "the article's body is empty", (*where, "body"),
+                             'write the text between body = """ and """', source, series)
+    dist = issue.distribution
+    if dist.print_date is not None and dist.print_date < issue.masthead.date:
+        yield _place("error", f"print_date {dist.print_date} is before the issue date "
+                     f"{issue.masthead.date}", ("distribution", "print_date"),
+                     "the 印发 date cannot come before the masthead date; "
+                     "remove print_date to use the masthead date", source, series)
+
+
+def _series_checks(
+    path: Path, issue: Issue, source: SourceFile, series: SourceFile | None
+) -> Iterator[Diagnostic]:
+    """Numbers unique within a year, totals unique; gaps and falling totals are warnings."""
+    me = issue.masthead
+    siblings = []
+    for other in sorted(path.parent.glob("*.toml")):
+        if other.resolve() == path.resolve() or not is_issue_file(other):
+            continue
+        masthead = _peek_masthead(other)
+        if masthead is not None:
+            siblings.append((other, masthead))
+    same_year = {me.number}
+    for other, head in siblings:
+        number, total, day = head.get("number"), head.get("total"), head.get("date")
+        year = getattr(day, "year", None)
+        if year == me.date.year and isinstance(number, int):
+            if number == me.number:
+                yield _place("error", f"issue number {number} of {year} is also used by "
+                             f"{other.name}", ("masthead", "number"),
+                             "give each issue of a year its own number", source, series)
+            same_year.add(number)
+        if me.total is not None and total == me.total:
+            yield _place("error", f"total number {total} is also used by {other.name}",
+                         ("masthead", "total"), "each issue has its own total number",
+                         source, series)
+        if me.total is not None and isinstance(total, int) and hasattr(day, "year"):
+            if (day < me.date and total > me.total) or (day > me.date and total < me.total):
+                yield _place("warning", f"total number {me.total} does not rise with the "
+                             f"date: {other.name} has total {total} on {day}",
+                             ("masthead", "total"), "check the total numbers", source, series)
+    missing = [n for n in range(min(same_year), max(same_year)) if n not in same_year]
+    if missing and me.number == max(same_year):
+        yield _place("warning", f"issue numbers of {me.date.year} have a gap: "
+                     f"{', '.join(map(str, missing))} missing", ("masthead", "number"),
+                     "check the numbering of the series", source, series)
+
+
+def _peek_masthead(path: Path) -> dict[str, Any] | None:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    masthead = data.get("masthead")
+    return masthead if isinstance(masthead, dict) else None

@@ -1,0 +1,172 @@
+"""A template's style file: page geometry, grid, fonts by role and the look of every block."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pipeline.diagnostics import BulletinError
+from pipeline.load import diagnostics_from_validation, read_toml
+
+PT_PER_MM = 72 / 25.4
+Role = Literal["title", "body", "heading", "kai", "song"]
+ROLES: tuple[Role, ...] = ("title", "body", "heading", "kai", "song")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Page(_Strict):
+    """Paper, type area (版心) and the character grid."""
+
+    width_mm: float = 210
+    height_mm: float = 297
+    margin_top_mm: float = 37
+    margin_left_mm: float = 28
+    type_width_mm: float = 156
+    type_height_mm: float = 225
+    lines: int = Field(22, gt=0)
+    chars_per_line: int = Field(28, gt=0)
+    grid_size_pt: float = Field(16, description="size of the text the grid is built for (三号)")
+
+
+class Color(_Strict):
+    """A colour as CMYK (0–1) or RGB (0–1)."""
+
+    cmyk: tuple[float, float, float, float] | None = None
+    rgb: tuple[float, float, float] | None = None
+
+
+class TextStyle(_Strict):
+    """How one kind of block is set."""
+
+    font: Role = "body"
+    size_pt: float = 16
+    color: str = "black"
+    align: Literal["justify", "left", "center", "right"] = "justify"
+    first_indent_chars: float = 0
+    left_indent_chars: float = 0
+    right_indent_chars: float = 0
+    tracking_em: float | None = Field(None, description="extra space after each character")
+    lines: int = Field(1, gt=0, description="grid lines one text line takes")
+    v_align: Literal["grid", "center"] = "grid"
+    space_before_lines: int = 0
+    keep_with_next_lines: int = 0
+    keep_with_previous: bool = False
+    fit_width: bool = Field(False, description="compress horizontally instead of wrapping")
+    title_breaks: bool = Field(False, description="balanced title line breaks")
+
+
+class RuleStyle(_Strict):
+    """A horizontal rule: colour, thickness and where it sits."""
+
+    color: str = "black"
+    thickness_pt: float = 1
+    gap_below_text_mm: float | None = Field(
+        None, description="distance below the previous line's text; else on the grid line"
+    )
+
+
+class PageNumbers(_Strict):
+    """Page numbers such as — 7 —."""
+
+    font: Role = "song"
+    size_pt: float = 14
+    format: str = "— {n} —"
+    gap_below_type_area_mm: float = 7
+    indent_chars: float = 1
+    odd: Literal["left", "right", "center"] = "right"
+    even: Literal["left", "right", "center"] = "left"
+
+
+class Style(_Strict):
+    """Everything about a bulletin's look that is a number, a colour or a font."""
+
+    page: Page = Page()
+    colors: dict[str, Color] = Field(default_factory=dict)
+    fonts: dict[Role, list[str]] = Field(default_factory=dict)
+    text: dict[str, TextStyle] = Field(default_factory=dict)
+    rules: dict[str, RuleStyle] = Field(default_factory=dict)
+    page_numbers: PageNumbers = PageNumbers()
+    baseline_em: float = Field(0.88, description="baseline below the em box top (CJK em box)")
+
+    @cached_property
+    def page_width_pt(self) -> float:
+        """Paper width in points."""
+        return self.page.width_mm * PT_PER_MM
+
+    @cached_property
+    def page_height_pt(self) -> float:
+        """Paper height in points."""
+        return self.page.height_mm * PT_PER_MM
+
+    @cached_property
+    def left_pt(self) -> float:
+        """Left edge of the type area."""
+        return self.page.margin_left_mm * PT_PER_MM
+
+    @cached_property
+    def top_pt(self) -> float:
+        """Top edge of the type area, measured from the bottom of the paper."""
+        return self.page_height_pt - self.page.margin_top_mm * PT_PER_MM
+
+    @cached_property
+    def width_pt(self) -> float:
+        """Width of the type area."""
+        return self.page.type_width_mm * PT_PER_MM
+
+    @cached_property
+    def bottom_pt(self) -> float:
+        """Bottom edge of the type area, from the bottom of the paper."""
+        return self.top_pt - self.page.type_height_mm * PT_PER_MM
+
+    @cached_property
+    def line_pitch_pt(self) -> float:
+        """Distance between grid lines: 225 mm / 22 = 28.99 pt."""
+        return self.page.type_height_mm * PT_PER_MM / self.page.lines
+
+    @cached_property
+    def char_pitch_pt(self) -> float:
+        """Grid character pitch: 156 mm / 28 = 15.79 pt."""
+        return self.width_pt / self.page.chars_per_line
+
+    def tracking_pt(self, size_pt: float) -> float:
+        """Tracking that puts characters of the grid size on the grid pitch."""
+        return (self.char_pitch_pt - self.page.grid_size_pt) * size_pt / self.page.grid_size_pt
+
+    def text_style(self, name: str) -> TextStyle:
+        """The named text style; unknown names raise with the list of known ones."""
+        try:
+            return self.text[name]
+        except KeyError:
+            raise BulletinError.single(
+                f"the template uses text style '{name}', which the style file does not define",
+                hint="known styles: " + ", ".join(sorted(self.text)),
+            ) from None
+
+    def rule_style(self, name: str) -> RuleStyle:
+        """The named rule style."""
+        try:
+            return self.rules[name]
+        except KeyError:
+            raise BulletinError.single(
+                f"the template uses rule style '{name}', which the style file does not define",
+                hint="known rules: " + ", ".join(sorted(self.rules)),
+            ) from None
+
+    def color(self, name: str) -> Color:
+        """The named colour; black when the style does not name it."""
+        return self.colors.get(name, Color(cmyk=(0, 0, 0, 1)))
+
+
+def load_style(path: Path) -> Style:
+    """Read and validate a style file, raising every problem with its line."""
+    source = read_toml(path)
+    try:
+        return Style.model_validate(source.data)
+    except ValidationError as exc:
+        raise BulletinError(diagnostics_from_validation(exc, Style, source)) from None

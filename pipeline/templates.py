@@ -1,0 +1,210 @@
+"""Templates: a jinja2 template turns an issue into document blocks; its style file sets the look."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
+from pipeline.document import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.load import LoadedIssue
+from pipeline.model import format_date_cn, split_paragraphs
+from pipeline.style import Style, load_style
+
+TEMPLATE_FILE = "bulletin.xml.j2"
+STYLE_FILE = "style.toml"
+
+
+@dataclass
+class Template:
+    """One template folder: its jinja2 environment and its parsed style."""
+
+    name: str
+    folder: Path
+    environment: jinja2.Environment
+    style: Style
+    style_mtime_ns: int
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        """The files a build with this template depends on."""
+        return tuple(sorted(p for p in self.folder.iterdir() if p.is_file()))
+
+
+class TemplateStore:
+    """Finds template folders and keeps parsed templates and styles until their files change."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = roots
+        self._loaded: dict[Path, Template] = {}
+
+    def names(self) -> list[str]:
+        """Names of every template folder found."""
+        found = {
+            p.name
+            for root in self.roots
+            if root.is_dir()
+            for p in root.iterdir()
+            if (p / TEMPLATE_FILE).is_file()
+        }
+        return sorted(found)
+
+    def folder(self, name: str) -> Path | None:
+        """The folder of a template, searching the roots in order."""
+        for root in self.roots:
+            candidate = root / name
+            if (candidate / TEMPLATE_FILE).is_file():
+                return candidate
+        return None
+
+    def get(self, name: str) -> Template:
+        """The named template, reloading its style if the file changed."""
+        folder = self.folder(name) if "/" not in name and "\\" not in name else None
+        if folder is None:
+            raise BulletinError.single(
+                f"unknown template '{name}'",
+                hint=did_you_mean(name, self.names())
+                or "templates: " + ", ".join(self.names()),
+            )
+        style_path = folder / STYLE_FILE
+        mtime = style_path.stat().st_mtime_ns if style_path.exists() else 0
+        cached = self._loaded.get(folder)
+        if cached is not None and cached.style_mtime_ns == mtime:
+            return cached
+        environment = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(folder),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+        )
+        environment.filters["cn_date"] = format_date_cn
+        style = load_style(style_path) if style_path.exists() else Style()
+        template = Template(name, folder, environment, style, mtime)
+        self._loaded[folder] = template
+        return template
+
+
+def render_document(loaded: LoadedIssue, template: Template, copies: int | None) -> Document:
+    """Render an issue through its template into document blocks."""
+    context = _context(loaded, copies)
+    try:
+        markup = template.environment.get_template(TEMPLATE_FILE).render(context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise BulletinError.single(
+            f"template error: {exc.message}",
+            file=Path(exc.filename or template.folder / TEMPLATE_FILE),
+            line=exc.lineno,
+            hint="fix the template's jinja2 syntax",
+        ) from None
+    except jinja2.TemplateError as exc:
+        raise BulletinError.single(
+            f"template error: {exc}",
+            file=template.folder / TEMPLATE_FILE,
+            line=_template_line(exc),
+            hint="the template uses a name the issue does not provide",
+        ) from None
+    return parse_markup(markup, template.folder / TEMPLATE_FILE, loaded)
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line where a runtime error happened (jinja2 rewrites tracebacks)."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(TEMPLATE_FILE):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _context(loaded: LoadedIssue, copies: int | None) -> dict[str, Any]:
+    issue = loaded.issue
+    columns = [
+        {
+            "name": column.name,
+            "articles": [
+                {
+                    "title": article.title,
+                    "source": article.source,
+                    "paragraphs": split_paragraphs(article.body),
+                    "key": f"columns[{c + 1}].articles[{a + 1}]",
+                }
+                for a, article in enumerate(column.articles)
+            ],
+        }
+        for c, column in enumerate(issue.columns)
+    ]
+    return {
+        "masthead": issue.masthead,
+        "note_paragraphs": split_paragraphs(issue.note or ""),
+        "columns": columns,
+        "distribution": issue.distribution,
+        "print_date": issue.print_date,
+        "copies": copies,
+    }
+
+
+def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Document:
+    """Parse the template's XML output into a Document."""
+    try:
+        root = ET.fromstring(markup)
+    except ET.ParseError as exc:
+        raise BulletinError.single(
+            f"the template produced malformed markup: {exc}",
+            file=template_path,
+            hint="check that every element the template opens is closed",
+        ) from None
+    blocks: list[Block] = []
+    imprint: list[Block] = []
+    for element in root:
+        if element.tag == "imprint":
+            imprint.extend(_block(child, template_path) for child in element)
+        else:
+            blocks.append(_block(element, template_path))
+    issue = loaded.issue
+    return Document(
+        title=root.get("title", ""),
+        author=root.get("author", ""),
+        subject=root.get("subject", ""),
+        date=issue.masthead.date,
+        blocks=tuple(blocks),
+        imprint=tuple(imprint),
+        duplex=issue.masthead.duplex,
+    )
+
+
+def _block(element: ET.Element, template_path: Path) -> Block:
+    style = element.get("style", "")
+    if element.tag == "p":
+        return TextBlock(
+            style, (element.text or "").strip(), element.get("label", ""), element.get("origin", "")
+        )
+    if element.tag == "row":
+        left = element.find("left")
+        right = element.find("right")
+        return RowBlock(
+            style,
+            (left.text or "").strip() if left is not None else "",
+            (right.text or "").strip() if right is not None else "",
+            element.get("origin", ""),
+        )
+    if element.tag == "rule":
+        return RuleBlock(style)
+    if element.tag == "pagebreak":
+        return PageBreak()
+    raise BulletinError(
+        [
+            Diagnostic(
+                "error",
+                f"the template produced an unknown element <{element.tag}>",
+                template_path,
+                hint="use <p>, <row>, <rule>, <pagebreak> or <imprint>",
+            )
+        ]
+    )
