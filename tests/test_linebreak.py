@@ -1,0 +1,374 @@
+"""Tests for the grid line composer (layout.md §1, §6)."""
+
+from __future__ import annotations
+
+import random
+from itertools import pairwise
+
+import pytest
+
+from pipeline.linebreak import ComposedLine, compose_paragraph, compose_title
+
+EM = 16.0
+TRACK = -0.2071
+PITCH = EM + TRACK
+AREA = 442.2  # 28 characters of 三号 with -0.2071 pt tracking
+INDENT = 2 * PITCH
+
+START_MARKS = [
+    "、",
+    "，",
+    "。",
+    "；",
+    "：",
+    "？",
+    "！",
+    "”",
+    "’",
+    "）",
+    "〕",
+    "］",
+    "】",
+    "》",
+    "〉",
+]
+START_MARKS += ["·", "／", "……", "——"]
+ASCII_START_MARKS = [",", ".", ";", ":", "?", "!", ")"]
+END_MARKS = ["“", "‘", "（", "〔", "［", "【", "《", "〈"]
+CLOSING = set("，。、；：”’）〕］】》〉")
+
+
+def adv(c: str) -> float:
+    return 8.0 if c.isascii() else 16.0
+
+
+def texts(lines: list[ComposedLine]) -> list[str]:
+    return ["".join(c.char for c in line.chars) for line in lines]
+
+
+def xs(line: ComposedLine) -> list[float]:
+    return [c.x_pt for c in line.chars]
+
+
+def small(
+    text: str, *, first_indent_pt: float = 0.0, rest_indent_pt: float = 0.0, justify: bool = True
+) -> list[ComposedLine]:
+    """Ten 16 pt characters per line, no tracking: exact arithmetic."""
+    return compose_paragraph(
+        text,
+        adv,
+        width_pt=160.0,
+        em_pt=EM,
+        first_indent_pt=first_indent_pt,
+        rest_indent_pt=rest_indent_pt,
+        justify=justify,
+    )
+
+
+def grid(text: str, *, justify: bool = True) -> list[ComposedLine]:
+    """The body grid: 28 characters per line, first-line indent of two."""
+    return compose_paragraph(
+        text,
+        adv,
+        width_pt=AREA,
+        em_pt=EM,
+        tracking_pt=TRACK,
+        first_indent_pt=INDENT,
+        justify=justify,
+    )
+
+
+# §1 grid
+
+
+def test_full_lines_hold_28_characters_on_the_grid() -> None:
+    text = "为人民服务，" * 12  # no mark falls on a line start
+    lines = grid(text)
+    assert [len(t) for t in texts(lines)] == [26, 28, 18]
+    assert "".join(texts(lines)) == text
+    for i, x in enumerate(xs(lines[0])):
+        assert x == pytest.approx((i + 2) * PITCH, abs=1e-9)
+    for i, x in enumerate(xs(lines[1])):
+        assert x == pytest.approx(i * PITCH, abs=1e-9)
+    assert lines[1].width_pt == AREA
+    assert not lines[1].is_last and lines[2].is_last
+
+
+def test_first_line_indent() -> None:
+    lines = small("一二三四五六七八九十甲乙", first_indent_pt=32.0)
+    assert texts(lines) == ["一二三四五六七八", "九十甲乙"]
+    assert lines[0].chars[0].x_pt == 32.0
+    assert lines[1].chars[0].x_pt == 0.0
+
+
+def test_hanging_indent() -> None:
+    lines = small("市委办公室、市人大办公室、市政府办公室。", rest_indent_pt=32.0)
+    assert texts(lines) == ["市委办公室、市人大办", "公室、市政府办公", "室。"]
+    assert lines[1].chars[0].x_pt == 32.0
+    assert lines[1].chars[-1].x_pt == 144.0 and lines[1].width_pt == 160.0
+    assert xs(lines[2]) == [32.0, 48.0]
+
+
+# §6 kinsoku
+
+
+@pytest.mark.parametrize("mark", START_MARKS)
+def test_mark_never_starts_a_line(mark: str) -> None:
+    text = "一" * 10 + mark + "二" * 5
+    lines = small(text)
+    assert "".join(texts(lines)) == text
+    for line in texts(lines):
+        assert not line.startswith(mark[0])
+
+
+@pytest.mark.parametrize("mark", START_MARKS)
+def test_mark_never_starts_a_grid_line(mark: str) -> None:
+    text = "国" * 26 + mark + "家" * 30
+    lines = grid(text)
+    assert "".join(texts(lines)) == text
+    assert not texts(lines)[1].startswith(mark[0])
+
+
+@pytest.mark.parametrize("mark", ASCII_START_MARKS)
+def test_ascii_mark_after_han_never_starts_a_line(mark: str) -> None:
+    lines = small("一" * 10 + mark + "二")
+    assert texts(lines) == ["一" * 9, "一" + mark + "二"]
+
+
+@pytest.mark.parametrize("mark", END_MARKS)
+def test_mark_never_ends_a_line(mark: str) -> None:
+    lines = small("一" * 9 + mark + "二" * 5)
+    assert texts(lines) == ["一" * 9, mark + "二" * 5]
+    assert lines[0].chars[-1].x_pt + 16 == 160.0  # pushed-out line still justified
+
+
+def test_run_of_closing_marks_sticks_to_previous_character() -> None:
+    lines = small("一" * 9 + "二。”）三")
+    # 。”） cannot all squeeze in (needs 2 em, only 1.5 em of blanks), so 二 goes down with them
+    assert texts(lines) == ["一" * 9, "二。”）三"]
+
+
+@pytest.mark.parametrize("pair", ["——", "……"])
+def test_doubled_marks_never_split(pair: str) -> None:
+    lines = small("一" * 9 + pair + "二" * 5)
+    assert texts(lines) == ["一" * 8, "一" + pair + "二" * 5]
+
+
+@pytest.mark.parametrize("pair", ["——", "……"])
+def test_doubled_marks_keep_plain_tracking_when_justified(pair: str) -> None:
+    lines = small("一" * 5 + pair + "二" * 3 + "？")
+    assert texts(lines) == ["一" * 5 + pair + "二" * 2, "二？"]
+    x = xs(lines[0])
+    assert x[6] - x[5] == 16.0  # inside the pair: no stretch
+    assert x[1] - x[0] == pytest.approx(16 + 16 / 7)
+    assert x[-1] + 16 == pytest.approx(160.0)
+
+
+@pytest.mark.parametrize("number", ["2023年", "83个", "3份", "14期"])
+def test_number_stays_with_its_unit(number: str) -> None:
+    lines = small("一" * (10 - len(number) // 2) + number + "二二")
+    assert any(t.startswith(number) for t in texts(lines))
+
+
+def test_bracketed_year_stays_whole() -> None:
+    lines = small("一" * 8 + "〔2023〕号")
+    assert texts(lines) == ["一" * 8, "〔2023〕号"]
+
+
+def test_space_is_dropped_at_a_break() -> None:
+    lines = small("abcd efgh ijklmnopqrs")
+    assert texts(lines) == ["abcd efgh", "ijklmnopqrs"]
+    assert xs(lines[0])[4:6] == [76.0, 128.0]  # the 88 pt of slack go to the two gaps by the space
+    assert lines[0].chars[-1].x_pt + 8 == 160.0
+
+
+# §6 remedies
+
+
+def test_compression_of_adjacent_marks_first() -> None:
+    lines = small("甲乙丙丁戊己庚辛）。”后面的")
+    assert texts(lines) == ["甲乙丙丁戊己庚辛）。”", "后面的"]
+    assert xs(lines[0])[8:] == [128.0, 136.0, 144.0]  # ）and 。 lose their blank halves, ” is full
+    assert lines[0].width_pt == 160.0
+
+
+def test_push_in_squeezes_a_comma_into_the_line() -> None:
+    lines = small("一二三，四五六七八九，十一")
+    assert texts(lines) == ["一二三，四五六七八九，", "十一"]
+    x = xs(lines[0])
+    assert x[:4] == [0.0, 16.0, 32.0, 48.0]
+    assert x[4:] == [56.0 + 16 * k for k in range(7)]  # half an em earlier than the grid
+    assert all(c.advance_pt == 16.0 for c in lines[0].chars)
+    assert lines[0].width_pt == 160.0
+
+
+def test_push_in_moves_an_opening_mark_left() -> None:
+    lines = small("一二三（四五六七八九，十")
+    assert texts(lines) == ["一二三（四五六七八九，", "十"]
+    opening = lines[0].chars[3]
+    assert opening.char == "（" and opening.x_pt == 40.0 and opening.advance_pt == 16.0
+    assert xs(lines[0])[4] == 56.0 and xs(lines[0])[-1] == 152.0
+
+
+def test_no_compression_when_the_line_needs_none() -> None:
+    lines = small("一“二”，三四五六七八九十")
+    assert xs(lines[0]) == [16.0 * k for k in range(10)]
+
+
+def test_push_out_when_nothing_can_be_squeezed() -> None:
+    lines = small("一二三四五六七八九十？后")
+    assert texts(lines) == ["一二三四五六七八九", "十？后"]
+    assert xs(lines[0]) == [18.0 * k for k in range(9)]
+    assert lines[0].chars[-1].x_pt + 16 == lines[0].width_pt == 160.0
+
+
+def test_last_line_flush_left_not_stretched() -> None:
+    lines = small("一二三四五六七八九十？后")
+    assert lines[-1].is_last
+    assert xs(lines[-1]) == [0.0, 16.0, 32.0]
+    assert lines[-1].width_pt == 48.0
+
+
+def test_no_justification_when_disabled() -> None:
+    lines = small("一二三四五六七八九十？后", justify=False)
+    assert xs(lines[0]) == [16.0 * k for k in range(9)]
+    assert lines[0].width_pt == 144.0
+
+
+# §6 justification and mixed text
+
+
+def test_justification_skips_gaps_inside_a_latin_word() -> None:
+    lines = small("数据abcde共十个字符吧再来")
+    assert texts(lines) == ["数据abcde共十个字符", "吧再来"]
+    x = xs(lines[0])
+    stretch = 8 / 7  # 11 gaps, 4 of them inside "abcde"
+    assert x[2] == pytest.approx(32 + 2 * stretch)
+    assert [x[k + 1] - x[k] for k in range(2, 6)] == pytest.approx([8.0] * 4)
+    assert x[-1] + 16 == pytest.approx(160.0)
+
+
+def test_decimal_and_percentage_are_one_word() -> None:
+    lines = small("一" * 8 + "3.5%的增长")
+    assert texts(lines)[1].startswith("3.5%的")
+
+
+def test_long_latin_word_is_broken() -> None:
+    word = "abcdefghijklmnopqrstuvwxyz"
+    lines = small(word)
+    assert texts(lines) == [word[:20], word[20:]]
+    assert all(c.x_pt + 8 <= 160.0 for line in lines for c in line.chars)
+
+
+def test_non_bmp_character() -> None:
+    lines = small("𠮷" * 12)
+    assert texts(lines) == ["𠮷" * 10, "𠮷" * 2]
+    assert all(c.char == "𠮷" for c in lines[0].chars)
+
+
+def test_empty_text() -> None:
+    assert compose_paragraph("", adv, width_pt=160.0, em_pt=EM) == []
+    assert compose_title("", adv, width_pt=160.0, em_pt=EM) == []
+
+
+# titles
+
+
+def title(text: str, width: float = 160.0) -> list[ComposedLine]:
+    return compose_title(text, adv, width_pt=width, em_pt=EM)
+
+
+def test_title_single_line() -> None:
+    lines = compose_title("关于做好防汛工作的通知", lambda c: 22.0, width_pt=AREA, em_pt=22.0)
+    assert texts(lines) == ["关于做好防汛工作的通知"]
+    assert lines[0].width_pt == 242.0 and lines[0].is_last
+
+
+def test_title_breaks_at_spaces() -> None:
+    lines = title("内江市召开 二〇二三年\u3000防汛工作会议", width=200.0)
+    assert texts(lines) == ["内江市召开 二〇二三年", "防汛工作会议"]
+    assert lines[0].width_pt == 168.0 and lines[1].width_pt == 96.0
+
+
+def test_title_balanced_without_lone_character() -> None:
+    lines = title("关于做好防汛工作的紧急通知", width=192.0)
+    assert texts(lines) == ["关于做好防汛", "工作的紧急通知"]
+    assert [line.width_pt for line in lines] == [96.0, 112.0]
+
+
+def test_title_prefers_break_after_punctuation() -> None:
+    assert texts(title("加强基层党建，推进乡村振兴工作")) == ["加强基层党建，", "推进乡村振兴工作"]
+
+
+def test_title_honours_kinsoku() -> None:
+    lines = title("关于印发《内江市防汛工作方案》的通知")
+    assert all(len(t) >= 2 and len(t) <= 10 for t in texts(lines))
+    assert not any(t.endswith("《") or t.startswith("》") for t in texts(lines))
+
+
+# properties
+
+HAN = "国家发展改革委员会工作简报内江市党史地方志研究室𠮷"
+MARKS = START_MARKS + END_MARKS + ["？！", "。”", "”，", "、"]
+
+
+def random_text(rng: random.Random, spaces: bool) -> str:
+    parts: list[str] = []
+    for _ in range(rng.randint(1, 120)):
+        r = rng.random()
+        if r < 0.65:
+            parts.append(rng.choice(HAN))
+        elif r < 0.75:
+            parts.append(str(rng.randint(0, 9999)) + rng.choice(HAN))
+        elif r < 0.77 and spaces:
+            parts.append(" ")
+        else:
+            parts.append(rng.choice(MARKS))
+    return "".join(parts)
+
+
+def check_kinsoku(lines: list[ComposedLine]) -> None:
+    """No line but the first starts, and none but the last ends, with a forbidden mark."""
+    got = texts(lines)
+    for before, after in pairwise(got):
+        assert after[0] not in "".join(START_MARKS + ASCII_START_MARKS), (before, after)
+        assert before[-1] not in "".join(END_MARKS), (before, after)
+    assert all(t[0] != " " and t[-1] != " " for t in got)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("justify", [True, False])
+def test_random_paragraphs(seed: int, justify: bool) -> None:
+    rng = random.Random(seed)
+    for _ in range(60):
+        text = random_text(rng, spaces=True)
+        lines = grid(text, justify=justify)
+        check_kinsoku(lines)
+        assert "".join(texts(lines)).replace(" ", "") == text.replace(" ", "")
+        assert "".join(texts(lines)).count(" ") <= text.count(" ")
+        assert lines[-1].is_last and not any(line.is_last for line in lines[:-1])
+        for line in lines:
+            x = xs(line)
+            assert all(a <= b for a, b in pairwise(x))
+            last = line.chars[-1]
+            end = last.x_pt + last.advance_pt + TRACK
+            if last.char in CLOSING and end > AREA + 0.01:
+                end -= EM / 2  # a line-end mark trimmed to half width
+            assert end <= AREA + 0.01, texts([line])
+            if justify and not line.is_last:
+                assert end == pytest.approx(AREA, abs=0.01), texts([line])
+                assert line.width_pt == AREA
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_titles(seed: int) -> None:
+    rng = random.Random(100 + seed)
+    for _ in range(60):
+        text = random_text(rng, spaces=False)
+        lines = title(text, width=22 * 16.0)
+        check_kinsoku(lines)
+        assert "".join(texts(lines)) == text
+        for line in lines:
+            assert line.width_pt <= 22 * 16.0 + 0.01
+        if len(lines) > 1:
+            assert all(len(t) >= 2 for t in texts(lines))
