@@ -47,8 +47,11 @@ def find_issue_files(paths: Iterable[Path]) -> Iterator[Path]:
     """Every issue file named, or below the folders named, in sorted order."""
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.toml") if is_issue_file(p)
-                              and "output" not in p.relative_to(path).parts)
+            yield from sorted(
+                p
+                for p in path.rglob("*.toml")
+                if is_issue_file(p) and "output" not in p.relative_to(path).parts
+            )
         else:
             yield path
 
@@ -56,8 +59,9 @@ def find_issue_files(paths: Iterable[Path]) -> Iterator[Path]:
 def write_atomically(target: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename it into place."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
+    handle, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -70,8 +74,12 @@ def write_atomically(target: Path, data: bytes) -> None:
 class Builder:
     """Builds issues; fonts, templates and styles stay loaded between builds."""
 
-    def __init__(self, project_root: Path, output_root: Path | None = None,
-                 catalog: FontCatalog | None = None) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        output_root: Path | None = None,
+        catalog: FontCatalog | None = None,
+    ) -> None:
         self.project_root = project_root
         self.output_root = output_root or project_root / "output"
         roots = [project_root / "templates"]
@@ -86,13 +94,22 @@ class Builder:
         loaded = load_issue(issue_path)
         pdf, pages, warnings, dependencies = self.render(loaded)
         if strict and warnings:
-            raise BulletinError([*warnings, Diagnostic(
-                "error", "warnings are errors with --strict", issue_path,
-                hint="fix the warnings above, or build without --strict")])
+            raise BulletinError(
+                [
+                    *warnings,
+                    Diagnostic(
+                        "error",
+                        "warnings are errors with --strict",
+                        issue_path,
+                        hint="fix the warnings above, or build without --strict",
+                    ),
+                ]
+            )
         target = output_path(issue_path, self.output_root)
         write_atomically(target, pdf)
-        return BuildResult(issue_path, target, pages, warnings,
-                           time.perf_counter() - started, dependencies)
+        return BuildResult(
+            issue_path, target, pages, warnings, time.perf_counter() - started, dependencies
+        )
 
     def render(self, loaded: LoadedIssue) -> tuple[bytes, int, list[Diagnostic], tuple[Path, ...]]:
         """Typeset a loaded issue into PDF bytes, its page count, warnings and dependencies."""
@@ -103,10 +120,14 @@ class Builder:
         warnings = list(loaded.warnings)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
         if result.missing:
-            raise BulletinError([*warnings,
-                                 *(_char_diagnostic(loaded, r, "error") for r in result.missing)])
-        dependencies = (loaded.path, *((loaded.series.path,) if loaded.series else ()),
-                        *template.files)
+            raise BulletinError(
+                [*warnings, *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
+            )
+        dependencies = (
+            loaded.path,
+            *((loaded.series.path,) if loaded.series else ()),
+            *template.files,
+        )
         return result.pdf, result.pages, warnings, dependencies
 
     def copies(self, loaded: LoadedIssue) -> int | None:
@@ -135,8 +156,9 @@ def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: str) -> 
         message = f"no font has the character {report.char} ({code})"
         hint = "put a font that has it into fonts/, or replace the character"
     else:
-        message = f"the character {report.char} ({code}) is drawn from the fallback font " \
-                  f"{report.font}"
+        message = (
+            f"the character {report.char} ({code}) is drawn from the fallback font {report.font}"
+        )
         hint = "the role's font lacks it; a fallback font of the chain was used"
     diagnostic = loaded.diagnostic(severity, message, key, hint)
     line = _line_of_char(loaded, key, report.char)

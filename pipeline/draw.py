@@ -21,8 +21,9 @@ class Page:
     number: int | None
 
 
-def assemble(content: list[list[tuple[int, Line]]], imprint: list[Line], cells: int,
-             duplex: bool) -> list[Page]:
+def assemble(
+    content: list[list[tuple[int, Line]]], imprint: list[Line], cells: int, duplex: bool
+) -> list[Page]:
     """Pin the imprint to the foot of the last page (an even page when duplex)."""
     pages = [Page(lines, None) for lines in content] or [Page([], None)]
     height = sum(line.cells for line in imprint)
@@ -62,12 +63,14 @@ def typeset(document: Document, style: Style, chains: dict[Role, FontChain]) -> 
         line.break_before = False
     pages = assemble(content, imprint, style.page.lines, document.duplex)
     pdf = _draw(document, style, chains, pages) if not composer.missing else b""
-    return Typeset(pdf, len(pages), list(composer.fallbacks.values()),
-                   list(composer.missing.values()))
+    return Typeset(
+        pdf, len(pages), list(composer.fallbacks.values()), list(composer.missing.values())
+    )
 
 
-def _draw(document: Document, style: Style, chains: dict[Role, FontChain],
-          pages: list[Page]) -> bytes:
+def _draw(
+    document: Document, style: Style, chains: dict[Role, FontChain], pages: list[Page]
+) -> bytes:
     from reportlab.lib.colors import CMYKColor, Color
     from reportlab.pdfgen.canvas import Canvas
 
@@ -79,16 +82,20 @@ def _draw(document: Document, style: Style, chains: dict[Role, FontChain],
 
     buffer = io.BytesIO()
     body = chains["body"].primary
-    canvas = Canvas(buffer, pagesize=(style.page_width_pt, style.page_height_pt), invariant=1,
-                    pageCompression=1, initialFontName=body.name, initialFontSize=16)
+    canvas = Canvas(
+        buffer,
+        pagesize=(style.page_width_pt, style.page_height_pt),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=body.name,
+        initialFontSize=16,
+    )
     canvas.setTitle(document.title)
     canvas.setAuthor(document.author)
     canvas.setSubject(document.subject)
     canvas.setCreator("bulletin-pipeline")
     day = document.date
-    canvas.setDateFormatter(
-        lambda *_: f"D:{day.year:04d}{day.month:02d}{day.day:02d}000000+08'00'"
-    )
+    canvas.setDateFormatter(lambda *_: f"D:{day.year:04d}{day.month:02d}{day.day:02d}000000+08'00'")
     pitch = style.line_pitch_pt
     grid_em = style.page.grid_size_pt
     for page in pages:
@@ -132,9 +139,7 @@ def _page_number(canvas: object, style: Style, chains: dict[Role, FontChain], nu
     text = spec.format.format(n=number)
     chain = chains[spec.font]
     size = spec.size_pt
-    width = sum(
-        (chain.font_for(c) or chain.primary).advance_pt(c, size) for c in text
-    )
+    width = sum((chain.font_for(c) or chain.primary).advance_pt(c, size) for c in text)
     em_top = style.bottom_pt - spec.gap_below_type_area_mm * PT_PER_MM
     baseline = em_top - style.baseline_em * size
     indent = spec.indent_chars * size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import tomllib
 import unicodedata
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ def is_issue_file(path: Path) -> bool:
         path.suffix == ".toml"
         and path.name != SERIES_FILE
         and not path.name.startswith(("_", "."))
-        and "recipients" != path.stem
+        and path.stem != "recipients"
     )
 
 
@@ -82,7 +83,7 @@ def read_toml(path: Path) -> SourceFile:
             file=path,
             line=line,
             col=col,
-            hint="text values need double quotes; multi-line text goes between \"\"\" and \"\"\"",
+            hint='text values need double quotes; multi-line text goes between """ and """',
         ) from None
     return SourceFile(path, data, locate_keys(text))
 
@@ -144,8 +145,11 @@ def _place(
 
 
 def _sets(source: SourceFile, key: KeyPath) -> bool:
-    return any(source.keys.has(key[:end]) for end in range(len(key), 0, -1) if
-               isinstance(key[end - 1], str))
+    return any(
+        source.keys.has(key[:end])
+        for end in range(len(key), 0, -1)
+        if isinstance(key[end - 1], str)
+    )
 
 
 def _key_name(key: KeyPath) -> str | None:
@@ -292,31 +296,64 @@ def _semantic_checks(
     issue: Issue, source: SourceFile, series: SourceFile | None
 ) -> Iterator[Diagnostic]:
     if not issue.masthead.title.strip():
-        yield _place("error", "the bulletin name is empty", ("masthead", "title"),
-                     'write the name, e.g. title = "工作简报"', source, series)
+        yield _place(
+            "error",
+            "the bulletin name is empty",
+            ("masthead", "title"),
+            'write the name, e.g. title = "工作简报"',
+            source,
+            series,
+        )
     if not issue.columns:
-        yield _place("error", "the issue has no articles", ("columns",),
-                     "add a [[columns]] table with at least one [[columns.articles]]",
-                     source, series)
+        yield _place(
+            "error",
+            "the issue has no articles",
+            ("columns",),
+            "add a [[columns]] table with at least one [[columns.articles]]",
+            source,
+            series,
+        )
     for c, column in enumerate(issue.columns):
         if not column.articles:
-            yield _place("error", "this column has no articles", ("columns", c),
-                         "add a [[columns.articles]] table after it, or remove the column",
-                         source, series)
+            yield _place(
+                "error",
+                "this column has no articles",
+                ("columns", c),
+                "add a [[columns.articles]] table after it, or remove the column",
+                source,
+                series,
+            )
         for a, article in enumerate(column.articles):
             where: KeyPath = ("columns", c, "articles", a)
             if not article.title.strip():
-                yield _place("error", "the article's title is empty", (*where, "title"),
-                             "write the title between the quotes", source, series)
+                yield _place(
+                    "error",
+                    "the article's title is empty",
+                    (*where, "title"),
+                    "write the title between the quotes",
+                    source,
+                    series,
+                )
             if not article.body.strip():
-                yield _place("error", "the article's body is empty", (*where, "body"),
-                             'write the text between body = """ and """', source, series)
+                yield _place(
+                    "error",
+                    "the article's body is empty",
+                    (*where, "body"),
+                    'write the text between body = """ and """',
+                    source,
+                    series,
+                )
     dist = issue.distribution
     if dist.print_date is not None and dist.print_date < issue.masthead.date:
-        yield _place("error", f"print_date {dist.print_date} is before the issue date "
-                     f"{issue.masthead.date}", ("distribution", "print_date"),
-                     "the 印发 date cannot come before the masthead date; "
-                     "remove print_date to use the masthead date", source, series)
+        yield _place(
+            "error",
+            f"print_date {dist.print_date} is before the issue date {issue.masthead.date}",
+            ("distribution", "print_date"),
+            "the 印发 date cannot come before the masthead date; "
+            "remove print_date to use the masthead date",
+            source,
+            series,
+        )
 
 
 def _series_checks(
@@ -337,24 +374,51 @@ def _series_checks(
         year = getattr(day, "year", None)
         if year == me.date.year and isinstance(number, int):
             if number == me.number:
-                yield _place("error", f"issue number {number} of {year} is also used by "
-                             f"{other.name}", ("masthead", "number"),
-                             "give each issue of a year its own number", source, series)
+                yield _place(
+                    "error",
+                    f"issue number {number} of {year} is also used by {other.name}",
+                    ("masthead", "number"),
+                    "give each issue of a year its own number",
+                    source,
+                    series,
+                )
             same_year.add(number)
         if me.total is not None and total == me.total:
-            yield _place("error", f"total number {total} is also used by {other.name}",
-                         ("masthead", "total"), "each issue has its own total number",
-                         source, series)
-        if me.total is not None and isinstance(total, int) and hasattr(day, "year"):
-            if (day < me.date and total > me.total) or (day > me.date and total < me.total):
-                yield _place("warning", f"total number {me.total} does not rise with the "
-                             f"date: {other.name} has total {total} on {day}",
-                             ("masthead", "total"), "check the total numbers", source, series)
+            yield _place(
+                "error",
+                f"total number {total} is also used by {other.name}",
+                ("masthead", "total"),
+                "each issue has its own total number",
+                source,
+                series,
+            )
+        if (
+            me.total is not None
+            and isinstance(total, int)
+            and isinstance(day, datetime.date)
+            and day != me.date
+            and total != me.total
+            and (day < me.date) != (total < me.total)
+        ):
+            yield _place(
+                "warning",
+                f"total number {me.total} does not rise with the "
+                f"date: {other.name} has total {total} on {day}",
+                ("masthead", "total"),
+                "check the total numbers",
+                source,
+                series,
+            )
     missing = [n for n in range(min(same_year), max(same_year)) if n not in same_year]
     if missing and me.number == max(same_year):
-        yield _place("warning", f"issue numbers of {me.date.year} have a gap: "
-                     f"{', '.join(map(str, missing))} missing", ("masthead", "number"),
-                     "check the numbering of the series", source, series)
+        yield _place(
+            "warning",
+            f"issue numbers of {me.date.year} have a gap: {', '.join(map(str, missing))} missing",
+            ("masthead", "number"),
+            "check the numbering of the series",
+            source,
+            series,
+        )
 
 
 def _peek_masthead(path: Path) -> dict[str, Any] | None:

@@ -53,7 +53,8 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
     dist = series.get("distribution", {})
     last = _latest_masthead(folder)
     number = last["number"] + 1 if last and last["date"].year == today.year else 1
-    total = last.get("total") + 1 if isinstance(last.get("total"), int) else None
+    last_total = last.get("total")
+    total = last_total + 1 if isinstance(last_total, int) else None
     name = head.get("title", "工作简报")
 
     def opt(key: str, table: dict[str, Any], example: Any, comment: str) -> str:
@@ -67,8 +68,11 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
             return opt(key, table, example, comment)
         return f"{key} = {_toml_value(example)}    # {comment}（必填）"
 
-    total_line = (f"total = {total}    # 总期号，印为（总第{total}期）" if total
-                  else "# total = 1    # 总期号，印为（总第…期）（可选）")
+    total_line = (
+        f"total = {total}    # 总期号，印为（总第{total}期）"
+        if total
+        else "# total = 1    # 总期号，印为（总第…期）（可选）"
+    )
     lines = [
         f"# {name} {today.year}年第{number}期",
         f"# 未写明的项目沿用 {SERIES_FILE}。以 # 开头的行不起作用；去掉 # 即可启用该项。",
@@ -117,12 +121,18 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
 def write_next_issue(folder: Path, today: datetime.date | None = None) -> Path:
     """Write the next issue file into a series folder; never overwrite an existing file."""
     if not folder.is_dir():
-        raise BulletinError.single("no such series folder", file=folder,
-                                   hint="give a folder under issues/, e.g. issues/work-bulletin")
+        raise BulletinError.single(
+            "no such series folder",
+            file=folder,
+            hint="give a folder under issues/, e.g. issues/work-bulletin",
+        )
     name, text = next_issue_text(folder, today or datetime.date.today())
     target = folder / name
     if target.exists():
-        raise BulletinError.single("the next issue file already exists", file=target,
-                                   hint="edit that file, or rename it first")
+        raise BulletinError.single(
+            "the next issue file already exists",
+            file=target,
+            hint="edit that file, or rename it first",
+        )
     write_atomically(target, text.encode("utf-8"))
     return target

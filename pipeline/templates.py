@@ -1,4 +1,4 @@
-"""Templates: a jinja2 template turns an issue into document blocks; its style file sets the look."""
+"""Templates: jinja2 turns an issue into document blocks; the style file sets the look."""
 
 from __future__ import annotations
 
@@ -67,8 +67,7 @@ class TemplateStore:
         if folder is None:
             raise BulletinError.single(
                 f"unknown template '{name}'",
-                hint=did_you_mean(name, self.names())
-                or "templates: " + ", ".join(self.names()),
+                hint=did_you_mean(name, self.names()) or "templates: " + ", ".join(self.names()),
             )
         style_path = folder / STYLE_FILE
         mtime = style_path.stat().st_mtime_ns if style_path.exists() else 0

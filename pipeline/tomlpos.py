@@ -102,7 +102,7 @@ def locate_keys(text: str) -> KeyPositions:
             continue
         if stripped.startswith("[["):
             keys = _split_dotted(stripped[2 : stripped.find("]]")])
-            table = resolve(keys[:-1]) + (keys[-1],)
+            table = (*resolve(keys[:-1]), keys[-1])
             index = array_counts.get(table, 0)
             array_counts[table] = index + 1
             current = (*table, index)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from pipeline.document import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.document import Block, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.fonts import FontChain, LoadedFont
 from pipeline.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
 from pipeline.style import PT_PER_MM, Role, Style, TextStyle
@@ -85,9 +84,7 @@ class Composer:
             self.missing.setdefault((char, origin), CharReport(char, origin))
             return chain.primary
         if font is not chain.primary and not char.isspace():
-            self.fallbacks.setdefault(
-                (char, origin), CharReport(char, origin, font.face.family)
-            )
+            self.fallbacks.setdefault((char, origin), CharReport(char, origin, font.face.family))
         return font
 
     def lines(self, blocks: Iterable[Block]) -> list[Line]:
@@ -140,8 +137,8 @@ class Composer:
 
     def _block_lines(self, block: Block, ts: TextStyle) -> list[Line]:
         size = ts.size_pt
-        tracking = ts.tracking_em * size if ts.tracking_em is not None else (
-            self.style.tracking_pt(size)
+        tracking = (
+            ts.tracking_em * size if ts.tracking_em is not None else (self.style.tracking_pt(size))
         )
         unit = size + self.style.tracking_pt(size)
         indent = ts.left_indent_chars * unit
@@ -160,10 +157,17 @@ class Composer:
             return Line(runs, size, ts.lines, ts.v_align)
 
         if isinstance(block, RowBlock):
-            left_line = compose_paragraph(block.left, advance, width_pt=avail, em_pt=size,
-                                          tracking_pt=tracking, justify=False)
-            right_line = compose_paragraph(block.right, advance, width_pt=avail, em_pt=size,
-                                           tracking_pt=tracking, justify=False)
+            left_line = compose_paragraph(
+                block.left, advance, width_pt=avail, em_pt=size, tracking_pt=tracking, justify=False
+            )
+            right_line = compose_paragraph(
+                block.right,
+                advance,
+                width_pt=avail,
+                em_pt=size,
+                tracking_pt=tracking,
+                justify=False,
+            )
             runs: list[Run] = []
             if left_line:
                 runs += self._runs(left_line[0], left, fonts, size, ts.color)
@@ -176,19 +180,25 @@ class Composer:
         if not text:
             return []
         if ts.fit_width:
-            one = compose_paragraph(text, advance, width_pt=1e9, em_pt=size,
-                                    tracking_pt=tracking, justify=False)[0]
+            one = compose_paragraph(
+                text, advance, width_pt=1e9, em_pt=size, tracking_pt=tracking, justify=False
+            )[0]
             natural = one.width_pt - tracking
             scale = min(1.0, avail / natural) if natural > 0 else 1.0
             x = left + (avail - natural * scale) / 2
             return [make(self._runs(one, x, fonts, size, ts.color, scale))]
         if ts.title_breaks:
-            composed = compose_title(text, advance, width_pt=avail, em_pt=size,
-                                     tracking_pt=tracking)
+            composed = compose_title(
+                text, advance, width_pt=avail, em_pt=size, tracking_pt=tracking
+            )
         else:
             label_width = sum(advance(c) + tracking for c in block.label)
             composed = compose_paragraph(
-                text, advance, width_pt=avail, em_pt=size, tracking_pt=tracking,
+                text,
+                advance,
+                width_pt=avail,
+                em_pt=size,
+                tracking_pt=tracking,
                 first_indent_pt=ts.first_indent_chars * unit,
                 rest_indent_pt=label_width,
                 justify=ts.align == "justify",
@@ -220,8 +230,17 @@ class Composer:
         def flush() -> None:
             if group:
                 text = "".join(c.char for c in group)
-                runs.append(Run(fonts[group[0].char].name, size, x0 + group[0].x_pt * scale,
-                                text, spacing * scale, color, scale * 100))
+                runs.append(
+                    Run(
+                        fonts[group[0].char].name,
+                        size,
+                        x0 + group[0].x_pt * scale,
+                        text,
+                        spacing * scale,
+                        color,
+                        scale * 100,
+                    )
+                )
 
         for char in line.chars:
             if group:
