@@ -14,7 +14,7 @@ from pipeline.draw import typeset
 from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontLibrary
 from pipeline.load import LoadedIssue, is_issue_file, load_issue, parse_key_name
 from pipeline.templates import TemplateStore, render_document
-from pipeline.typeset import CharReport
+from pipeline.typeset import CharReport, LineCache
 
 
 @dataclass
@@ -87,6 +87,7 @@ class Builder:
             roots.append(PACKAGE_ROOT / "templates")
         self.templates = TemplateStore(roots)
         self.fonts = FontLibrary(catalog)
+        self.line_cache = LineCache()
 
     def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
@@ -116,7 +117,7 @@ class Builder:
         template = self._template(loaded)
         document = render_document(loaded, template, self.copies(loaded))
         chains = self.fonts.chains(template.style.fonts)
-        result = typeset(document, template.style, chains)
+        result = typeset(document, template.style, chains, self.line_cache)
         warnings = list(loaded.warnings)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
         if result.missing:

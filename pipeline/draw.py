@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pipeline.document import Document
 from pipeline.fonts import FontChain
 from pipeline.style import PT_PER_MM, Role, Style
-from pipeline.typeset import Composer, Line, Typeset, paginate
+from pipeline.typeset import Composer, Line, LineCache, Typeset, paginate
 
 PageLines = list[tuple[int, Line]]
 
@@ -54,9 +54,14 @@ def assemble(
     return pages
 
 
-def typeset(document: Document, style: Style, chains: dict[Role, FontChain]) -> Typeset:
+def typeset(
+    document: Document,
+    style: Style,
+    chains: dict[Role, FontChain],
+    cache: LineCache | None = None,
+) -> Typeset:
     """Lay out a document and draw it into PDF bytes (reproducible: dates from the issue)."""
-    composer = Composer(style, chains)
+    composer = Composer(style, chains, cache)
     content = paginate(composer.lines(document.blocks), style.page.lines)
     imprint = composer.lines(document.imprint)
     for line in imprint:

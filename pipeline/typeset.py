@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -67,12 +68,46 @@ class Typeset:
     missing: list[CharReport]
 
 
+@dataclass(frozen=True)
+class _Composed:
+    """A block's composed lines and character reports, as kept in the LineCache."""
+
+    lines: tuple[tuple[tuple[Run, ...], float, int, str], ...]
+    fallbacks: tuple[CharReport, ...]
+    missing: tuple[CharReport, ...]
+    keep_alive: tuple[object, ...]
+
+
+class LineCache:
+    """Composed blocks reused across builds, so a rebuild recomposes only what was edited."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[tuple[object, ...], _Composed] = OrderedDict()
+
+    def get(self, key: tuple[object, ...]) -> _Composed | None:
+        """The cached composition of a block, or None."""
+        found = self._entries.get(key)
+        if found is not None:
+            self._entries.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[object, ...], value: _Composed) -> None:
+        """Keep a composition, dropping the least recently used beyond the bound."""
+        self._entries[key] = value
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+
 class Composer:
     """Turns blocks into lines, drawing each character from the first font of its chain."""
 
-    def __init__(self, style: Style, chains: dict[Role, FontChain]) -> None:
+    def __init__(
+        self, style: Style, chains: dict[Role, FontChain], cache: LineCache | None = None
+    ) -> None:
         self.style = style
         self.chains = chains
+        self.cache = cache if cache is not None else LineCache()
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
 
@@ -106,7 +141,7 @@ class Composer:
                     pending_rules.append(replace(rule, where="top"))
                 continue
             text_style = self.style.text_style(block.style)
-            new = self._block_lines(block, text_style)
+            new = self._composed_lines(block, text_style)
             if not new:
                 continue
             if text_style.space_before_lines and out:
@@ -128,6 +163,30 @@ class Composer:
         if pending_rules and out:
             out[-1].rules.extend(replace(r, where="bottom") for r in pending_rules)
         return out
+
+    def _composed_lines(self, block: TextBlock | RowBlock, ts: TextStyle) -> list[Line]:
+        """Lines of a block, from the cache when the same block was composed before."""
+        chain = self.chains[ts.font]
+        # ids are safe in the key: keep_alive holds the style and chain while the entry lives.
+        key = (block, ts, id(self.style), id(chain))
+        composed = self.cache.get(key)
+        if composed is None:
+            fallbacks, missing = self.fallbacks, self.missing
+            self.fallbacks, self.missing = {}, {}
+            lines = self._block_lines(block, ts)
+            composed = _Composed(
+                tuple((line.runs, line.size_pt, line.cells, line.v_align) for line in lines),
+                tuple(self.fallbacks.values()),
+                tuple(self.missing.values()),
+                (self.style, chain),
+            )
+            self.fallbacks, self.missing = fallbacks, missing
+            self.cache.put(key, composed)
+        for report in composed.fallbacks:
+            self.fallbacks.setdefault((report.char, report.origin), report)
+        for report in composed.missing:
+            self.missing.setdefault((report.char, report.origin), report)
+        return [Line(runs, size, cells, v_align) for runs, size, cells, v_align in composed.lines]
 
     def _rule(self, name: str) -> Rule:
         rule = self.style.rule_style(name)
