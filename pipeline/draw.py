@@ -100,7 +100,9 @@ def _draw(
     canvas.setSubject(document.subject)
     canvas.setCreator("bulletin-pipeline")
     day = document.date
-    canvas.setDateFormatter(lambda *_: f"D:{day.year:04d}{day.month:02d}{day.day:02d}000000+08'00'")
+    # Noon China time: the issue date reads the same in every time zone.
+    stamp = f"D:{day.year:04d}{day.month:02d}{day.day:02d}120000+08'00'"
+    canvas.setDateFormatter(lambda *_: stamp)
     pitch = style.line_pitch_pt
     grid_em = style.page.grid_size_pt
     for page in pages:
