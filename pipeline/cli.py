@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -37,9 +39,15 @@ def main() -> None:
 @click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the PDFs (default: output/ of the project).")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool) -> None:
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Build in this many processes at once (default: the number of cores; 1: in this one).",
+)
+def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: int | None) -> None:
     """Build issue files (or every issue below the folders given; default issues/) into PDFs."""
-    from pipeline.build import Builder, find_issue_files, find_project_root
+    from pipeline.build import find_issue_files, find_project_root
 
     targets = list(paths) or [Path("issues")]
     missing = [p for p in targets if not p.exists()]
@@ -49,26 +57,74 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool) -> Non
                                           hint="give an issue file or a folder of issues")])
         sys.exit(EXIT_FAILED)
     root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
-    builder = Builder(root, output_dir)
     issue_files = list(find_issue_files(targets))
     if not issue_files:
         click.echo("no issue files found", err=True)
         sys.exit(EXIT_FAILED)
-    failed = 0
-    for issue_path in issue_files:
-        try:
-            result = builder.build(issue_path, strict=strict)
-        except BulletinError as exc:
-            failed += 1
-            print_diagnostics(exc.diagnostics)
-            click.echo(f"failed  {_shown(issue_path)}", err=True)
-            continue
-        print_diagnostics(result.warnings)
-        click.echo(f"built   {_shown(issue_path)} → {_shown(result.pdf)} "
-                   f"({result.pages} pages, {result.seconds * 1000:.0f} ms)")
-    if len(issue_files) > 1:
-        click.echo(f"{len(issue_files) - failed} built, {failed} failed")
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    sys.exit(_build_all(root, output_dir, issue_files, strict, jobs))
+
+
+PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a terminal
+
+
+def _build_all(
+    root: Path, output_dir: Path | None, issues: list[Path], strict: bool, jobs: int | None
+) -> int:
+    """Build the issues (in parallel with jobs > 1), print what happened; the exit status."""
+    import time
+
+    from pipeline.batch import Outcome, Summary, build_parallel, build_sequential, default_jobs
+
+    started = time.perf_counter()
+    jobs = min(jobs or default_jobs(), len(issues))
+    progress = _progress_bar(len(issues))
+    if jobs > 1:
+
+        def done(_outcome: Outcome) -> None:
+            if progress is not None:
+                progress.update()
+
+        outcomes = build_parallel(root, output_dir, issues, strict, jobs, on_done=done)
+    else:
+        from pipeline.build import Builder
+
+        outcomes = build_sequential(Builder(root, output_dir), issues, strict)
+    summary = Summary()
+    for outcome in outcomes:
+        summary.add(outcome)
+        if progress is not None and jobs == 1:
+            progress.update()
+        with _above(progress):
+            print_diagnostics(outcome.diagnostics)
+            if outcome.pdf is None:
+                click.echo(f"failed  {_shown(outcome.source)}", err=True)
+            else:
+                click.echo(
+                    f"built   {_shown(outcome.source)} → {_shown(outcome.pdf)} "
+                    f"({outcome.pages} pages, {outcome.seconds * 1000:.0f} ms)"
+                )
+    if progress is not None:
+        progress.close()
+    summary.seconds = time.perf_counter() - started
+    if len(issues) > 1:
+        click.echo(summary.line())
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _progress_bar(total: int) -> Any:
+    """A tqdm bar on stderr for a long batch on a terminal; None otherwise."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="issue", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _above(progress: Any) -> contextlib.AbstractContextManager[object]:
+    """Lines printed inside this appear above the progress bar, if there is one."""
+    if progress is None:
+        return contextlib.nullcontext()
+    return progress.external_write_mode(file=sys.stderr)  # type: ignore[no-any-return]
 
 
 @main.command()

@@ -71,11 +71,13 @@ class LoadedFont:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
+        from pipeline.fontcache import load_ttfont
+
         self.face = face
         digest = hashlib.sha1(f"{face.path}#{face.index}".encode()).hexdigest()[:8]
         self.name = f"{face.path.stem}-{face.index}-{digest}"
         try:
-            font = TTFont(self.name, str(face.path), subfontIndex=face.index)
+            font = load_ttfont(TTFont, self.name, face.path, face.index)
         except (TTFError, OSError, ValueError) as exc:
             raise BulletinError.single(
                 f"cannot use font {face.path.name}: {exc}",

@@ -421,10 +421,26 @@ def _series_checks(
         )
 
 
+# Sibling mastheads by file, kept while the file's (mtime, size, inode) stay: a batch or a watcher
+# builds every issue of a folder, and each build checks all its siblings (O(n²) parses without).
+_PEEKED: dict[Path, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
+
+
 def _peek_masthead(path: Path) -> dict[str, Any] | None:
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    known = _PEEKED.get(path)
+    if known is not None and known[0] == key:
+        return known[1]
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return None
-    masthead = data.get("masthead")
-    return masthead if isinstance(masthead, dict) else None
+        masthead = None
+    else:
+        masthead = data.get("masthead")
+    found = masthead if isinstance(masthead, dict) else None
+    _PEEKED[path] = (key, found)
+    return found
