@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.draw import typeset
+from pipeline.fontfind import ScanningCatalog
 from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontLibrary
 from pipeline.load import LoadedIssue, is_issue_file, load_issue, parse_key_name
 from pipeline.templates import TemplateStore, render_document
@@ -93,7 +94,7 @@ class Builder:
         if PACKAGE_ROOT / "templates" not in roots:
             roots.append(PACKAGE_ROOT / "templates")
         self.templates = TemplateStore(roots)
-        self.fonts = FontLibrary(catalog)
+        self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
         self.line_cache = LineCache()
 
     def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
@@ -126,6 +127,7 @@ class Builder:
         chains = self.fonts.chains(template.style.fonts)
         result = typeset(document, template.style, chains, self.line_cache)
         warnings = list(loaded.warnings)
+        warnings += self.fonts.warnings(chains)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
         if result.missing:
             raise BulletinError(
@@ -137,6 +139,15 @@ class Builder:
             *template.files,
         )
         return result.pdf, result.pages, warnings, dependencies
+
+    def char_reports(self, loaded: LoadedIssue) -> list[Diagnostic]:
+        """Characters of an issue drawn from a fallback font (warnings) or from no font (errors)."""
+        template = self._template(loaded)
+        document = render_document(loaded, template, self.copies(loaded))
+        chains = self.fonts.chains(template.style.fonts)
+        result = typeset(document, template.style, chains, self.line_cache)
+        return [*(_char_diagnostic(loaded, r, "warning") for r in result.fallbacks),
+                *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
 
     def copies(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" one copy per distinct recipient named."""

@@ -139,3 +139,81 @@ def new(series_folder: Path) -> None:
         print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_FAILED)
     click.echo(f"wrote   {_shown(path)}")
+
+
+@main.command()
+@click.argument("issues", nargs=-1, type=click.Path(path_type=Path))
+def fonts(issues: tuple[Path, ...]) -> None:
+    """Show each role's font and coverage; for the issues given, characters needing a fallback."""
+    from pipeline.build import Builder, find_issue_files, find_project_root
+    from pipeline.fontfind import ScanningCatalog
+    from pipeline.fonts import role_fonts, role_table
+    from pipeline.load import LoadedIssue, load_issue
+    from pipeline.style import ROLES, Role
+
+    missing = [p for p in issues if not p.exists()]
+    for path in missing:
+        print_diagnostics([Diagnostic("error", "no such file or folder", path,
+                                      hint="give an issue file or a folder of issues")])
+    if missing:
+        sys.exit(EXIT_FAILED)
+    start = issues[0] if issues else Path.cwd()
+    builder = Builder(find_project_root(start if start.is_dir() else start.parent))
+    failed = False
+    loaded: list[LoadedIssue] = []
+    for path in find_issue_files(issues):
+        try:
+            loaded.append(load_issue(path))
+        except BulletinError as exc:
+            print_diagnostics(exc.diagnostics)
+            failed = True
+    names = sorted({i.issue.template for i in loaded}) if issues else builder.templates.names()
+    by_fonts: dict[tuple[tuple[str, ...], ...], list[str]] = {}
+    for name in names:
+        try:
+            style = builder.templates.get(name).style
+        except BulletinError as exc:
+            print_diagnostics(exc.diagnostics)
+            failed = True
+            continue
+        by_fonts.setdefault(tuple(tuple(style.fonts.get(r, [])) for r in ROLES), []).append(name)
+    used: set[tuple[Path, int]] = set()
+    for families, templates in by_fonts.items():
+        wanted: dict[Role, list[str]] = {r: list(f) for r, f in zip(ROLES, families, strict=True)}
+        chains = builder.fonts.chains(wanted)
+        rows = role_fonts(chains)
+        click.echo(f"Fonts by role (template {', '.join(templates)}):")
+        for line in role_table(rows, _shown):
+            click.echo(f"  {line}")
+        click.echo("Fallback order (a character a role's font lacks comes from the first that "
+                   "has it):")
+        for row in rows:
+            click.echo(f"  {row.role:<8} " + " → ".join(face.family for face in row.chain))
+            used.update(face.where for face in row.chain)
+        stand_ins = [r for r in rows if r.face.origin == "bundled" and wanted.get(r.role)]
+        if stand_ins:
+            click.echo("Bundled stand-ins: no font of these names was found; put one into fonts/:")
+        for row in stand_ins:
+            click.echo(f"  {row.role:<8} " + ", ".join(wanted[row.role]))
+        for warning in builder.fonts.warnings(chains):
+            click.echo(warning.format(relative_to=Path.cwd()))
+    catalog = builder.fonts.catalog
+    if isinstance(catalog, ScanningCatalog):
+        for face in catalog.user_faces():
+            if not face.refusal and (Path(face.path), face.index) not in used:
+                family = (face.families or face.typographic or ("?",))[0]
+                click.echo(f"{_shown(Path(face.path))}: note: no role names the family {family}; "
+                           "add it to [fonts] in the template's style.toml to use it")
+    for issue in loaded:
+        try:
+            reports = builder.char_reports(issue)
+        except BulletinError as exc:
+            print_diagnostics(exc.diagnostics)
+            failed = True
+            continue
+        if not reports:
+            click.echo(f"{_shown(issue.path)}: every character has a font of its role")
+        for report in reports:
+            click.echo(report.format(relative_to=Path.cwd()))
+            failed = failed or report.is_error
+    sys.exit(EXIT_FAILED if failed else EXIT_OK)

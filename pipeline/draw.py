@@ -112,7 +112,8 @@ def _draw(
                 centre = cell_top - line.cells * pitch / 2
             else:
                 centre = cell_top - (line.cells - 1) * pitch / 2 - grid_em / 2
-            em_top = centre + line.size_pt / 2
+            # Never above its cell: a 2号 title on a page's first line stays in the type area.
+            em_top = min(centre + line.size_pt / 2, cell_top)
             baseline = em_top - style.baseline_em * line.size_pt
             if line.runs:
                 text = canvas.beginText()

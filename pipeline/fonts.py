@@ -1,20 +1,23 @@
-"""Fonts by role: resolve each role's chain of family names, load faces once, per-character fallback."""
+"""Fonts by role: each role's chain of family names, faces loaded once, per-character fallback."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pipeline.diagnostics import BulletinError
+from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.style import ROLES, Role
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_DIR = PACKAGE_ROOT / "fonts" / "bundled"
 
 Origin = Literal["fonts/", "system", "bundled"]
+ORIGIN_RANK: dict[str, int] = {"fonts/": 0, "system": 1, "bundled": 2}
 
 # The bundled free set: role → (family name stored in the file, file name).
 BUNDLED: dict[Role, tuple[str, str]] = {
@@ -24,6 +27,19 @@ BUNDLED: dict[Role, tuple[str, str]] = {
     "kai": ("LXGW WenKai", "LXGWWenKai-Regular.ttf"),
     "song": ("Noto Serif SC", "NotoSerifSC_400Regular.ttf"),
 }
+
+CFF_REASON = "reportlab cannot embed PostScript-outline (CFF) fonts"
+CFF_HINT = "convert it to TrueType or use a .ttf version"
+LICENCE_HINT = "use a version the vendor licenses for embedding in documents"
+UNREADABLE_HINT = "the file is damaged or not a font; replace it or remove it from fonts/"
+
+GB2312_TOTAL = 6763
+GBK_TOTAL = 20923
+
+
+def family_key(name: str) -> str:
+    """A family name for comparison: case, spaces, '-' and '_' ignored."""
+    return re.sub(r"[\s_\-]+", "", name).casefold()
 
 
 @dataclass(frozen=True)
@@ -35,6 +51,11 @@ class FontFace:
     index: int = 0
     origin: Origin = "bundled"
 
+    @property
+    def where(self) -> tuple[Path, int]:
+        """The file and face number: what identifies the face whatever name found it."""
+        return (self.path, self.index)
+
 
 @dataclass(frozen=True)
 class FontNotice:
@@ -43,6 +64,23 @@ class FontNotice:
     role: str
     message: str
     hint: str = ""
+    path: Path | None = None
+
+    def diagnostic(self) -> Diagnostic:
+        """The notice as a warning placed on the font file."""
+        return Diagnostic("warning", self.message, self.path, hint=self.hint or None)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A face whose name matched but which cannot be used, with the reason and what to do."""
+
+    family: str
+    path: Path
+    index: int
+    origin: Origin
+    reason: str
+    hint: str
 
 
 class FontCatalog:
@@ -51,9 +89,13 @@ class FontCatalog:
     def find(self, family: str) -> FontFace | None:
         """The face whose stored family name is `family`, or None."""
         for bundled_family, file_name in BUNDLED.values():
-            if bundled_family.casefold() == family.casefold():
+            if family_key(bundled_family) == family_key(family):
                 return FontFace(bundled_family, BUNDLED_DIR / file_name)
         return None
+
+    def refused(self, family: str) -> list[Refusal]:
+        """Faces named `family` that were found but cannot be used."""
+        return []
 
     def notices(self) -> list[FontNotice]:
         """Fonts the catalog refused, with the reason."""
@@ -64,26 +106,63 @@ class FontCatalog:
         return ()
 
 
+def licence_refusal(fs_type: int) -> str:
+    """Why the OS/2 fsType bits forbid embedding a subset of the font; empty if they allow it."""
+    if fs_type & 0x0002 and not fs_type & 0x000C:
+        return "its licence forbids embedding (OS/2 fsType 0x0002)"
+    if fs_type & 0x0200:
+        return "its licence allows embedding bitmaps only, not outlines (OS/2 fsType 0x0200)"
+    if fs_type & 0x0100:
+        return "its licence forbids embedding a subset, and PDFs embed subsets (OS/2 fsType 0x0100)"
+    return ""
+
+
+@functools.cache
+def _reportlab_font_class() -> type[Any]:
+    """reportlab's TTFont with a ToUnicode map that is right for characters beyond U+FFFF."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    class UnicodeTTFont(TTFont):  # type: ignore[misc]
+        def addObjects(self, doc: Any) -> None:
+            super().addObjects(doc)
+            # reportlab writes <20BB7> for U+20BB7; a ToUnicode map wants UTF-16BE: <D842DFB7>.
+            for name, stream in doc.idToObject.items():
+                if isinstance(name, str) and name.startswith("toUnicodeCMap:"):
+                    content = getattr(stream, "content", None)
+                    if isinstance(content, str) and _ASTRAL.search(content):
+                        stream.content = _ASTRAL.sub(_utf16_entry, content)
+
+    return UnicodeTTFont
+
+
+_ASTRAL = re.compile(r"^(<[0-9A-F]{2}> )<([0-9A-F]{5,6})>$", re.MULTILINE)
+
+
+def _utf16_entry(match: re.Match[str]) -> str:
+    code = chr(int(match.group(2), 16)).encode("utf-16-be").hex().upper()
+    return f"{match.group(1)}<{code}>"
+
+
 class LoadedFont:
     """A face registered with reportlab, with its character map and advances."""
 
     def __init__(self, face: FontFace) -> None:
         from reportlab.pdfbase import pdfmetrics
-        from reportlab.pdfbase.ttfonts import TTFError, TTFont
+        from reportlab.pdfbase.ttfonts import TTFError
 
         from pipeline.fontcache import load_ttfont
 
         self.face = face
         digest = hashlib.sha1(f"{face.path}#{face.index}".encode()).hexdigest()[:8]
-        self.name = f"{face.path.stem}-{face.index}-{digest}"
+        stem = re.sub(r"[^A-Za-z0-9_-]", "", face.path.stem) or "font"
+        self.name = f"{stem}-{face.index}-{digest}"
         try:
-            font = load_ttfont(TTFont, self.name, face.path, face.index)
-        except (TTFError, OSError, ValueError) as exc:
-            raise BulletinError.single(
-                f"cannot use font {face.path.name}: {exc}",
-                file=face.path,
-                hint="use a TrueType (.ttf/.ttc) font, or remove the file from fonts/",
-            ) from None
+            font = load_ttfont(_reportlab_font_class(), self.name, face.path, face.index)
+        except (TTFError, OSError, ValueError, IndexError) as exc:
+            reason, hint = f"reportlab cannot read it ({exc})", UNREADABLE_HINT
+            if "postscript outlines" in str(exc).casefold():
+                reason, hint = CFF_REASON, CFF_HINT
+            raise BulletinError.single(reason, file=face.path, hint=hint) from None
         pdfmetrics.registerFont(font)
         self._widths: dict[int, float] = font.face.charWidths
         self.cmap: dict[int, int] = font.face.charToGlyph
@@ -97,6 +176,11 @@ class LoadedFont:
         return self._widths.get(ord(char), 1000.0) * size_pt / 1000.0
 
 
+def describe(face: FontFace) -> str:
+    """A face for messages: family and where it was found."""
+    return f"{face.family} ({face.origin})"
+
+
 @dataclass
 class FontChain:
     """A role's fonts in order of preference; each character is drawn from the first that has it."""
@@ -104,12 +188,39 @@ class FontChain:
     role: str
     faces: list[FontFace]
     load: Callable[[FontFace], LoadedFont]
+    notices: list[FontNotice] = field(default_factory=list)
     _by_char: dict[str, LoadedFont | None] = field(default_factory=dict)
+    _failed: set[tuple[Path, int]] = field(default_factory=set)
+    _primary: LoadedFont | None = None
+
+    def fonts(self) -> Iterator[LoadedFont]:
+        """The chain's fonts in order, skipping (and reporting) those that cannot be loaded."""
+        for position, face in enumerate(self.faces):
+            if face.where in self._failed:
+                continue
+            try:
+                yield self.load(face)
+            except BulletinError as exc:
+                self._failed.add(face.where)
+                self._refuse(face, position, exc.diagnostics[0])
+
+    def _refuse(self, face: FontFace, position: int, problem: Diagnostic) -> None:
+        rest = [f for f in self.faces[position + 1:] if f.where not in self._failed]
+        instead = f"; {self.role} text uses {describe(rest[0])} instead" if rest else ""
+        self.notices.append(FontNotice(
+            self.role, f"font {face.family} cannot be used: {problem.message}{instead}",
+            problem.hint or "", face.path))
 
     @property
     def primary(self) -> LoadedFont:
         """The role's own font (the first in the chain that loads)."""
-        return self.load(self.faces[0])
+        if self._primary is None:
+            self._primary = next(self.fonts(), None)
+            if self._primary is None:
+                raise BulletinError.single(
+                    f"no font of the {self.role} role can be loaded",
+                    hint=f"check the fonts in {BUNDLED_DIR}; reinstall the package if missing")
+        return self._primary
 
     def font_for(self, char: str) -> LoadedFont | None:
         """The first font of the chain that has the character; None if no font has it."""
@@ -119,11 +230,7 @@ class FontChain:
         if char in "\n\t ":
             found = self.primary
         else:
-            for face in self.faces:
-                font = self.load(face)
-                if font.has(char):
-                    found = font
-                    break
+            found = next((font for font in self.fonts() if font.has(char)), None)
         self._by_char[char] = found
         return found
 
@@ -135,10 +242,15 @@ class FontLibrary:
         self.catalog = catalog or FontCatalog()
         self._fonts: dict[tuple[Path, int, int], LoadedFont] = {}
         self._chains: dict[tuple[str, tuple[str, ...]], FontChain] = {}
+        self._signature: tuple[object, ...] | None = None
 
     def load(self, face: FontFace) -> LoadedFont:
         """The loaded font of a face, parsed once until its file changes."""
-        key = (face.path, face.index, face.path.stat().st_mtime_ns)
+        try:
+            key = (face.path, face.index, face.path.stat().st_mtime_ns)
+        except OSError as exc:
+            raise BulletinError.single(f"cannot read the file ({exc.strerror})", file=face.path,
+                                       hint=UNREADABLE_HINT) from None
         font = self._fonts.get(key)
         if font is None:
             font = LoadedFont(face)
@@ -151,25 +263,127 @@ class FontLibrary:
         key = (role, names)
         chain = self._chains.get(key)
         if chain is None:
-            chain = FontChain(role, resolve_faces(role, names, self.catalog), self.load)
+            faces, notices = resolve_chain(role, names, self.catalog)
+            chain = FontChain(role, faces, self.load, notices)
             self._chains[key] = chain
         return chain
 
     def chains(self, families_by_role: dict[Role, list[str]]) -> dict[Role, FontChain]:
-        """A chain for every role."""
+        """A chain for every role (resolved again when the catalog's files change)."""
+        signature = self.catalog.signature()
+        if signature != self._signature:
+            self._chains.clear()
+            self._signature = signature
         return {role: self.chain(role, families_by_role.get(role, [])) for role in ROLES}
+
+    def warnings(self, chains: dict[Role, FontChain]) -> list[Diagnostic]:
+        """Refused fonts of the catalog and of these chains, as warnings on the font files."""
+        notices = [*self.catalog.notices(), *(n for c in chains.values() for n in c.notices)]
+        return [n.diagnostic() for n in dict.fromkeys(notices)]
+
+
+def resolve_chain(role: Role, families: Iterable[str],
+                  catalog: FontCatalog) -> tuple[list[FontFace], list[FontNotice]]:
+    """A role's faces (fonts/, then system, then the bundled set, own first) and refusals."""
+    faces: list[FontFace] = []
+    refusals: list[Refusal] = []
+    for family in families:
+        refusals += catalog.refused(family)
+        face = catalog.find(family)
+        if face is not None and face.where not in {f.where for f in faces}:
+            faces.append(face)
+    faces.sort(key=lambda face: ORIGIN_RANK[face.origin])
+    own = BUNDLED[role]
+    for bundled_family, file_name in [own, *(v for k, v in BUNDLED.items() if k != role)]:
+        face = FontFace(bundled_family, BUNDLED_DIR / file_name)
+        if face.where not in {f.where for f in faces}:
+            faces.append(face)
+    notices: list[FontNotice] = []
+    seen: set[tuple[Path, int]] = set()
+    for refusal in refusals:
+        if (refusal.path, refusal.index) in seen:
+            continue  # one face found under several of the chain's names: report it once
+        seen.add((refusal.path, refusal.index))
+        message = (f"font {refusal.family} cannot be used: {refusal.reason}; "
+                   f"{role} text uses {describe(faces[0])} instead")
+        notices.append(FontNotice(role, message, refusal.hint, refusal.path))
+    return faces, notices
 
 
 def resolve_faces(role: Role, families: Iterable[str], catalog: FontCatalog) -> list[FontFace]:
     """Faces for a role in order: each family the catalog finds, then the bundled set."""
-    faces: list[FontFace] = []
-    for family in families:
-        face = catalog.find(family)
-        if face is not None and face not in faces:
-            faces.append(face)
-    own = BUNDLED[role]
-    for bundled_family, file_name in [own, *(v for k, v in BUNDLED.items() if k != role)]:
-        face = FontFace(bundled_family, BUNDLED_DIR / file_name)
-        if face not in faces:
-            faces.append(face)
-    return faces
+    return resolve_chain(role, families, catalog)[0]
+
+
+@functools.cache
+def gb2312_hanzi() -> frozenset[str]:
+    """The 6763 hanzi of GB2312 (rows 0xB0–0xF7)."""
+    found = set()
+    for row in range(0xB0, 0xF8):
+        for cell in range(0xA1, 0xFF):
+            try:
+                found.add(bytes([row, cell]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return frozenset(found)
+
+
+@functools.cache
+def gbk_hanzi() -> frozenset[str]:
+    """The 20923 hanzi of GBK: unified and compatibility ideographs with a GBK code."""
+    found = set()
+    for lead in range(0x81, 0xFF):
+        for trail in range(0x40, 0xFF):
+            try:
+                char = bytes([lead, trail]).decode("gbk")
+            except UnicodeDecodeError:
+                continue
+            if "\u4e00" <= char <= "\u9fff" or "\uf900" <= char <= "\ufaff":
+                found.add(char)
+    return frozenset(found)
+
+
+def coverage(font: LoadedFont) -> tuple[int, int]:
+    """How many GB2312 and GBK hanzi the font has."""
+    return (sum(ord(c) in font.cmap for c in gb2312_hanzi()),
+            sum(ord(c) in font.cmap for c in gbk_hanzi()))
+
+
+@dataclass(frozen=True)
+class RoleFont:
+    """What `bulletin fonts` shows for a role: its font, coverage and fallback order."""
+
+    role: Role
+    face: FontFace
+    gb2312: int
+    gbk: int
+    chain: tuple[FontFace, ...]
+
+
+def role_fonts(chains: dict[Role, FontChain]) -> list[RoleFont]:
+    """The resolved font of every role with its GB2312/GBK coverage (loads every chain font)."""
+    rows = []
+    for role, chain in chains.items():
+        primary = chain.primary
+        gb2312, gbk = coverage(primary)
+        rows.append(RoleFont(role, primary.face, gb2312, gbk,
+                             tuple(font.face for font in chain.fonts())))
+    return rows
+
+
+def role_table(rows: list[RoleFont], shown: Callable[[Path], str]) -> list[str]:
+    """The rows as an aligned text table (CJK characters count as two columns)."""
+    table = [("role", "family", "found in", "file", "GB2312", "GBK")]
+    for row in rows:
+        file = shown(row.face.path) + (f"#{row.face.index}" if row.face.index else "")
+        table.append((row.role, row.face.family, row.face.origin, file,
+                      f"{row.gb2312}/{GB2312_TOTAL}", f"{row.gbk}/{GBK_TOTAL}"))
+    widths = [max(_width(cells[i]) for cells in table) for i in range(len(table[0]))]
+    return ["  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(cells))
+            .rstrip() for cells in table]
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)

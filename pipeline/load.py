@@ -8,7 +8,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import BaseModel, ValidationError
 
@@ -63,21 +63,28 @@ class LoadedIssue:
 def read_toml(path: Path) -> SourceFile:
     """Read one TOML file; malformed TOML raises with the parser's line and column."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        raw = path.read_bytes()
+        text = raw.decode("utf-8-sig")  # a BOM (Windows Notepad) is not part of the text
     except FileNotFoundError:
         raise BulletinError.single(
             "file not found", file=path, hint="check the path and the file name"
         ) from None
     except UnicodeDecodeError as exc:
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
         raise BulletinError.single(
             "the file is not UTF-8 text",
             file=path,
+            line=raw.count(b"\n", 0, exc.start) + 1,
+            col=len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1,
             hint=f"save it as UTF-8 in your editor (first bad byte at offset {exc.start})",
         ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col, what = decode_error_position(str(exc))
+        if line is None:  # "at end of document": point at what was left open, else the end
+            lines = text.splitlines() or [""]
+            line, col = locate_keys(text).unclosed or (len(lines), len(lines[-1]) + 1)
         raise BulletinError.single(
             f"malformed TOML: {what}",
             file=path,
@@ -129,8 +136,8 @@ def _place(
     series: SourceFile | None,
 ) -> Diagnostic:
     owner = source
-    if series is not None and not _sets(source, key) and _sets(series, key):
-        owner = series
+    if series is not None and _depth_set(series, key) > _depth_set(source, key):
+        owner = series  # the series file sets more of the key's path than the issue does
     position = owner.keys.find(key)
     line, col = position if position else (1, 1)
     return Diagnostic(
@@ -144,12 +151,9 @@ def _place(
     )
 
 
-def _sets(source: SourceFile, key: KeyPath) -> bool:
-    return any(
-        source.keys.has(key[:end])
-        for end in range(len(key), 0, -1)
-        if isinstance(key[end - 1], str)
-    )
+def _depth_set(source: SourceFile, key: KeyPath) -> int:
+    """How much of the key's path the file itself sets: its longest prefix found there."""
+    return max((end for end in range(1, len(key) + 1) if source.keys.has(key[:end])), default=0)
 
 
 def _key_name(key: KeyPath) -> str | None:
@@ -236,12 +240,17 @@ def _from_pydantic(
 
 def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
     model: type[BaseModel] | None = root
+    dict_key_next = False
     for part in loc:
         if model is None or isinstance(part, int):
+            continue
+        if dict_key_next:  # a key of a table of tables, such as [text.<name>]: same model
+            dict_key_next = False
             continue
         info = model.model_fields.get(str(part))
         if info is None:
             return None
+        dict_key_next = get_origin(info.annotation) is dict
         model = _inner_model(info.annotation)
     return model
 
@@ -371,6 +380,8 @@ def _series_checks(
     same_year = {me.number}
     for other, head in siblings:
         number, total, day = head.get("number"), head.get("total"), head.get("date")
+        if type(day) is not datetime.date:
+            day = None  # not a date (e.g. a date-time): that file's own build reports it
         year = getattr(day, "year", None)
         if year == me.date.year and isinstance(number, int):
             if number == me.number:
@@ -436,7 +447,7 @@ def _peek_masthead(path: Path) -> dict[str, Any] | None:
     if known is not None and known[0] == key:
         return known[1]
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         masthead = None
     else:

@@ -32,13 +32,14 @@ def _latest_masthead(folder: Path) -> dict[str, Any]:
         if not is_issue_file(path):
             continue
         try:
-            data = merge_series(series, tomllib.loads(path.read_text(encoding="utf-8")))
+            data = merge_series(series, tomllib.loads(path.read_text(encoding="utf-8-sig")))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             continue
         head = data.get("masthead", {})
-        if not isinstance(head.get("date"), datetime.date) or not isinstance(
-            head.get("number"), int
-        ):
+        if not isinstance(head, dict):
+            continue  # a broken file: the loader reports it when it is built
+        # a real date only: a TOML date-time cannot be compared with the dates of the others
+        if type(head.get("date")) is not datetime.date or not isinstance(head.get("number"), int):
             continue
         if not best or (head["date"], head["number"]) > (best["date"], best["number"]):
             best = head

@@ -53,6 +53,7 @@ class KeyPositions:
 
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     multiline_starts: dict[KeyPath, int] = field(default_factory=dict)
+    unclosed: tuple[int, int] | None = None  # a multi-line string or array never closed
 
     def find(self, path: KeyPath) -> tuple[int, int] | None:
         """Position of the key, or of its nearest enclosing key or table that exists."""
@@ -92,9 +93,12 @@ def locate_keys(text: str) -> KeyPositions:
         if open_string:
             if raw.count(open_string) % 2 == 1:
                 open_string = ""
+                found.unclosed = None
             continue
         if depth > 0:
             depth += _bracket_balance(raw)
+            if depth <= 0:
+                found.unclosed = None
             continue
         stripped = raw.lstrip()
         col = len(raw) - len(stripped) + 1
@@ -128,9 +132,12 @@ def locate_keys(text: str) -> KeyPositions:
                 found.multiline_starts[path] = first
                 if value.count(delimiter) % 2 == 1:
                     open_string = delimiter
+                    found.unclosed = (lineno, col)
                 break
         else:
             depth = max(_bracket_balance(value), 0)
+            if depth:
+                found.unclosed = (lineno, col)
     return found
 
 

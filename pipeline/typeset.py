@@ -242,7 +242,7 @@ class Composer:
             one = compose_paragraph(
                 text, advance, width_pt=1e9, em_pt=size, tracking_pt=tracking, justify=False
             )[0]
-            natural = one.width_pt - tracking
+            natural = one.width_pt  # first glyph's left to last glyph's right edge
             scale = min(1.0, avail / natural) if natural > 0 else 1.0
             x = left + (avail - natural * scale) / 2
             return [make(self._runs(one, x, fonts, size, ts.color, scale))]

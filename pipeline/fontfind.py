@@ -1,0 +1,315 @@
+"""Font discovery: family names stored inside the font files of fonts/ and the system's folders."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.fonts import (
+    BUNDLED_DIR,
+    CFF_HINT,
+    CFF_REASON,
+    LICENCE_HINT,
+    UNREADABLE_HINT,
+    FontCatalog,
+    FontFace,
+    FontNotice,
+    Origin,
+    Refusal,
+    family_key,
+    licence_refusal,
+)
+
+FONT_SUFFIXES = frozenset({".ttf", ".ttc", ".otf", ".otc"})
+NO_SYSTEM_FONTS = "BULLETIN_NO_SYSTEM_FONTS"
+CACHE_VERSION = 1
+FAMILY_IDS = (1, 16)  # family, typographic family
+OTHER_IDS = (4, 6)  # full name, PostScript name
+
+
+@dataclass(frozen=True)
+class ScannedFace:
+    """One face of a font file: its names, style, and why it cannot be used ("" if it can)."""
+
+    path: str
+    index: int
+    families: tuple[str, ...] = ()  # name ID 1, every platform and language
+    typographic: tuple[str, ...] = ()  # name ID 16
+    other_names: tuple[str, ...] = ()  # name IDs 4 and 6
+    weight: int = 400
+    italic: bool = False
+    refusal: str = ""
+    hint: str = ""
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ScannedFace:
+        """Rebuild a face from its cached JSON form."""
+        for key in ("families", "typographic", "other_names"):
+            data[key] = tuple(data.get(key, ()))
+        return cls(**data)
+
+    def names(self) -> Iterator[tuple[int, str]]:
+        """Every name the face can be found by, with its level: family, typographic, other."""
+        for level, names in enumerate((self.families, self.typographic, self.other_names)):
+            for name in names:
+                yield level, name
+
+    def rank(self, level: int) -> tuple[int, bool, int, str, int]:
+        """Sort key among faces matching a name: closest to a regular upright face first."""
+        return (level, self.italic, abs(self.weight - 400), self.path, self.index)
+
+
+def scan_file(path: Path) -> list[ScannedFace]:
+    """Every face of a font file (TTC collections face by face), read lazily with fontTools."""
+    from fontTools.ttLib import TTFont
+    from fontTools.ttLib.ttCollection import TTCollection
+
+    try:
+        with path.open("rb") as stream:
+            is_collection = stream.read(4) == b"ttcf"
+        if is_collection:
+            with TTCollection(str(path), lazy=True) as collection:
+                return [_describe(path, i, font) for i, font in enumerate(collection.fonts)]
+        with TTFont(str(path), lazy=True) as font:
+            return [_describe(path, 0, font)]
+    except Exception as exc:  # fontTools raises many kinds of error for damaged files
+        return [ScannedFace(str(path), 0, refusal=f"cannot read the font file ({exc})",
+                            hint=UNREADABLE_HINT)]
+
+
+def _describe(path: Path, index: int, font: Any) -> ScannedFace:
+    """Names, style and refusal of one opened face."""
+    try:
+        names: dict[int, list[str]] = {i: [] for i in (*FAMILY_IDS, *OTHER_IDS)}
+        for record in font["name"].names:
+            if record.nameID in names:
+                text = record.toUnicode(errors="replace").strip().strip("\x00")
+                if text and text not in names[record.nameID]:
+                    names[record.nameID].append(text)
+        os2 = font.get("OS/2")
+        weight = int(os2.usWeightClass) if os2 is not None else 400
+        italic = bool(os2.fsSelection & 0x01) if os2 is not None else False
+        if os2 is not None and os2.fsSelection & 0x20:
+            weight = max(weight, 700)
+        licence = licence_refusal(int(os2.fsType)) if os2 is not None else ""
+        refusal, hint = "", ""
+        if "CFF " in font or "CFF2" in font:
+            refusal, hint = CFF_REASON, CFF_HINT
+        elif licence:
+            refusal, hint = licence, LICENCE_HINT
+        elif "glyf" not in font:
+            refusal, hint = "it has no TrueType outlines (glyf table)", CFF_HINT
+        return ScannedFace(str(path), index, tuple(names[1]), tuple(names[16]),
+                           tuple(dict.fromkeys(names[4] + names[6])), weight, italic, refusal, hint)
+    except Exception as exc:  # a damaged table
+        return ScannedFace(str(path), index, refusal=f"cannot read the font file ({exc})",
+                           hint=UNREADABLE_HINT)
+
+
+def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
+    """Font files below a folder in sorted order, leaving out the `skip` folders and hidden ones."""
+    found: list[Path] = []
+    if not folder.is_dir():
+        return found
+    skipped = {p.resolve() for p in skip}
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
+                         and Path(here, d).resolve() not in skipped)
+        found += (Path(here, f) for f in sorted(files)
+                  if not f.startswith(".") and Path(f).suffix.lower() in FONT_SUFFIXES)
+    return found
+
+
+def system_font_dirs() -> list[Path]:
+    """The operating system's font folders (Windows, macOS, or Linux and other Unix)."""
+    home = Path.home()
+    if sys.platform == "win32":
+        windir = Path(os.environ.get("WINDIR", r"C:\Windows"))
+        local = os.environ.get("LOCALAPPDATA")
+        return [windir / "Fonts",
+                *([Path(local) / "Microsoft" / "Windows" / "Fonts"] if local else [])]
+    if sys.platform == "darwin":
+        return [Path("/System/Library/Fonts"), Path("/Library/Fonts"), home / "Library" / "Fonts"]
+    data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), data_home / "fonts",
+            home / ".fonts"]
+
+
+def default_cache_file() -> Path:
+    """Where scan results are kept: $BULLETIN_CACHE_DIR, $XDG_CACHE_HOME/bulletin or ~/.cache."""
+    override = os.environ.get("BULLETIN_CACHE_DIR")
+    if override:
+        return Path(override) / "fontscan.json"
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "bulletin" / "fontscan.json"
+
+
+def system_fonts_disabled() -> bool:
+    """Whether BULLETIN_NO_SYSTEM_FONTS asks to leave the system's font folders alone."""
+    return os.environ.get(NO_SYSTEM_FONTS, "").strip() not in ("", "0")
+
+
+class ScanCache:
+    """Scan results by file, reused while the file's size and mtime stay the same."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._entries: dict[str, dict[str, Any]] = self._read()
+        self._dirty = False
+
+    def _read(self) -> dict[str, dict[str, Any]]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        ok = isinstance(data, dict) and data.get("version") == CACHE_VERSION
+        files = data.get("files") if ok else None
+        return files if isinstance(files, dict) else {}
+
+    def faces(self, file: Path) -> list[ScannedFace]:
+        """The faces of a file, from the cache when the file is unchanged."""
+        try:
+            stat = file.stat()
+        except OSError:
+            return []
+        key = str(file)
+        entry = self._entries.get(key)
+        same = entry and (entry.get("size"), entry.get("mtime_ns")) == (stat.st_size,
+                                                                         stat.st_mtime_ns)
+        if entry and same:
+            try:
+                return [ScannedFace.from_json(dict(f)) for f in entry["faces"]]
+            except (TypeError, KeyError):
+                pass
+        faces = scan_file(file)
+        self._entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                              "faces": [asdict(f) for f in faces]}
+        self._dirty = True
+        return faces
+
+    def save(self) -> None:
+        """Write the cache if it changed, dropping files that are gone; never fails a build."""
+        if not self._dirty or self.path is None:
+            return
+        self._entries = {k: v for k, v in self._entries.items() if os.path.exists(k)}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(prefix=".fontscan.", dir=self.path.parent)
+            with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                json.dump({"version": CACHE_VERSION, "files": self._entries}, stream,
+                          ensure_ascii=False)
+            os.replace(temporary, self.path)
+            self._dirty = False
+        except OSError:
+            pass
+
+
+class ScanningCatalog(FontCatalog):
+    """Finds a family in <project>/fonts/, then in the system's font folders, then bundled."""
+
+    def __init__(self, project_root: Path, *, system_dirs: Sequence[Path] | None = None,
+                 cache_file: Path | None = None, use_cache: bool = True) -> None:
+        self.user_dir = project_root / "fonts"
+        self.skip = (BUNDLED_DIR, self.user_dir / "bundled")
+        if system_dirs is None:
+            system_dirs = [] if system_fonts_disabled() else system_font_dirs()
+        self.system_dirs = list(system_dirs)
+        self.cache = ScanCache((cache_file or default_cache_file()) if use_cache else None)
+        self._listing: tuple[object, ...] | None = None
+        self._user: list[ScannedFace] | None = None
+        self._system: list[ScannedFace] | None = None
+        self._indexes: dict[Origin, dict[str, list[tuple[int, ScannedFace, str]]]] = {}
+        self._found: dict[str, tuple[FontFace | None, list[Refusal]]] = {}
+
+    def user_faces(self) -> list[ScannedFace]:
+        """Every face in fonts/ (not fonts/bundled/)."""
+        if self._user is None:
+            self._user = self._scan([self.user_dir])
+        return self._user
+
+    def system_faces(self) -> list[ScannedFace]:
+        """Every face in the system's font folders, scanned once (and cached on disk)."""
+        if self._system is None:
+            self._system = self._scan(self.system_dirs)
+        return self._system
+
+    def _scan(self, folders: Sequence[Path]) -> list[ScannedFace]:
+        faces = [face for folder in folders for file in font_files(folder, self.skip)
+                 for face in self.cache.faces(file)]
+        self.cache.save()
+        return faces
+
+    def _index(self, origin: Origin) -> dict[str, list[tuple[int, ScannedFace, str]]]:
+        """Faces of a tier by family key, each with how well the name matches and the name."""
+        index = self._indexes.get(origin)
+        if index is None:
+            index = {}
+            faces = self.user_faces() if origin == "fonts/" else self.system_faces()
+            for face in faces:
+                for level, name in face.names():
+                    entries = index.setdefault(family_key(name), [])
+                    if all(entry[1] is not face for entry in entries):
+                        entries.append((level, face, name))
+            self._indexes[origin] = index
+        return index
+
+    def _lookup(self, family: str) -> tuple[FontFace | None, list[Refusal]]:
+        """The best usable face for a name, tier by tier, and the refused faces seen on the way."""
+        key = family_key(family)
+        if key in self._found:
+            return self._found[key]
+        refusals: list[Refusal] = []
+        found: FontFace | None = None
+        tiers: list[Origin] = ["fonts/", "system"] if self.system_dirs else ["fonts/"]
+        for origin in tiers:
+            matches = self._index(origin).get(key, [])
+            refusals += [Refusal(name, Path(face.path), face.index, origin, face.refusal,
+                                 face.hint) for _, face, name in matches if face.refusal]
+            usable = [(face.rank(level), face, name) for level, face, name in matches
+                      if not face.refusal]
+            if usable:
+                _, best, name = min(usable, key=lambda item: item[0])
+                found = FontFace(name, Path(best.path), best.index, origin)
+                break
+        self._found[key] = (found, refusals)
+        return found, refusals
+
+    def find(self, family: str) -> FontFace | None:
+        """The face named `family`: fonts/ first, then the system's folders, then bundled."""
+        return self._lookup(family)[0] or super().find(family)
+
+    def refused(self, family: str) -> list[Refusal]:
+        """Faces named `family` in fonts/ or the system folders that cannot be used."""
+        return self._lookup(family)[1]
+
+    def notices(self) -> list[FontNotice]:
+        """Files in fonts/ that cannot be read at all (their names are unknown)."""
+        return [FontNotice("", f"font file cannot be used: {face.refusal}", face.hint,
+                           Path(face.path))
+                for face in self.user_faces()
+                if face.refusal and not (face.families or face.typographic)]
+
+    def signature(self) -> tuple[object, ...]:
+        """The files in fonts/ with their sizes and mtimes; a change rescans fonts/."""
+        listing: list[object] = []
+        for file in font_files(self.user_dir, self.skip):
+            try:
+                stat = file.stat()
+            except OSError:
+                continue
+            listing.append((str(file), stat.st_size, stat.st_mtime_ns))
+        signature = tuple(listing)
+        if signature != self._listing:
+            self._listing = signature
+            self._user = None
+            self._indexes.pop("fonts/", None)
+            self._found.clear()
+        return signature

@@ -1,0 +1,153 @@
+"""Shared fixtures: the samples and a long issue built once per session, small fixture series."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+from pdfmeasure import Measured, read_pdf
+
+from pipeline.build import Builder, BuildResult
+from pipeline.fonts import FontLibrary
+from pipeline.load import LoadedIssue, load_issue
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = {
+    "2024-13": ROOT / "issues" / "work-bulletin" / "2024-13.toml",
+    "2024-14": ROOT / "issues" / "work-bulletin" / "2024-14.toml",
+    "2024-07": ROOT / "issues" / "brief-news" / "2024-07.toml",
+}
+
+# A series.toml for fixture series: what every issue of the series shares.
+SERIES_TOML = """\
+[masthead]
+title = "工作简报"
+editor = "测试编发单位"
+
+[distribution]
+report_to = ["上级机关甲", "上级机关乙"]
+send_to = ["同级机关"]
+issue_to = ["下级机关"]
+printer = "测试印发单位"
+copies = 30
+"""
+
+
+def issue_toml(
+    number: int = 1,
+    date: str = "2024-07-24",
+    total: int | None = None,
+    body: str = "第一段正文。\n\n第二段正文。",
+) -> str:
+    """A small valid issue that relies on SERIES_TOML for the rest."""
+    total_line = f"total = {total}\n" if total is not None else ""
+    return (
+        f"[masthead]\nnumber = {number}\n{total_line}date = {date}\n\n"
+        '[[columns]]\nname = "栏目"\n\n'
+        f'[[columns.articles]]\ntitle = "标题"\nbody = """\n{body}\n"""\n'
+    )
+
+
+def write(path: Path, text: str) -> Path:
+    """Write a fixture file (dedented), making its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+@dataclass
+class Built:
+    """One issue built in this session: the loaded issue, the build result, the measured PDF."""
+
+    source: Path
+    result: BuildResult
+
+    @cached_property
+    def loaded(self) -> LoadedIssue:
+        return load_issue(self.source)
+
+    @cached_property
+    def pdf(self) -> Measured:
+        return read_pdf(self.result.pdf)
+
+
+@pytest.fixture(scope="session")
+def fonts(tmp_path_factory: pytest.TempPathFactory) -> FontLibrary:
+    """One font library for the session, found as a build finds it; each face parsed once."""
+    return Builder(ROOT, tmp_path_factory.mktemp("unused")).fonts
+
+
+@pytest.fixture
+def make_builder(fonts: FontLibrary) -> Callable[[Path], Builder]:
+    """A builder writing below a given folder, sharing the session's loaded fonts."""
+
+    def make(output_root: Path, project_root: Path = ROOT) -> Builder:
+        builder = Builder(project_root, output_root)
+        builder.fonts = fonts
+        return builder
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def samples(tmp_path_factory: pytest.TempPathFactory, fonts: FontLibrary) -> dict[str, Built]:
+    """The sample issues, each built once for the session."""
+    builder = Builder(ROOT, tmp_path_factory.mktemp("samples"))
+    builder.fonts = fonts
+    return {name: Built(path, builder.build(path)) for name, path in SAMPLES.items()}
+
+
+def _plain_paragraph(index: int) -> str:
+    """A paragraph of Han characters only, 5 lines: 26 + 28 + 28 + 28 + a short last line."""
+    han = "地方志工作机构编纂年鉴志书整理旧志开发利用资源服务大局存史育人资政"
+    start = index * 7 % len(han)
+    text = (han * 8)[start : start + 26 + 28 * 3 + 9 + index % 7]
+    return text + "。"
+
+
+# Marks that may neither start a line nor end one, placed at every column so that some land at a
+# line's end and the composer must compress, push in or push out.
+_KINSOKU_SNIPPETS = [
+    "，",
+    "。",
+    "、",
+    "“引文”",
+    "（括注）",
+    "《书名》",
+    "……",
+    "——",
+    "〔2024〕",
+    "2024年",
+]
+
+
+def _kinsoku_paragraph(index: int) -> str:
+    snippet = _KINSOKU_SNIPPETS[index % len(_KINSOKU_SNIPPETS)]
+    lead = "年" * (20 + index % 12)
+    return (lead + snippet + "志书") * 3 + "。"
+
+
+@pytest.fixture(scope="session")
+def long_issue(tmp_path_factory: pytest.TempPathFactory, fonts: FontLibrary) -> Built:
+    """A long issue of plain paragraphs (full pages) and punctuation at every column."""
+    folder = tmp_path_factory.mktemp("long") / "issues" / "long-series"
+    write(folder / "series.toml", SERIES_TOML)
+    plain = "\n\n".join(_plain_paragraph(i) for i in range(24))
+    marks = "\n\n".join(_kinsoku_paragraph(i) for i in range(36))
+    path = folder / "2024-20.toml"
+    path.write_text(
+        "[masthead]\nnumber = 20\ntotal = 120\ndate = 2024-09-02\n\n"
+        '[[columns]]\nname = "长文"\n\n'
+        '[[columns.articles]]\ntitle = "整页正文"\nsource = "测试来源"\n'
+        f'body = """\n{plain}\n"""\n\n'
+        '[[columns.articles]]\ntitle = "标点禁则"\n'
+        f'body = """\n{marks}\n"""\n',
+        encoding="utf-8",
+    )
+    builder = Builder(folder.parent.parent, folder.parent.parent / "output")
+    builder.fonts = fonts
+    return Built(path, builder.build(path))

@@ -1,0 +1,252 @@
+"""Fonts in builds: drop-in fonts by role, per-character fallback, refusals, `bulletin fonts`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from click.testing import CliRunner
+from fontmaker import BODY, HEADING2, MadeFonts, make_fonts, make_project
+from pypdf import PdfReader
+
+from pipeline.build import Builder, output_path
+from pipeline.cli import main
+from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.fonts import (
+    BUNDLED_DIR,
+    GB2312_TOTAL,
+    GBK_TOTAL,
+    FontCatalog,
+    FontChain,
+    FontFace,
+    FontLibrary,
+    coverage,
+    gb2312_hanzi,
+    gbk_hanzi,
+)
+
+ARTICLE_BODY = "columns[1].articles[1].body"
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Leave this machine's fonts and cache folder alone."""
+    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
+    return make_fonts(tmp_path_factory.getbasetemp() / "made-fonts")
+
+
+def body_line(issue: Path) -> int:
+    """The line of the issue file that holds the body text."""
+    lines = issue.read_text(encoding="utf-8").splitlines()
+    return next(n for n, line in enumerate(lines, start=1) if "同志" in line or "先生" in line)
+
+
+def pdf_text(pdf: Path) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def only(diagnostics: list[Diagnostic], text: str) -> Diagnostic:
+    [found] = [d for d in diagnostics if text in d.message]
+    return found
+
+
+@pytest.fixture(scope="module")
+def gb2312_build(
+    tmp_path_factory: pytest.TempPathFactory, made: MadeFonts
+) -> tuple[Builder, Path, list[Diagnostic]]:
+    """An issue with 堃 in the body, built with a GB2312-only 仿宋_GB2312 in fonts/."""
+    with pytest.MonkeyPatch.context() as patch:
+        root = tmp_path_factory.mktemp("gb2312")
+        patch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+        patch.setenv("BULLETIN_CACHE_DIR", str(root / "cache"))
+        issue = make_project(root, [made.fangsong_gb2312], names=["仿宋_GB2312.ttf"])
+        builder = Builder(root)
+        result = builder.build(issue)
+    return builder, issue, result.warnings
+
+
+def test_gb2312_font_in_fonts_folder_is_used_for_body(
+    gb2312_build: tuple[Builder, Path, list[Diagnostic]],
+) -> None:
+    builder, issue, _ = gb2312_build
+    body = builder.fonts.chains({"body": ["仿宋_GB2312"]})["body"].primary
+    assert (body.face.family, body.face.path.name, body.face.origin) == (
+        "仿宋_GB2312", "仿宋_GB2312.ttf", "fonts/")
+    pdf = output_path(issue, builder.output_root)
+    with pdfplumber.open(pdf) as document:
+        fonts = {c["fontname"].split("+")[-1] for c in document.pages[0].chars if c["text"] == "志"}
+    assert fonts == {"FangSong_GB2312"}
+
+
+def test_character_outside_gb2312_is_drawn_from_fallback_and_reported(
+    gb2312_build: tuple[Builder, Path, list[Diagnostic]],
+) -> None:
+    _, issue, warnings = gb2312_build
+    fallbacks = [w for w in warnings if "fallback" in w.message]
+    assert {w.message[len("the character ")] for w in fallbacks} == set("堃喆犇玥")
+    warning = only(fallbacks, "堃")
+    assert warning.severity == "warning"
+    assert "堃" in warning.message and "U+5803" in warning.message
+    assert "Noto Serif SC Light" in warning.message
+    assert warning.file == issue and warning.line == body_line(issue)
+    assert warning.key == ARTICLE_BODY
+    shown = warning.format()
+    assert f"{issue}:{body_line(issue)}:" in shown and "堃 (U+5803)" in shown
+
+
+def test_fallback_character_keeps_size_baseline_and_cell(
+    gb2312_build: tuple[Builder, Path, list[Diagnostic]],
+) -> None:
+    builder, issue, _ = gb2312_build
+    with pdfplumber.open(output_path(issue, builder.output_root)) as document:
+        chars = document.pages[0].chars
+    index = next(i for i, c in enumerate(chars) if c["text"] == "堃")
+    before, rare, after = chars[index - 1], chars[index], chars[index + 1]
+    assert (before["text"], after["text"]) == ("张", "同")
+    assert "NotoSerifSC-Light" in rare["fontname"] and "FangSong_GB2312" in before["fontname"]
+    assert rare["size"] == before["size"] == after["size"] == 16
+    assert rare["matrix"][5] == pytest.approx(before["matrix"][5]) == after["matrix"][5]
+    pitch = 156 * 72 / 25.4 / 28
+    assert rare["x0"] - before["x0"] == pytest.approx(pitch, abs=0.25)
+    assert after["x0"] - rare["x0"] == pytest.approx(pitch, abs=0.25)
+
+
+def test_pdf_text_gives_back_the_fallback_character(
+    gb2312_build: tuple[Builder, Path, list[Diagnostic]],
+) -> None:
+    builder, issue, _ = gb2312_build
+    text = pdf_text(output_path(issue, builder.output_root))
+    assert BODY[:20] in text.replace("\n", "")
+
+
+def test_character_no_font_has_fails_the_build(tmp_path: Path) -> None:
+    issue = make_project(tmp_path, [], body="张先生好。")
+    builder = Builder(tmp_path)
+    first = builder.build(issue).pdf.read_bytes()
+    issue.write_text(issue.read_text(encoding="utf-8").replace("张先生", "张𪚥先生"), "utf-8")
+    with pytest.raises(BulletinError) as caught:
+        builder.build(issue)
+    error = only([d for d in caught.value.diagnostics if d.is_error], "no font has")
+    assert "𪚥" in error.message and "U+2A6A5" in error.message
+    assert (error.file, error.line, error.key) == (issue, body_line(issue), ARTICLE_BODY)
+    assert output_path(issue, builder.output_root).read_bytes() == first  # nothing written
+
+
+def test_supplementary_character_comes_from_wenkai_with_the_bundled_set(tmp_path: Path) -> None:
+    issue = make_project(tmp_path, [], body="𠮷先生到张家湾调研。")
+    result = Builder(tmp_path).build(issue)
+    warning = only(result.warnings, "𠮷")
+    assert "U+20BB7" in warning.message and "LXGW WenKai" in warning.message
+    assert warning.key == ARTICLE_BODY and warning.line == body_line(issue)
+    assert "𠮷先生到张家湾调研。" in pdf_text(result.pdf)
+    with pdfplumber.open(result.pdf) as document:
+        assert "𠮷先生到张家湾调研。" in document.pages[0].extract_text()
+
+
+def test_cff_font_is_refused_and_the_build_goes_on(tmp_path: Path, made: MadeFonts) -> None:
+    issue = make_project(tmp_path, [made.cff_heiti])
+    builder = Builder(tmp_path)
+    result = builder.build(issue)
+    warning = only(result.warnings, "cannot be used")
+    assert warning.file == tmp_path / "fonts" / "heiti.otf"
+    assert "reportlab cannot embed PostScript-outline (CFF) fonts" in warning.message
+    assert "uses Noto Sans SC (bundled) instead" in warning.message
+    assert warning.hint == "convert it to TrueType or use a .ttf version"
+    heading = builder.fonts.chains({"heading": ["黑体"]})["heading"].primary
+    assert heading.face.family == "Noto Sans SC"
+
+
+def test_font_whose_licence_forbids_embedding_is_refused(tmp_path: Path, made: MadeFonts) -> None:
+    issue = make_project(tmp_path, [made.restricted_title])
+    result = Builder(tmp_path).build(issue)
+    warning = only(result.warnings, "cannot be used")
+    assert "its licence forbids embedding (OS/2 fsType 0x0002)" in warning.message
+    assert "title text uses Noto Serif SC Black (bundled) instead" in warning.message
+    assert warning.file == tmp_path / "fonts" / "fzxbs.ttf"
+    with pdfplumber.open(result.pdf) as document:
+        names = {c["fontname"].split("+")[-1] for c in document.pages[0].chars}
+    assert "FZXiaoBiaoSong-B05S" not in names and "NotoSerifSC-Black" in names
+
+
+def test_unreadable_font_is_reported_and_ignored(tmp_path: Path, made: MadeFonts) -> None:
+    issue = make_project(tmp_path, [made.broken])
+    result = Builder(tmp_path).build(issue)
+    warning = only(result.warnings, "cannot read the font file")
+    assert warning.file == tmp_path / "fonts" / "broken.ttf"
+
+
+def test_ttc_faces_serve_their_roles_in_a_build(tmp_path: Path, made: MadeFonts) -> None:
+    issue = make_project(tmp_path, [made.collection], body=f"{HEADING2}\n\n{BODY}")
+    result = Builder(tmp_path).build(issue)
+    with pdfplumber.open(result.pdf) as document:
+        fonts = {c["text"]: c["fontname"].split("+")[-1] for c in document.pages[0].chars}
+    assert fonts["动"] == "SimHei-0"  # 【工作动态】: heading role, face 0 of the TTC
+    assert fonts["况"] == "KaiTi_GB2312-1"  # （一）调研工作情况: kai role, face 1
+    assert fonts["玥"] == "NotoSerifSC-Light"  # body: bundled
+
+
+class _Catalog(FontCatalog):
+    """Finds every family in one file, whatever it holds."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def find(self, family: str) -> FontFace | None:
+        return FontFace(family, self.path, 0, "fonts/")
+
+
+def test_a_font_reportlab_rejects_moves_the_chain_on(made: MadeFonts) -> None:
+    library = FontLibrary(_Catalog(made.cff_heiti))  # not checked by a scan: reportlab refuses
+    chain: FontChain = library.chains({"heading": ["黑体"]})["heading"]
+    assert chain.primary.face.family == "Noto Sans SC"
+    assert chain.font_for("黑") is chain.primary
+    [notice] = chain.notices
+    assert notice.path == made.cff_heiti and "PostScript-outline (CFF)" in notice.message
+    assert "heading text uses Noto Sans SC (bundled) instead" in notice.message
+    assert library.warnings({"heading": chain})[0].file == made.cff_heiti
+
+
+def test_coverage_counts(made: MadeFonts) -> None:
+    assert (len(gb2312_hanzi()), len(gbk_hanzi())) == (GB2312_TOTAL, GBK_TOTAL) == (6763, 20923)
+    library = FontLibrary(_Catalog(made.fangsong_gb2312))
+    user = library.load(FontFace("仿宋_GB2312", made.fangsong_gb2312))
+    gb2312, gbk = coverage(user)
+    assert 0 < gb2312 == gbk < 300  # only GB2312 characters, few of them
+    light = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
+    bundled = library.load(FontFace("Noto Serif SC Light", light))
+    assert coverage(bundled) == (6763, 20923)
+
+
+def test_fonts_command_reports_roles_and_characters(
+    tmp_path: Path, made: MadeFonts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    issue = make_project(tmp_path, [made.fangsong_gb2312, made.cff_heiti],
+                         names=["仿宋_GB2312.ttf", "heiti.otf"])
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["fonts", "issues/series/2024-01.toml"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    body = next(line for line in lines if line.split()[:1] == ["body"])
+    assert body.split()[1:4] == ["仿宋_GB2312", "fonts/", "fonts/仿宋_GB2312.ttf"]
+    gb2312 = len({c for c in BODY if c in gb2312_hanzi()})
+    assert f"/{GB2312_TOTAL}" in body and f"/{GBK_TOTAL}" in body and gb2312 < 300
+    heading = next(line for line in lines if line.split()[:1] == ["heading"])
+    assert "Noto Sans SC" in heading and "bundled" in heading
+    assert any("heiti.otf" in line and "CFF" in line for line in lines)
+    assert any(f"2024-01.toml:{body_line(issue)}:" in line and "U+5803" in line for line in lines)
+
+
+def test_fonts_command_fails_for_a_character_no_font_has(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_project(tmp_path, [], body="张𪚥先生。")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["fonts", "issues/series"])
+    assert result.exit_code == 1
+    assert "no font has the character 𪚥 (U+2A6A5)" in result.output
