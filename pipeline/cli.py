@@ -142,6 +142,39 @@ def new(series_folder: Path) -> None:
 
 
 @main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the PDFs (default: output/ of the project).")
+@click.option("--quiet-ms", type=click.IntRange(0, 5000), default=50, show_default=True,
+              help="Rebuild once no change came for this long (one build per save).")
+def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> None:
+    """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops)."""
+    import signal
+
+    from pipeline.build import Builder, find_project_root
+    from pipeline.watch import Watcher
+
+    targets = list(paths) or [Path("issues")]
+    missing = [p for p in targets if not p.exists()]
+    for path in missing:
+        print_diagnostics([Diagnostic("error", "no such file or folder", path,
+                                      hint="give an issue file or a folder of issues")])
+    if missing:
+        sys.exit(EXIT_FAILED)
+    root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
+    watcher = Watcher(Builder(root, output_dir), targets, quiet_s=quiet_ms / 1000, echo=click.echo)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
+    with contextlib.suppress(KeyboardInterrupt):
+        watcher.run()
+    click.echo("stopped")
+    sys.exit(EXIT_OK)
+
+
+@main.command()
 @click.argument("issues", nargs=-1, type=click.Path(path_type=Path))
 def fonts(issues: tuple[Path, ...]) -> None:
     """Show each role's font and coverage; for the issues given, characters needing a fallback."""
