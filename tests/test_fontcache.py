@@ -13,6 +13,7 @@ from reportlab.pdfbase.ttfonts import TTFError, TTFont, TTFontFace
 
 from pipeline import fontcache
 from pipeline.build import Builder
+from pipeline.diagnostics import BulletinError
 from pipeline.fonts import BUNDLED_DIR
 
 LIGHT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
@@ -54,13 +55,18 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
     assert cached.fontName == "f" and cached.shapable == fresh.shapable
     mine, theirs = vars(cached.face), vars(fresh.face)
     for attr, value in theirs.items():
-        if attr in ("_pdfScale", "get_table", "makeSubset", "glyphToChar"):
+        if attr in ("_pdfScale", "get_table", "makeSubset", "glyphToChar", "_ttf_data"):
             continue
         assert mine[attr] == value and type(mine[attr]) is type(value), attr
     for attr in ("charToGlyph", "charWidths"):
         assert list(mine[attr].items()) == list(theirs[attr].items())
     assert cached.face.name.ustr == fresh.face.name.ustr
     assert cached.face._pdfScale(1234) == fresh.face._pdfScale(1234)
+    raw = LIGHT.read_bytes()
+    assert isinstance(cached.face._ttf_data, fontcache.FontFile) and len(
+        cached.face._ttf_data
+    ) == len(raw)
+    assert cached.face.get_chunk(1000, 64) == raw[1000:1064] and cached.face.get_ushort(4) == 19
     # glyphToChar is read from the entry only when something asks for it
     assert "glyphToChar" not in vars(cached.face)
     assert cached.face.glyphToChar == fresh.face.glyphToChar
@@ -111,20 +117,32 @@ def test_a_changed_font_file_is_parsed_again(
     assert len(entries(cache)) == 1  # the stale entry was replaced
 
 
-def test_the_same_size_and_time_with_other_bytes_is_a_change(
+def test_a_changed_table_checksum_is_a_change_even_with_the_same_size_and_time(
     tmp_path: Path, parses: list[str]
 ) -> None:
     font = tmp_path / "x.ttf"
     shutil.copyfile(LIGHT, font)
-    first = fontcache.load_ttfont(TTFont, "x", font)
+    fontcache.load_ttfont(TTFont, "x", font)
     stat = font.stat()
     data = bytearray(font.read_bytes())
-    data[-1] ^= 0xFF  # a byte of the last table, same size
-    font.write_bytes(bytes(data))
+    data[12 + 4] ^= 0xFF  # the first table's checksum in the directory, as a font tool rewrites it
+    with font.open("r+b") as stream:  # in place: same inode
+        stream.write(data)
     os.utime(font, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    second = fontcache.load_ttfont(TTFont, "x", font)
+    assert fontcache.file_key(font) == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    fontcache.load_ttfont(TTFont, "x", font)
     assert parses == [str(font), str(font)]
-    assert second.face._ttf_data == bytes(data) != first.face._ttf_data
+
+
+def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> None:
+    font = tmp_path / "x.ttf"
+    shutil.copyfile(LIGHT, font)
+    loaded = fontcache.load_ttfont(TTFont, "x", font)
+    with font.open("ab") as stream:
+        stream.write(b"\0" * 4)
+    with pytest.raises(BulletinError) as caught:
+        loaded.face.makeSubset([0, 32, ord("志")])
+    assert caught.value.diagnostics[0].file == font
 
 
 @pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-format"])
