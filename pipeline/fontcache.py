@@ -21,16 +21,18 @@ import marshal
 import os
 import tempfile
 import weakref
+from array import array
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
 _MAGIC = b"bulletin-fontcache\n"
 # Large attributes stored as parallel lists (much faster to load than pickled dicts or tuples).
 _DICTS = ("charToGlyph", "charWidths", "glyphToChar")
-_LIST_OF_PAIRS = "hmetrics"
+# Read only when subsetting, and then only at the glyphs used: kept as arrays, not lists.
+_ARRAYS = {"hmetrics": "H", "glyphPos": "I" if array("I").itemsize == 4 else "L"}
 _LAZY = ("glyphToChar",)
 _SKIPPED = ("_ttf_data", "_pdfScale", "table", "_lazy_marshal", "get_table", "makeSubset")
 SUBSETS_KEPT = 64  # per face: a document's subsets of a 14 MB face are ~20–150 KB each
@@ -213,7 +215,7 @@ def _write_entry(entry: Path, face: Any, index: int, key: tuple[int, int, int]) 
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-    except (OSError, ValueError, TypeError, AttributeError, KeyError):
+    except (OSError, ValueError, TypeError, AttributeError, KeyError, OverflowError):
         return
 
 
@@ -234,8 +236,15 @@ def _flatten(face: Any) -> tuple[dict[str, Any], dict[str, Any]]:
             # one shared key list when the dicts have the same keys (marshal then stores it once)
             key_list = keys.setdefault(tuple(value), list(value))
             (lazy if attr in _LAZY else plain)[attr] = (key_list, list(value.values()))
-        elif attr == _LIST_OF_PAIRS:
-            plain[attr] = ([aw for aw, _ in value], [lsb for _, lsb in value])
+        elif attr == "hmetrics":
+            code = _ARRAYS[attr]
+            advances, bearings = (
+                array(code, [a for a, _ in value]),
+                array(code, [b for _, b in value]),
+            )
+            plain[attr] = (advances.tobytes(), bearings.tobytes())
+        elif attr == "glyphPos":
+            plain[attr] = array(_ARRAYS[attr], value).tobytes()
         else:
             plain[attr] = value
     marshal.dumps((plain, lazy))  # raises ValueError for anything marshal cannot store
@@ -247,9 +256,40 @@ def _unflatten(attr: str, value: Any) -> Any:
     if attr in _DICTS:
         keys, values = value
         return dict(zip(keys, values, strict=True))
-    if attr == _LIST_OF_PAIRS:
-        return list(zip(*value, strict=True))
+    if attr == "hmetrics":
+        return Metrics(*(_array(_ARRAYS[attr], raw) for raw in value))
+    if attr == "glyphPos":
+        return _array(_ARRAYS[attr], value)
     return value
+
+
+def _array(code: str, raw: bytes) -> array[int]:
+    values = array(code)
+    values.frombytes(raw)
+    return values
+
+
+class Metrics:
+    """A face's hmetrics: (advance, left side bearing) of each glyph, kept as two arrays."""
+
+    __slots__ = ("advances", "bearings")
+
+    def __init__(self, advances: array[int], bearings: array[int]) -> None:
+        self.advances, self.bearings = advances, bearings
+
+    def __getitem__(self, glyph: int) -> tuple[int, int]:
+        return self.advances[glyph], self.bearings[glyph]
+
+    def __len__(self) -> int:
+        return len(self.advances)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.advances, self.bearings, strict=True)
+
+    def __eq__(self, other: object) -> bool:
+        return list(self) == list(other) if isinstance(other, Metrics | list) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 @functools.cache

@@ -57,6 +57,9 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
     for attr, value in theirs.items():
         if attr in ("_pdfScale", "get_table", "makeSubset", "glyphToChar", "_ttf_data"):
             continue
+        if attr in ("hmetrics", "glyphPos"):  # arrays, read only at the glyphs a subset uses
+            assert list(mine[attr]) == list(value), attr
+            continue
         assert mine[attr] == value and type(mine[attr]) is type(value), attr
     for attr in ("charToGlyph", "charWidths"):
         assert list(mine[attr].items()) == list(theirs[attr].items())
