@@ -20,6 +20,7 @@ OPENING_MARKS = frozenset("“‘（〔［【《〈「『〖｛")  # blank half 
 # Two of these side by side form one 2-em mark (—— or ……) that is never split or stretched.
 DOUBLED_MARKS = frozenset("—―…⋯")
 ASCII_DIGITS = frozenset("0123456789")
+RANGE_DASHES = frozenset("—–～~-")
 PARAGRAPH_SPACES = frozenset(" ")
 TITLE_SPACES = frozenset(" \u3000")
 
@@ -101,7 +102,10 @@ class _Text:
         """Whether adjacent visible chars i and i+1 form one unbreakable cluster."""
         if self.word[i] >= 0 and self.word[i] == self.word[i + 1]:
             return True
-        # A number stays with the unit after it: 2023年, 83个, 50%的.
+        # A number stays with the unit after it: 2023年, 83个, 50%的; a range stays whole:
+        # 2006—2020.
+        if self.chars[i] in RANGE_DASHES and 0 < i < self.n - 1:
+            return self.chars[i - 1] in ASCII_DIGITS and self.chars[i + 1] in ASCII_DIGITS
         return self.chars[i] in ASCII_DIGITS or (self.chars[i] == "%" and self.word[i] >= 0)
 
     def tight(self, i: int) -> bool:

@@ -11,6 +11,12 @@ from pipeline.fonts import FontChain, LoadedFont
 from pipeline.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
 from pipeline.style import PT_PER_MM, Role, Style, TextStyle
 
+# Marks set in one full grid cell even where a font draws them narrower (—— must span two
+# characters; a Kai font's proportional quotes would otherwise break the grid).
+DASHES = frozenset("—―")
+OPENING_QUOTES = frozenset("“‘")
+FULL_CELL_MARKS = DASHES | OPENING_QUOTES | frozenset("”’…")
+
 
 @dataclass(frozen=True)
 class Run:
@@ -127,12 +133,13 @@ class Composer:
         out: list[Line] = []
         pending_rules: list[Rule] = []
         keep_next = 0
-        force_break = False
+        force_break = after_rule = False
         for block in blocks:
             if isinstance(block, PageBreak):
                 force_break = True
                 continue
             if isinstance(block, RuleBlock):
+                after_rule = True
                 rule = self._rule(block.style)
                 if out and not pending_rules:
                     where = "below-text" if rule.where == "below-text" else "bottom"
@@ -144,9 +151,11 @@ class Composer:
             new = self._composed_lines(block, text_style)
             if not new:
                 continue
-            if text_style.space_before_lines and out:
+            # Content starts on the grid line right after a rule (layout §2.6): no blank line.
+            if text_style.space_before_lines and out and not after_rule:
                 spacer = Line(cells=text_style.space_before_lines, discard_at_top=True)
                 out.append(spacer)
+            after_rule = False
             _forbid_widows(new)
             if text_style.keep_with_previous:
                 new[0].break_before = False
@@ -210,7 +219,8 @@ class Composer:
             font = fonts.get(char)
             if font is None:
                 font = fonts[char] = self.font_of(char, ts.font, origin)
-            return font.advance_pt(char, size)
+            natural = font.advance_pt(char, size)
+            return size if char in FULL_CELL_MARKS and natural < size else natural
 
         def make(runs: tuple[Run, ...]) -> Line:
             return Line(runs, size, ts.lines, ts.v_align)
@@ -302,6 +312,27 @@ class Composer:
                 )
 
         for char in line.chars:
+            natural = fonts[char.char].advance_pt(char.char, size)
+            if char.advance_pt - natural > 0.01:  # a mark widened to its full grid cell
+                flush()
+                group, spacing = [], 0.0
+                x, h_scale = char.x_pt, 1.0
+                if char.char in DASHES:
+                    h_scale = char.advance_pt / natural  # stretched so —— stays joined
+                elif char.char in OPENING_QUOTES:
+                    x += char.advance_pt - natural  # the glyph sits in the cell's right half
+                runs.append(
+                    Run(
+                        fonts[char.char].name,
+                        size,
+                        x0 + x * scale,
+                        char.char,
+                        0.0,
+                        color,
+                        scale * h_scale * 100,
+                    )
+                )
+                continue
             if group:
                 prev = group[-1]
                 gap = char.x_pt - prev.x_pt - prev.advance_pt

@@ -372,3 +372,11 @@ def test_random_titles(seed: int) -> None:
             assert line.width_pt <= 22 * 16.0 + 0.01
         if len(lines) > 1:
             assert all(len(t) >= 2 for t in texts(lines))
+
+
+def test_number_range_stays_whole() -> None:
+    """2006—2020 is one unit: no break on either side of the dash between digits."""
+    text = "甲乙丙丁戊己2006—2020年"
+    lines = compose_paragraph(text, adv, width_pt=160, em_pt=16, justify=False)
+    joined = ["".join(c.char for c in line.chars) for line in lines]
+    assert any("2006—2020年" in line for line in joined), joined
