@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +18,14 @@ from pipeline.fonts import FontLibrary
 from pipeline.load import LoadedIssue, load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Hermetic runs: no system fonts, and caches in a fresh folder (subprocesses inherit it)."""
+    os.environ["BULLETIN_NO_SYSTEM_FONTS"] = "1"
+    os.environ["BULLETIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="bulletin-test-cache-")
+
+
 SAMPLES = {
     "2024-13": ROOT / "issues" / "work-bulletin" / "2024-13.toml",
     "2024-14": ROOT / "issues" / "work-bulletin" / "2024-14.toml",
