@@ -150,12 +150,12 @@ class Builder:
                 *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
 
     def copies(self, loaded: LoadedIssue) -> int | None:
-        """共印N份: the fixed number, or for "auto" one copy per distinct recipient named."""
-        copies = loaded.issue.distribution.copies
-        if copies != "auto":
-            return copies
-        dist = loaded.issue.distribution
-        return len(dict.fromkeys([*dist.report_to, *dist.send_to, *dist.issue_to])) or None
+        """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
+        from pipeline.recipients import copies_for
+
+        count, notes = copies_for(loaded)
+        loaded.warnings.extend(note for note in notes if note not in loaded.warnings)
+        return count
 
     def _template(self, loaded: LoadedIssue):  # type: ignore[no-untyped-def]
         try:
