@@ -371,8 +371,9 @@ def _series_checks(
     """Numbers unique within a year, totals unique; gaps and falling totals are warnings."""
     me = issue.masthead
     siblings = []
+    myself = path.resolve()
     for other in sorted(path.parent.glob("*.toml")):
-        if other.resolve() == path.resolve() or not is_issue_file(other):
+        if not is_issue_file(other) or other.resolve() == myself:
             continue
         masthead = _peek_masthead(other)
         if masthead is not None:
