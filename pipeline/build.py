@@ -12,10 +12,12 @@ from pathlib import Path
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.draw import typeset
 from pipeline.fontfind import ScanningCatalog
-from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontLibrary
+from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
 from pipeline.load import LoadedIssue, is_issue_file, load_issue, parse_key_name
-from pipeline.templates import TemplateStore, render_document
-from pipeline.typeset import CharReport, LineCache
+from pipeline.recipients import copies_for, find_address_book
+from pipeline.style import Role
+from pipeline.templates import Template, TemplateStore, render_document
+from pipeline.typeset import CharReport, LineCache, Typeset
 
 
 @dataclass
@@ -122,10 +124,7 @@ class Builder:
 
     def render(self, loaded: LoadedIssue) -> tuple[bytes, int, list[Diagnostic], tuple[Path, ...]]:
         """Typeset a loaded issue into PDF bytes, its page count, warnings and dependencies."""
-        template = self._template(loaded)
-        document = render_document(loaded, template, self.copies(loaded))
-        chains = self.fonts.chains(template.style.fonts)
-        result = typeset(document, template.style, chains, self.line_cache)
+        template, chains, result = self._typeset(loaded)
         warnings = list(loaded.warnings)
         warnings += self.fonts.warnings(chains)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
@@ -133,31 +132,36 @@ class Builder:
             raise BulletinError(
                 [*warnings, *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
             )
+        address_book = find_address_book(loaded.series_dir)
         dependencies = (
             loaded.path,
             *((loaded.series.path,) if loaded.series else ()),
+            *((address_book,) if address_book else ()),  # 共印N份 with copies = "auto"
             *template.files,
         )
         return result.pdf, result.pages, warnings, dependencies
 
     def char_reports(self, loaded: LoadedIssue) -> list[Diagnostic]:
         """Characters of an issue drawn from a fallback font (warnings) or from no font (errors)."""
+        _, _, result = self._typeset(loaded)
+        return [
+            *(_char_diagnostic(loaded, r, "warning") for r in result.fallbacks),
+            *(_char_diagnostic(loaded, r, "error") for r in result.missing),
+        ]
+
+    def _typeset(self, loaded: LoadedIssue) -> tuple[Template, dict[Role, FontChain], Typeset]:
         template = self._template(loaded)
         document = render_document(loaded, template, self.copies(loaded))
         chains = self.fonts.chains(template.style.fonts)
-        result = typeset(document, template.style, chains, self.line_cache)
-        return [*(_char_diagnostic(loaded, r, "warning") for r in result.fallbacks),
-                *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
+        return template, chains, typeset(document, template.style, chains, self.line_cache)
 
     def copies(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
-        from pipeline.recipients import copies_for
-
         count, notes = copies_for(loaded)
         loaded.warnings.extend(note for note in notes if note not in loaded.warnings)
         return count
 
-    def _template(self, loaded: LoadedIssue):  # type: ignore[no-untyped-def]
+    def _template(self, loaded: LoadedIssue) -> Template:
         try:
             return self.templates.get(loaded.issue.template)
         except BulletinError as exc:
