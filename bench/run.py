@@ -60,9 +60,10 @@ class Sample:
 
 @dataclass
 class Run:
-    """One child process: wall seconds and its peak resident memory in MB."""
+    """One child process: wall and CPU seconds (its own and its children's), peak RSS in MB."""
 
     seconds: float
+    cpu: float
     peak_mb: float
     output: str
 
@@ -80,7 +81,7 @@ def run_child(command: list[str], cwd: Path, env: dict[str, str] | None = None) 
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{output}")
-    return Run(seconds, usage.ru_maxrss / 1024, output)
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, output)
 
 
 def bulletin_command() -> list[str]:
@@ -132,6 +133,7 @@ class Bench:
         for _ in range(self.runs):
             run = run_child(command, self.folder, self.env)
             self.sample("oneshot").values.append(run.seconds * 1000)
+            self.sample("oneshot_cpu").values.append(run.cpu * 1000)
             self.sample("oneshot_mb").values.append(run.peak_mb)
         pdf = self.folder / "out" / "bench" / "2025-001.pdf"
         self.sample("pdf_kb").values.append(pdf.stat().st_size / 1000)
@@ -168,6 +170,7 @@ class Bench:
         for _ in range(max(5, self.runs - 2)):
             run = run_child(command, self.folder, self.env)
             self.sample("batch").values.append(self.count / run.seconds)
+            self.sample("batch_cpu").values.append(run.cpu * 1000 / self.count)
             self.sample("batch_mb").values.append(run.peak_mb)
         sizes = [p.stat().st_size / 1000 for p in (self.folder / "out-batch").rglob("*.pdf")]
         self.notes["batch_pdf_kb"] = f"{statistics.mean(sizes):.0f}"
@@ -208,6 +211,7 @@ class Bench:
         for _ in range(self.runs):
             run = run_child([sys.executable, "-c", script], self.folder)
             self.sample("t_oneshot").values.append(run.seconds * 1000)
+            self.sample("t_oneshot_cpu").values.append(run.cpu * 1000)
             self.sample("t_oneshot_mb").values.append(run.peak_mb)
         self.sample("t_pdf_kb").values.append(out.stat().st_size / 1000)
 
@@ -255,6 +259,7 @@ class Bench:
         for _ in range(max(3, self.runs // 2)):
             run = run_child([sys.executable, "-c", script], self.folder)
             self.sample("t_batch").values.append(self.count / run.seconds)
+            self.sample("t_batch_cpu").values.append(run.cpu * 1000 / self.count)
 
     # -- report ------------------------------------------------------------------------------
 
@@ -280,6 +285,11 @@ class Bench:
             verdict("oneshot", 350), "new process; font cache warm",
         ))  # fmt: skip
         rows.append((
+            "  the same, CPU time (ms)", self.sample("oneshot_cpu").cell(),
+            self.sample("t_oneshot_cpu").cell(), ratio("oneshot_cpu", "t_oneshot_cpu"), "–",
+            "user + system; what the wall time is on an idle machine",
+        ))  # fmt: skip
+        rows.append((
             "one-shot CLI build, font cache empty (ms)", self.sample("oneshot_cold").cell(),
             self.sample("t_oneshot").cell(), ratio("oneshot_cold", "t_oneshot"), "–",
             "first run on a machine: 5 fonts parsed",
@@ -302,6 +312,11 @@ class Bench:
             f"batch: {self.count} issues, -j {self.jobs} (issues/s)", self.sample("batch").cell(1),
             self.sample("t_batch").cell(1), ratio("batch", "t_batch"),
             verdict("batch", 25, higher=True), self.notes.get("batch_line", ""),
+        ))  # fmt: skip
+        rows.append((
+            "  batch CPU time per issue (ms)", self.sample("batch_cpu").cell(1),
+            self.sample("t_batch_cpu").cell(1), ratio("batch_cpu", "t_batch_cpu"), "–",
+            f"all processes; {self.jobs} idle cores give ≈ {self.jobs}000 / this issues/s",
         ))  # fmt: skip
         rows.append((
             "peak memory, one-shot (MB)", self.sample("oneshot_mb").cell(),
@@ -348,6 +363,7 @@ def main() -> None:
             ("batch", bench.batch),
             ("typst batch", bench.typst_batch),
         ]
+        load_before = os.getloadavg()[0]
         for name, step in steps:
             step_started = time.perf_counter()
             step()
@@ -355,7 +371,8 @@ def main() -> None:
         print(
             f"bulletin vs Typst {_typst_version()} on {platform.python_implementation()} "
             f"{platform.python_version()}, {os.cpu_count()} cores; issue 1 of the corpus: "
-            f"{bench.issue.characters()} characters; medians (min–max) of ≥ {runs} runs\n"
+            f"{bench.issue.characters()} characters; medians (min–max) of ≥ {runs} runs; "
+            f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after\n"
         )
         print(bench.table())
         print(f"\n({time.perf_counter() - started:.0f} s)")
