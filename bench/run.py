@@ -287,7 +287,7 @@ class Bench:
         rows.append((
             "  the same, CPU time (ms)", self.sample("oneshot_cpu").cell(),
             self.sample("t_oneshot_cpu").cell(), ratio("oneshot_cpu", "t_oneshot_cpu"), "–",
-            "user + system; what the wall time is on an idle machine",
+            "user + system CPU of the process",
         ))  # fmt: skip
         rows.append((
             "one-shot CLI build, font cache empty (ms)", self.sample("oneshot_cold").cell(),
