@@ -36,8 +36,13 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the PDFs (default: output/ of the project).")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the PDFs (default: output/ of the project).",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "-j",
@@ -53,8 +58,16 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
     missing = [p for p in targets if not p.exists()]
     if missing:
         for path in missing:
-            print_diagnostics([Diagnostic("error", "no such file or folder", path,
-                                          hint="give an issue file or a folder of issues")])
+            print_diagnostics(
+                [
+                    Diagnostic(
+                        "error",
+                        "no such file or folder",
+                        path,
+                        hint="give an issue file or a folder of issues",
+                    )
+                ]
+            )
         sys.exit(EXIT_FAILED)
     root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
     issue_files = list(find_issue_files(targets))
@@ -143,19 +156,37 @@ def new(series_folder: Path) -> None:
 
 @main.command()
 @click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder of the PDFs, the ledger and outbox/ (default: output/).")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the PDFs, the ledger and outbox/ (default: output/).",
+)
 @click.option("--dry-run", is_flag=True, help="Print who would get what; send nothing.")
 @click.option("--status", "show_status", is_flag=True, help="Print each recipient's state.")
-@click.option("--resend-changed", is_flag=True,
-              help="Send a rebuilt, changed PDF again to those who had it, marked 更正.")
+@click.option(
+    "--resend-changed",
+    is_flag=True,
+    help="Send a rebuilt, changed PDF again to those who had it, marked 更正.",
+)
 @click.option("--smtp-host", help="Mail server, instead of [smtp] host.")
 @click.option("--smtp-port", type=click.IntRange(1, 65535), help="Port, instead of [smtp] port.")
-@click.option("--smtp-security", type=click.Choice(["starttls", "ssl", "none"]),
-              help="Instead of [smtp] security.")
-def distribute(issue: Path, output_dir: Path | None, dry_run: bool, show_status: bool,
-               resend_changed: bool, smtp_host: str | None, smtp_port: int | None,
-               smtp_security: str | None) -> None:
+@click.option(
+    "--smtp-security",
+    type=click.Choice(["starttls", "ssl", "none"]),
+    help="Instead of [smtp] security.",
+)
+def distribute(
+    issue: Path,
+    output_dir: Path | None,
+    dry_run: bool,
+    show_status: bool,
+    resend_changed: bool,
+    smtp_host: str | None,
+    smtp_port: int | None,
+    smtp_security: str | None,
+) -> None:
     """Deliver every recipient of an issue its own numbered copy, by e-mail or into a folder."""
     from pipeline.build import find_project_root
     from pipeline.distribute import Distributor, Plan, outcome_line, plan_lines, status_lines
@@ -166,11 +197,17 @@ def distribute(issue: Path, output_dir: Path | None, dry_run: bool, show_status:
             click.echo(f"built   {_shown(issue)} → {_shown(plan.pdf_path)}")
 
     if not issue.is_file():
-        print_diagnostics([Diagnostic("error", "no such issue file", issue,
-                                      hint="give the issue's .toml file")])
+        print_diagnostics(
+            [Diagnostic("error", "no such issue file", issue, hint="give the issue's .toml file")]
+        )
         sys.exit(EXIT_FAILED)
-    distributor = Distributor(find_project_root(issue.parent), output_dir, smtp_host=smtp_host,
-                              smtp_port=smtp_port, smtp_security=smtp_security)
+    distributor = Distributor(
+        find_project_root(issue.parent),
+        output_dir,
+        smtp_host=smtp_host,
+        smtp_port=smtp_port,
+        smtp_security=smtp_security,
+    )
     try:
         if dry_run or show_status:
             plan = distributor.preview(issue, resend_changed)
@@ -179,9 +216,11 @@ def distribute(issue: Path, output_dir: Path | None, dry_run: bool, show_status:
                 click.echo(line)
             sys.exit(EXIT_OK)
         report = distributor.distribute(
-            issue, resend_changed=resend_changed,
+            issue,
+            resend_changed=resend_changed,
             on_plan=announce,
-            progress=lambda outcome: click.echo(outcome_line(outcome)))
+            progress=lambda outcome: click.echo(outcome_line(outcome)),
+        )
     except BulletinError as exc:
         print_diagnostics(exc.diagnostics)
         click.echo(f"nothing sent for {_shown(issue)}", err=True)
@@ -193,10 +232,20 @@ def distribute(issue: Path, output_dir: Path | None, dry_run: bool, show_status:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("-o", "--output", "output_dir", type=click.Path(path_type=Path, file_okay=False),
-              help="Folder for the PDFs (default: output/ of the project).")
-@click.option("--quiet-ms", type=click.IntRange(0, 5000), default=50, show_default=True,
-              help="Rebuild once no change came for this long (one build per save).")
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder for the PDFs (default: output/ of the project).",
+)
+@click.option(
+    "--quiet-ms",
+    type=click.IntRange(0, 5000),
+    default=50,
+    show_default=True,
+    help="Rebuild once no change came for this long (one build per save).",
+)
 def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> None:
     """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops)."""
     import signal
@@ -207,8 +256,16 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     targets = list(paths) or [Path("issues")]
     missing = [p for p in targets if not p.exists()]
     for path in missing:
-        print_diagnostics([Diagnostic("error", "no such file or folder", path,
-                                      hint="give an issue file or a folder of issues")])
+        print_diagnostics(
+            [
+                Diagnostic(
+                    "error",
+                    "no such file or folder",
+                    path,
+                    hint="give an issue file or a folder of issues",
+                )
+            ]
+        )
     if missing:
         sys.exit(EXIT_FAILED)
     root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
@@ -236,8 +293,16 @@ def fonts(issues: tuple[Path, ...]) -> None:
 
     missing = [p for p in issues if not p.exists()]
     for path in missing:
-        print_diagnostics([Diagnostic("error", "no such file or folder", path,
-                                      hint="give an issue file or a folder of issues")])
+        print_diagnostics(
+            [
+                Diagnostic(
+                    "error",
+                    "no such file or folder",
+                    path,
+                    hint="give an issue file or a folder of issues",
+                )
+            ]
+        )
     if missing:
         sys.exit(EXIT_FAILED)
     start = issues[0] if issues else Path.cwd()
@@ -268,8 +333,9 @@ def fonts(issues: tuple[Path, ...]) -> None:
         click.echo(f"Fonts by role (template {', '.join(templates)}):")
         for line in role_table(rows, _shown):
             click.echo(f"  {line}")
-        click.echo("Fallback order (a character a role's font lacks comes from the first that "
-                   "has it):")
+        click.echo(
+            "Fallback order (a character a role's font lacks comes from the first that has it):"
+        )
         for row in rows:
             click.echo(f"  {row.role:<8} " + " → ".join(face.family for face in row.chain))
             used.update(face.where for face in row.chain)
@@ -285,8 +351,10 @@ def fonts(issues: tuple[Path, ...]) -> None:
         for face in catalog.user_faces():
             if not face.refusal and (Path(face.path), face.index) not in used:
                 family = (face.families or face.typographic or ("?",))[0]
-                click.echo(f"{_shown(Path(face.path))}: note: no role names the family {family}; "
-                           "add it to [fonts] in the template's style.toml to use it")
+                click.echo(
+                    f"{_shown(Path(face.path))}: note: no role names the family {family}; "
+                    "add it to [fonts] in the template's style.toml to use it"
+                )
     for issue in loaded:
         try:
             reports = builder.char_reports(issue)
