@@ -158,7 +158,6 @@ def measure_warm(project: Path, issue: Path, rebuilds: int, profile: bool) -> di
     from pipeline.build import Builder
 
     builder = Builder(project)
-    texts = [make_issue(n)[0] for n in range(10)]
     result = builder.build(issue)
     pages = result.pages
     for _ in range(3):
@@ -167,7 +166,7 @@ def measure_warm(project: Path, issue: Path, rebuilds: int, profile: bool) -> di
     edited = []
     memory: dict[int, float] = {}
     for n in range(1, rebuilds + 1):
-        issue.write_text(texts[n % len(texts)], encoding="utf-8")
+        issue.write_text(make_issue(n)[0], encoding="utf-8")  # every rebuild a new text
         result = builder.build(issue)
         if n <= 20:
             edited.append(result.seconds * 1000)
