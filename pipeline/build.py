@@ -97,7 +97,7 @@ class Builder:
             roots.append(PACKAGE_ROOT / "templates")
         self.templates = TemplateStore(roots)
         self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
-        self.line_cache = LineCache()
+        self.line_caches: dict[Path, LineCache] = {}
 
     def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
@@ -153,7 +153,10 @@ class Builder:
         template = self._template(loaded)
         document = render_document(loaded, template, self.copies(loaded))
         chains = self.fonts.chains(template.style.fonts)
-        return template, chains, typeset(document, template.style, chains, self.line_cache)
+        cache = self.line_caches.setdefault(loaded.path.resolve(), LineCache())
+        result = typeset(document, template.style, chains, cache)
+        cache.sweep()
+        return template, chains, result
 
     def copies(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""

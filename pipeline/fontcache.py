@@ -400,16 +400,17 @@ def _speed_up_subsetting(face: Any) -> None:
     face.makeSubset = make_subset
 
 
-COMPRESSED_KEPT = 32 * 2**20  # bytes of stream content whose compressed form is kept
+COMPRESSED_MIN = 16 * 2**10  # only font programs are worth keeping (pages are ~5 KB)
+COMPRESSED_KEPT = 4 * 2**20  # bound on the font-program bytes kept
 
 
 @functools.cache
 def _remember_compression() -> None:
     """Compress a PDF stream's content once per process, however many PDFs it goes into.
 
-    The font subsets (remembered above), their ToUnicode maps and the pages an edit did not
-    touch are the same streams on every rebuild; zlib gives the same bytes for the same
-    content, so the compressed form is kept (~10 ms of a 36 ms rebuild of a 10-page issue).
+    The font subsets (remembered above) are the same large streams on every rebuild; zlib
+    gives the same bytes for the same content, so their compressed form is kept. Small
+    streams (pages, ToUnicode maps) are compressed afresh, so a watcher's memory stays flat.
     """
     import zlib
 
@@ -422,6 +423,8 @@ def _remember_compression() -> None:
         nonlocal size
         if isinstance(text, str):
             text = text.encode("utf8")
+        if len(text) < COMPRESSED_MIN:
+            return zlib.compress(text)  # page streams: cheap, and new after every edit
         found = kept.get(text)
         if found is not None:
             kept.move_to_end(text)

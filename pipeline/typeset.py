@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -85,24 +84,32 @@ class _Composed:
 
 
 class LineCache:
-    """Composed blocks reused across builds, so a rebuild recomposes only what was edited."""
+    """One document's composed blocks, reused by its next build so only edits are recomposed.
 
-    def __init__(self, max_entries: int = 4096) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[object, ...], _Composed] = OrderedDict()
+    Generational: sweep() after a build keeps exactly the blocks that build used, so memory
+    follows the document's size, not the number of edits a long-running watcher has seen.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[object, ...], _Composed] = {}
+        self._used: dict[tuple[object, ...], _Composed] = {}
 
     def get(self, key: tuple[object, ...]) -> _Composed | None:
         """The cached composition of a block, or None."""
-        found = self._entries.get(key)
-        if found is not None:
-            self._entries.move_to_end(key)
+        found = self._used.get(key)
+        if found is None:
+            found = self._entries.get(key)
+            if found is not None:
+                self._used[key] = found
         return found
 
     def put(self, key: tuple[object, ...], value: _Composed) -> None:
-        """Keep a composition, dropping the least recently used beyond the bound."""
-        self._entries[key] = value
-        while len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+        """Keep a composition for the next build."""
+        self._used[key] = value
+
+    def sweep(self) -> None:
+        """Forget every block the build just finished did not use."""
+        self._entries, self._used = self._used, {}
 
 
 class Composer:
