@@ -44,14 +44,14 @@ class PlannedCopy:
     def revised(self) -> bool:
         """Whether this copy replaces one delivered before (更正)."""
         return self.action == "revise" or (
-            self.action == "resend" and self.latest is not None and self.latest.revised)
+            self.action == "resend" and self.latest is not None and self.latest.revised
+        )
 
     @property
     def number_range(self) -> str:
         """000004 or 000004–000006 when the recipient takes several printed copies."""
         last = self.numbers.first + self.numbers.count - 1
-        return self.copy_number + (f"–{format_copy_number(last)}" if self.numbers.count > 1
-                                   else "")
+        return self.copy_number + (f"–{format_copy_number(last)}" if self.numbers.count > 1 else "")
 
 
 @dataclass
@@ -101,23 +101,38 @@ class Report:
         """Counts, then every failure again, for the end of the run."""
         sent = sum(o.status == "sent" for o in self.outcomes)
         skipped = [c.action for c in self.plan.copies if c.action not in SENDS]
-        lines = [f"{sent} sent, {len(self.failed)} failed, "
-                 f"{skipped.count('delivered')} already delivered"
-                 + (f", {skipped.count('changed')} changed since delivery (not sent; use "
-                    "--resend-changed)" if "changed" in skipped else "")]
-        lines += [f"failed  {o.copy.copy_number}  {o.copy.recipient.name} <{o.where}>: {o.error}"
-                  for o in self.failed]
+        lines = [
+            f"{sent} sent, {len(self.failed)} failed, "
+            f"{skipped.count('delivered')} already delivered"
+            + (
+                f", {skipped.count('changed')} changed since delivery (not sent; use "
+                "--resend-changed)"
+                if "changed" in skipped
+                else ""
+            )
+        ]
+        lines += [
+            f"failed  {o.copy.copy_number}  {o.copy.recipient.name} <{o.where}>: {o.error}"
+            for o in self.failed
+        ]
         return lines
 
 
 class Distributor:
     """Plans and runs the distribution of issues; the ledger lives beside the output."""
 
-    def __init__(self, project_root: Path, output_root: Path | None = None, *,
-                 smtp_host: str | None = None, smtp_port: int | None = None,
-                 smtp_security: str | None = None,
-                 sleep: Callable[[float], None] = time.sleep, attempts: int = 4,
-                 environ: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        output_root: Path | None = None,
+        *,
+        smtp_host: str | None = None,
+        smtp_port: int | None = None,
+        smtp_security: str | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        attempts: int = 4,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
         self.builder = Builder(project_root, output_root)
         self.output_root = self.builder.output_root
         self.smtp_host, self.smtp_port, self.smtp_security = smtp_host, smtp_port, smtp_security
@@ -128,15 +143,18 @@ class Distributor:
         """Open the ledger (created on first use unless `create` is false)."""
         return Ledger(self.output_root / LEDGER_FILE, create)
 
-    def plan(self, issue_path: Path, ledger: Ledger, *, write: bool,
-             resend_changed: bool = False) -> Plan:
+    def plan(
+        self, issue_path: Path, ledger: Ledger, *, write: bool, resend_changed: bool = False
+    ) -> Plan:
         """Check names, build if stale (when `write`), number the copies and decide each action."""
         loaded = load_issue(issue_path)
         book = book_for(loaded)
         if book is None:
             raise BulletinError.single(
-                f"no {ADDRESS_BOOK} for this series", file=issue_path,
-                hint=f"write one in {loaded.series_dir} or in {loaded.series_dir.parent}")
+                f"no {ADDRESS_BOOK} for this series",
+                file=issue_path,
+                hint=f"write one in {loaded.series_dir} or in {loaded.series_dir.parent}",
+            )
         resolved = book.resolve(loaded)
         pdf, _pages, warnings, _deps = self.builder.render(loaded)
         target = output_path(issue_path, self.output_root)
@@ -144,19 +162,30 @@ class Distributor:
         if rebuilt and write:
             write_atomically(target, pdf)
         key = f"{issue_path.parent.name}/{issue_path.stem}"
-        numbers = ledger.allocate(key, [(r.name, r.copies) for r in resolved.recipients],
-                                  commit=write)
+        numbers = ledger.allocate(
+            key, [(r.name, r.copies) for r in resolved.recipients], commit=write
+        )
         sha = hashlib.sha256(pdf).hexdigest()
         latest, sent = ledger.latest(key), ledger.last_sent(key)
-        copies = [PlannedCopy(r, numbers[r.name], _action(sent.get(r.name), latest.get(r.name),
-                                                          sha, resend_changed),
-                              latest.get(r.name)) for r in resolved.recipients]
-        return Plan(key, loaded, book, target, pdf, rebuilt, _file_name(loaded), copies,
-                    warnings)
+        copies = [
+            PlannedCopy(
+                r,
+                numbers[r.name],
+                _action(sent.get(r.name), latest.get(r.name), sha, resend_changed),
+                latest.get(r.name),
+            )
+            for r in resolved.recipients
+        ]
+        return Plan(key, loaded, book, target, pdf, rebuilt, _file_name(loaded), copies, warnings)
 
-    def distribute(self, issue_path: Path, *, resend_changed: bool = False,
-                   on_plan: Callable[[Plan], None] | None = None,
-                   progress: Callable[[Outcome], None] | None = None) -> Report:
+    def distribute(
+        self,
+        issue_path: Path,
+        *,
+        resend_changed: bool = False,
+        on_plan: Callable[[Plan], None] | None = None,
+        progress: Callable[[Outcome], None] | None = None,
+    ) -> Report:
         """Deliver every copy this run owes; raise BulletinError before sending on any problem."""
         ledger = self.ledger()
         try:
@@ -176,8 +205,9 @@ class Distributor:
         finally:
             ledger.close()
 
-    def _deliver(self, plan: Plan, ledger: Ledger,
-                 progress: Callable[[Outcome], None]) -> list[Outcome]:
+    def _deliver(
+        self, plan: Plan, ledger: Ledger, progress: Callable[[Outcome], None]
+    ) -> list[Outcome]:
         due = [c for c in plan.copies if c.action in SENDS]
         template = self.builder.templates.get(plan.loaded.issue.template)
         place = StampPlace.for_style(template.style)
@@ -185,14 +215,12 @@ class Distributor:
         texts: MailTexts | None = None
         if any(c.recipient.channel == "email" for c in due):
             texts = MailTexts(template.folder)
-            mailer = Mailer(self._smtp_settings(plan.book), self.environ, self.sleep,
-                            self.attempts)
+            mailer = Mailer(self._smtp_settings(plan.book), self.environ, self.sleep, self.attempts)
             mailer.open()
         outcomes: list[Outcome] = []
         try:
             for planned in due:
-                personal = stamp_copy(plan.pdf, planned.copy_number, planned.recipient.name,
-                                      place)
+                personal = stamp_copy(plan.pdf, planned.copy_number, planned.recipient.name, place)
                 if mailer and texts and planned.recipient.channel == "email":
                     outcome = self._mail(plan, planned, personal, ledger, mailer, texts)
                 else:
@@ -204,20 +232,35 @@ class Distributor:
                 mailer.close()
         return outcomes
 
-    def _mail(self, plan: Plan, planned: PlannedCopy, personal: bytes, ledger: Ledger,
-              mailer: Mailer, texts: MailTexts) -> Outcome:
+    def _mail(
+        self,
+        plan: Plan,
+        planned: PlannedCopy,
+        personal: bytes,
+        ledger: Ledger,
+        mailer: Mailer,
+        texts: MailTexts,
+    ) -> Outcome:
         recipient, revised = planned.recipient, planned.revised
         sender = mailer.settings.sender
-        reused = planned.latest.message_id if planned.action == "resend" and planned.latest \
-            else None
+        reused = (
+            planned.latest.message_id if planned.action == "resend" and planned.latest else None
+        )
         message_id = reused or make_msgid(domain=parseaddr(sender)[1].partition("@")[2] or None)
         issue = plan.loaded.issue
-        subject, body = texts.render({
-            "masthead": issue.masthead, "distribution": issue.distribution,
-            "print_date": issue.print_date, "recipient": recipient.name,
-            "copy_number": planned.copy_number, "copy_range": planned.number_range,
-            "copies": planned.numbers.count, "file_name": plan.file_name, "revised": revised,
-        })
+        subject, body = texts.render(
+            {
+                "masthead": issue.masthead,
+                "distribution": issue.distribution,
+                "print_date": issue.print_date,
+                "recipient": recipient.name,
+                "copy_number": planned.copy_number,
+                "copy_range": planned.number_range,
+                "copies": planned.numbers.count,
+                "file_name": plan.file_name,
+                "revised": revised,
+            }
+        )
         message = EmailMessage()
         message["Subject"] = subject
         message["From"] = sender
@@ -225,11 +268,20 @@ class Distributor:
         message["Date"] = formatdate(localtime=True)
         message["Message-ID"] = message_id
         message.set_content(body)
-        message.add_attachment(personal, maintype="application", subtype="pdf",
-                               filename=plan.file_name)
-        row = ledger.begin(plan.issue_key, recipient.name, planned.copy_number,
-                           plan.sha256, _digest(personal), "email", recipient.address,
-                           revised, message_id)
+        message.add_attachment(
+            personal, maintype="application", subtype="pdf", filename=plan.file_name
+        )
+        row = ledger.begin(
+            plan.issue_key,
+            recipient.name,
+            planned.copy_number,
+            plan.sha256,
+            _digest(personal),
+            "email",
+            recipient.address,
+            revised,
+            message_id,
+        )
         try:
             mailer.send(message, recipient.address)
         except Refused as exc:
@@ -238,13 +290,21 @@ class Distributor:
         ledger.finish(row, "sent")
         return Outcome(planned, "sent", recipient.address, message_id)
 
-    def _file(self, plan: Plan, planned: PlannedCopy, personal: bytes,
-              ledger: Ledger) -> Outcome:
+    def _file(self, plan: Plan, planned: PlannedCopy, personal: bytes, ledger: Ledger) -> Outcome:
         recipient = planned.recipient
         target = self.output_root / OUTBOX / (recipient.folder or "") / plan.file_name
         shown = f"{OUTBOX}/{recipient.folder}/{plan.file_name}"
-        row = ledger.begin(plan.issue_key, recipient.name, planned.copy_number, plan.sha256,
-                           _digest(personal), "folder", shown, planned.revised, None)
+        row = ledger.begin(
+            plan.issue_key,
+            recipient.name,
+            planned.copy_number,
+            plan.sha256,
+            _digest(personal),
+            "folder",
+            shown,
+            planned.revised,
+            None,
+        )
         try:
             write_atomically(target, personal)
         except OSError as exc:
@@ -258,7 +318,9 @@ class Distributor:
         if settings is None:
             raise BulletinError.single(
                 "recipients are reached by e-mail, but the address book has no [smtp] table",
-                file=book.path, hint='add [smtp] with host = "…" and sender = "…"')
+                file=book.path,
+                hint='add [smtp] with host = "…" and sender = "…"',
+            )
         update: dict[str, object] = {}
         if self.smtp_host:
             update["host"] = self.smtp_host
@@ -269,8 +331,9 @@ class Distributor:
         return settings.model_copy(update=update)
 
 
-def _action(sent: Delivery | None, latest: Delivery | None, sha: str,
-            resend_changed: bool) -> Action:
+def _action(
+    sent: Delivery | None, latest: Delivery | None, sha: str, resend_changed: bool
+) -> Action:
     """Delivered if the same PDF went out; 'sending' or 'failed' rows count as not delivered."""
     interrupted = latest is not None and latest.status == "sending" and latest.pdf_sha256 == sha
     if sent is None:
@@ -311,12 +374,14 @@ def _where(plan: Plan, recipient: Recipient) -> str:
 def plan_lines(plan: Plan) -> list[str]:
     """--dry-run: who would get what, one line per recipient."""
     head = f"{plan.issue_key}: {len(plan.copies)} recipients, {plan.file_name}" + (
-        " (its PDF is missing or stale: it would be built first)" if plan.rebuilt else "")
+        " (its PDF is missing or stale: it would be built first)" if plan.rebuilt else ""
+    )
     lines = [head]
     for c in plan.copies:
         word = _WORDS[c.action][0]
-        lines.append(f"{word:<14}{c.number_range:<16}{c.recipient.name} → "
-                     f"{_where(plan, c.recipient)}")
+        lines.append(
+            f"{word:<14}{c.number_range:<16}{c.recipient.name} → {_where(plan, c.recipient)}"
+        )
     due = sum(c.action in SENDS for c in plan.copies)
     lines.append(f"{due} to send, {len(plan.copies) - due} not sent; nothing was sent")
     return lines
@@ -329,11 +394,15 @@ def status_lines(plan: Plan) -> list[str]:
         state = _WORDS[c.action][1]
         last = c.latest
         if last is not None and c.action in ("send", "delivered"):
-            state = f"{last.status} {last.time}" if last.status != "failed" else \
-                f"failed {last.time}: {last.error}"
+            state = (
+                f"{last.status} {last.time}"
+                if last.status != "failed"
+                else f"failed {last.time}: {last.error}"
+            )
             state += f" {last.message_id}" if last.message_id and last.status == "sent" else ""
-        lines.append(f"{c.number_range:<16}{c.recipient.name} → {_where(plan, c.recipient)}: "
-                     f"{state}")
+        lines.append(
+            f"{c.number_range:<16}{c.recipient.name} → {_where(plan, c.recipient)}: {state}"
+        )
     return lines
 
 

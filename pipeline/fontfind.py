@@ -79,8 +79,11 @@ def scan_file(path: Path) -> list[ScannedFace]:
         with TTFont(str(path), lazy=True) as font:
             return [_describe(path, 0, font)]
     except Exception as exc:  # fontTools raises many kinds of error for damaged files
-        return [ScannedFace(str(path), 0, refusal=f"cannot read the font file ({exc})",
-                            hint=UNREADABLE_HINT)]
+        return [
+            ScannedFace(
+                str(path), 0, refusal=f"cannot read the font file ({exc})", hint=UNREADABLE_HINT
+            )
+        ]
 
 
 def _describe(path: Path, index: int, font: Any) -> ScannedFace:
@@ -105,11 +108,21 @@ def _describe(path: Path, index: int, font: Any) -> ScannedFace:
             refusal, hint = licence, LICENCE_HINT
         elif "glyf" not in font:
             refusal, hint = "it has no TrueType outlines (glyf table)", CFF_HINT
-        return ScannedFace(str(path), index, tuple(names[1]), tuple(names[16]),
-                           tuple(dict.fromkeys(names[4] + names[6])), weight, italic, refusal, hint)
+        return ScannedFace(
+            str(path),
+            index,
+            tuple(names[1]),
+            tuple(names[16]),
+            tuple(dict.fromkeys(names[4] + names[6])),
+            weight,
+            italic,
+            refusal,
+            hint,
+        )
     except Exception as exc:  # a damaged table
-        return ScannedFace(str(path), index, refusal=f"cannot read the font file ({exc})",
-                           hint=UNREADABLE_HINT)
+        return ScannedFace(
+            str(path), index, refusal=f"cannot read the font file ({exc})", hint=UNREADABLE_HINT
+        )
 
 
 def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
@@ -119,10 +132,14 @@ def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
         return found
     skipped = {p.resolve() for p in skip}
     for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".")
-                         and Path(here, d).resolve() not in skipped)
-        found += (Path(here, f) for f in sorted(files)
-                  if not f.startswith(".") and Path(f).suffix.lower() in FONT_SUFFIXES)
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and Path(here, d).resolve() not in skipped
+        )
+        found += (
+            Path(here, f)
+            for f in sorted(files)
+            if not f.startswith(".") and Path(f).suffix.lower() in FONT_SUFFIXES
+        )
     return found
 
 
@@ -132,13 +149,19 @@ def system_font_dirs() -> list[Path]:
     if sys.platform == "win32":
         windir = Path(os.environ.get("WINDIR", r"C:\Windows"))
         local = os.environ.get("LOCALAPPDATA")
-        return [windir / "Fonts",
-                *([Path(local) / "Microsoft" / "Windows" / "Fonts"] if local else [])]
+        return [
+            windir / "Fonts",
+            *([Path(local) / "Microsoft" / "Windows" / "Fonts"] if local else []),
+        ]
     if sys.platform == "darwin":
         return [Path("/System/Library/Fonts"), Path("/Library/Fonts"), home / "Library" / "Fonts"]
     data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return [Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), data_home / "fonts",
-            home / ".fonts"]
+    return [
+        Path("/usr/share/fonts"),
+        Path("/usr/local/share/fonts"),
+        data_home / "fonts",
+        home / ".fonts",
+    ]
 
 
 def default_cache_file() -> Path:
@@ -182,16 +205,21 @@ class ScanCache:
             return []
         key = str(file)
         entry = self._entries.get(key)
-        same = entry and (entry.get("size"), entry.get("mtime_ns")) == (stat.st_size,
-                                                                         stat.st_mtime_ns)
+        same = entry and (entry.get("size"), entry.get("mtime_ns")) == (
+            stat.st_size,
+            stat.st_mtime_ns,
+        )
         if entry and same:
             try:
                 return [ScannedFace.from_json(dict(f)) for f in entry["faces"]]
             except (TypeError, KeyError):
                 pass
         faces = scan_file(file)
-        self._entries[key] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
-                              "faces": [asdict(f) for f in faces]}
+        self._entries[key] = {
+            "size": stat.st_size,
+            "mtime_ns": stat.st_mtime_ns,
+            "faces": [asdict(f) for f in faces],
+        }
         self._dirty = True
         return faces
 
@@ -204,8 +232,9 @@ class ScanCache:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(prefix=".fontscan.", dir=self.path.parent)
             with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump({"version": CACHE_VERSION, "files": self._entries}, stream,
-                          ensure_ascii=False)
+                json.dump(
+                    {"version": CACHE_VERSION, "files": self._entries}, stream, ensure_ascii=False
+                )
             os.replace(temporary, self.path)
             self._dirty = False
         except OSError:
@@ -215,8 +244,14 @@ class ScanCache:
 class ScanningCatalog(FontCatalog):
     """Finds a family in <project>/fonts/, then in the system's font folders, then bundled."""
 
-    def __init__(self, project_root: Path, *, system_dirs: Sequence[Path] | None = None,
-                 cache_file: Path | None = None, use_cache: bool = True) -> None:
+    def __init__(
+        self,
+        project_root: Path,
+        *,
+        system_dirs: Sequence[Path] | None = None,
+        cache_file: Path | None = None,
+        use_cache: bool = True,
+    ) -> None:
         self.user_dir = project_root / "fonts"
         self.skip = (BUNDLED_DIR, self.user_dir / "bundled")
         if system_dirs is None:
@@ -242,8 +277,12 @@ class ScanningCatalog(FontCatalog):
         return self._system
 
     def _scan(self, folders: Sequence[Path]) -> list[ScannedFace]:
-        faces = [face for folder in folders for file in font_files(folder, self.skip)
-                 for face in self.cache.faces(file)]
+        faces = [
+            face
+            for folder in folders
+            for file in font_files(folder, self.skip)
+            for face in self.cache.faces(file)
+        ]
         self.cache.save()
         return faces
 
@@ -271,10 +310,14 @@ class ScanningCatalog(FontCatalog):
         tiers: list[Origin] = ["fonts/", "system"] if self.system_dirs else ["fonts/"]
         for origin in tiers:
             matches = self._index(origin).get(key, [])
-            refusals += [Refusal(name, Path(face.path), face.index, origin, face.refusal,
-                                 face.hint) for _, face, name in matches if face.refusal]
-            usable = [(face.rank(level), face, name) for level, face, name in matches
-                      if not face.refusal]
+            refusals += [
+                Refusal(name, Path(face.path), face.index, origin, face.refusal, face.hint)
+                for _, face, name in matches
+                if face.refusal
+            ]
+            usable = [
+                (face.rank(level), face, name) for level, face, name in matches if not face.refusal
+            ]
             if usable:
                 _, best, name = min(usable, key=lambda item: item[0])
                 found = FontFace(name, Path(best.path), best.index, origin)
@@ -292,10 +335,11 @@ class ScanningCatalog(FontCatalog):
 
     def notices(self) -> list[FontNotice]:
         """Files in fonts/ that cannot be read at all (their names are unknown)."""
-        return [FontNotice("", f"font file cannot be used: {face.refusal}", face.hint,
-                           Path(face.path))
-                for face in self.user_faces()
-                if face.refusal and not (face.families or face.typographic)]
+        return [
+            FontNotice("", f"font file cannot be used: {face.refusal}", face.hint, Path(face.path))
+            for face in self.user_faces()
+            if face.refusal and not (face.families or face.typographic)
+        ]
 
     def signature(self) -> tuple[object, ...]:
         """The files in fonts/ with their sizes and mtimes; a change rescans fonts/."""

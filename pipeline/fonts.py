@@ -205,11 +205,16 @@ class FontChain:
                 self._refuse(face, position, exc.diagnostics[0])
 
     def _refuse(self, face: FontFace, position: int, problem: Diagnostic) -> None:
-        rest = [f for f in self.faces[position + 1:] if f.where not in self._failed]
+        rest = [f for f in self.faces[position + 1 :] if f.where not in self._failed]
         instead = f"; {self.role} text uses {describe(rest[0])} instead" if rest else ""
-        self.notices.append(FontNotice(
-            self.role, f"font {face.family} cannot be used: {problem.message}{instead}",
-            problem.hint or "", face.path))
+        self.notices.append(
+            FontNotice(
+                self.role,
+                f"font {face.family} cannot be used: {problem.message}{instead}",
+                problem.hint or "",
+                face.path,
+            )
+        )
 
     @property
     def primary(self) -> LoadedFont:
@@ -219,7 +224,8 @@ class FontChain:
             if self._primary is None:
                 raise BulletinError.single(
                     f"no font of the {self.role} role can be loaded",
-                    hint=f"check the fonts in {BUNDLED_DIR}; reinstall the package if missing")
+                    hint=f"check the fonts in {BUNDLED_DIR}; reinstall the package if missing",
+                )
         return self._primary
 
     def font_for(self, char: str) -> LoadedFont | None:
@@ -249,8 +255,9 @@ class FontLibrary:
         try:
             key = (face.path, face.index, face.path.stat().st_mtime_ns)
         except OSError as exc:
-            raise BulletinError.single(f"cannot read the file ({exc.strerror})", file=face.path,
-                                       hint=UNREADABLE_HINT) from None
+            raise BulletinError.single(
+                f"cannot read the file ({exc.strerror})", file=face.path, hint=UNREADABLE_HINT
+            ) from None
         font = self._fonts.get(key)
         if font is None:
             font = LoadedFont(face)
@@ -282,8 +289,9 @@ class FontLibrary:
         return [n.diagnostic() for n in dict.fromkeys(notices)]
 
 
-def resolve_chain(role: Role, families: Iterable[str],
-                  catalog: FontCatalog) -> tuple[list[FontFace], list[FontNotice]]:
+def resolve_chain(
+    role: Role, families: Iterable[str], catalog: FontCatalog
+) -> tuple[list[FontFace], list[FontNotice]]:
     """A role's faces (fonts/, then system, then the bundled set, own first) and refusals."""
     faces: list[FontFace] = []
     refusals: list[Refusal] = []
@@ -304,8 +312,10 @@ def resolve_chain(role: Role, families: Iterable[str],
         if (refusal.path, refusal.index) in seen:
             continue  # one face found under several of the chain's names: report it once
         seen.add((refusal.path, refusal.index))
-        message = (f"font {refusal.family} cannot be used: {refusal.reason}; "
-                   f"{role} text uses {describe(faces[0])} instead")
+        message = (
+            f"font {refusal.family} cannot be used: {refusal.reason}; "
+            f"{role} text uses {describe(faces[0])} instead"
+        )
         notices.append(FontNotice(role, message, refusal.hint, refusal.path))
     return faces, notices
 
@@ -345,8 +355,10 @@ def gbk_hanzi() -> frozenset[str]:
 
 def coverage(font: LoadedFont) -> tuple[int, int]:
     """How many GB2312 and GBK hanzi the font has."""
-    return (sum(ord(c) in font.cmap for c in gb2312_hanzi()),
-            sum(ord(c) in font.cmap for c in gbk_hanzi()))
+    return (
+        sum(ord(c) in font.cmap for c in gb2312_hanzi()),
+        sum(ord(c) in font.cmap for c in gbk_hanzi()),
+    )
 
 
 @dataclass(frozen=True)
@@ -366,8 +378,9 @@ def role_fonts(chains: dict[Role, FontChain]) -> list[RoleFont]:
     for role, chain in chains.items():
         primary = chain.primary
         gb2312, gbk = coverage(primary)
-        rows.append(RoleFont(role, primary.face, gb2312, gbk,
-                             tuple(font.face for font in chain.fonts())))
+        rows.append(
+            RoleFont(role, primary.face, gb2312, gbk, tuple(font.face for font in chain.fonts()))
+        )
     return rows
 
 
@@ -376,11 +389,21 @@ def role_table(rows: list[RoleFont], shown: Callable[[Path], str]) -> list[str]:
     table = [("role", "family", "found in", "file", "GB2312", "GBK")]
     for row in rows:
         file = shown(row.face.path) + (f"#{row.face.index}" if row.face.index else "")
-        table.append((row.role, row.face.family, row.face.origin, file,
-                      f"{row.gb2312}/{GB2312_TOTAL}", f"{row.gbk}/{GBK_TOTAL}"))
+        table.append(
+            (
+                row.role,
+                row.face.family,
+                row.face.origin,
+                file,
+                f"{row.gb2312}/{GB2312_TOTAL}",
+                f"{row.gbk}/{GBK_TOTAL}",
+            )
+        )
     widths = [max(_width(cells[i]) for cells in table) for i in range(len(table[0]))]
-    return ["  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(cells))
-            .rstrip() for cells in table]
+    return [
+        "  ".join(cell + " " * (widths[i] - _width(cell)) for i, cell in enumerate(cells)).rstrip()
+        for cells in table
+    ]
 
 
 def _width(text: str) -> int:

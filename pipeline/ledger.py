@@ -94,8 +94,10 @@ class Ledger:
         except BlockingIOError:
             handle.close()
             raise BulletinError.single(
-                "another distribution run is using the ledger", file=self.path,
-                hint="wait for it to finish; a run that was killed releases the lock") from None
+                "another distribution run is using the ledger",
+                file=self.path,
+                hint="wait for it to finish; a run that was killed releases the lock",
+            ) from None
         self._lock = handle
         try:
             yield
@@ -106,11 +108,13 @@ class Ledger:
     def allocations(self, issue: str) -> dict[str, Allocation]:
         """The copy numbers already given out for an issue, by recipient."""
         rows = self._db.execute(
-            "SELECT recipient, first, count FROM copy_numbers WHERE issue = ?", (issue,))
+            "SELECT recipient, first, count FROM copy_numbers WHERE issue = ?", (issue,)
+        )
         return {name: Allocation(first, count) for name, first, count in rows}
 
-    def allocate(self, issue: str, wanted: Sequence[tuple[str, int]],
-                 commit: bool = True) -> dict[str, Allocation]:
+    def allocate(
+        self, issue: str, wanted: Sequence[tuple[str, int]], commit: bool = True
+    ) -> dict[str, Allocation]:
         """Copy numbers for each (recipient, copies): kept if given before, else the next free."""
         self._db.execute("BEGIN IMMEDIATE")
         try:
@@ -120,8 +124,10 @@ class Ledger:
                 if name not in known:
                     known[name] = Allocation(following, copies)
                     following += copies
-                    self._db.execute("INSERT INTO copy_numbers VALUES (?, ?, ?, ?)",
-                                     (issue, name, known[name].first, copies))
+                    self._db.execute(
+                        "INSERT INTO copy_numbers VALUES (?, ?, ?, ?)",
+                        (issue, name, known[name].first, copies),
+                    )
             self._db.execute("COMMIT" if commit else "ROLLBACK")
         except BaseException:
             self._db.execute("ROLLBACK")
@@ -132,41 +138,91 @@ class Ledger:
         """The most recent delivery attempt of each recipient of an issue."""
         rows = self._db.execute(
             "SELECT * FROM deliveries WHERE id IN (SELECT MAX(id) FROM deliveries "
-            "WHERE issue = ? GROUP BY recipient)", (issue,))
+            "WHERE issue = ? GROUP BY recipient)",
+            (issue,),
+        )
         return {d.recipient: d for d in map(_delivery, rows)}
 
     def last_sent(self, issue: str) -> dict[str, Delivery]:
         """The most recent successful delivery of each recipient of an issue."""
         rows = self._db.execute(
             "SELECT * FROM deliveries WHERE id IN (SELECT MAX(id) FROM deliveries "
-            "WHERE issue = ? AND status = 'sent' GROUP BY recipient)", (issue,))
+            "WHERE issue = ? AND status = 'sent' GROUP BY recipient)",
+            (issue,),
+        )
         return {d.recipient: d for d in map(_delivery, rows)}
 
-    def begin(self, issue: str, recipient: str, copy_number: str, pdf_sha256: str,
-              copy_sha256: str, channel: str, address: str, revised: bool,
-              message_id: str | None) -> int:
+    def begin(
+        self,
+        issue: str,
+        recipient: str,
+        copy_number: str,
+        pdf_sha256: str,
+        copy_sha256: str,
+        channel: str,
+        address: str,
+        revised: bool,
+        message_id: str | None,
+    ) -> int:
         """Record that a delivery is about to start ('sending'), before anything leaves."""
         cursor = self._db.execute(
             "INSERT INTO deliveries (issue, recipient, copy_number, pdf_sha256, copy_sha256, "
             "channel, address, status, revised, time, message_id) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, 'sending', ?, ?, ?)",
-            (issue, recipient, copy_number, pdf_sha256, copy_sha256, channel, address,
-             int(revised), _now(), message_id))
+            (
+                issue,
+                recipient,
+                copy_number,
+                pdf_sha256,
+                copy_sha256,
+                channel,
+                address,
+                int(revised),
+                _now(),
+                message_id,
+            ),
+        )
         return int(cursor.lastrowid or 0)
 
     def finish(self, delivery_id: int, status: str, error: str | None = None) -> None:
         """Record how a delivery ended: 'sent' or 'failed' with the reason."""
-        self._db.execute("UPDATE deliveries SET status = ?, time = ?, error = ? WHERE id = ?",
-                         (status, _now(), error, delivery_id))
+        self._db.execute(
+            "UPDATE deliveries SET status = ?, time = ?, error = ? WHERE id = ?",
+            (status, _now(), error, delivery_id),
+        )
 
 
 def _delivery(row: tuple[object, ...]) -> Delivery:
-    (id_, issue, recipient, copy_number, pdf_sha, copy_sha, channel, address, status, revised,
-     time, message_id, error) = row
-    return Delivery(int(str(id_)), str(issue), str(recipient), str(copy_number), str(pdf_sha),
-                    str(copy_sha), str(channel), str(address), str(status), bool(revised),
-                    str(time), None if message_id is None else str(message_id),
-                    None if error is None else str(error))
+    (
+        id_,
+        issue,
+        recipient,
+        copy_number,
+        pdf_sha,
+        copy_sha,
+        channel,
+        address,
+        status,
+        revised,
+        time,
+        message_id,
+        error,
+    ) = row
+    return Delivery(
+        int(str(id_)),
+        str(issue),
+        str(recipient),
+        str(copy_number),
+        str(pdf_sha),
+        str(copy_sha),
+        str(channel),
+        str(address),
+        str(status),
+        bool(revised),
+        str(time),
+        None if message_id is None else str(message_id),
+        None if error is None else str(error),
+    )
 
 
 def _now() -> str:

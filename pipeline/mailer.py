@@ -29,12 +29,19 @@ class MailTexts:
         for name in (SUBJECT_TEMPLATE, BODY_TEMPLATE):
             if not (folder / name).is_file():
                 raise BulletinError.single(
-                    f"the template folder has no {name}", file=folder / name,
-                    hint="copy it from templates/work-bulletin/")
+                    f"the template folder has no {name}",
+                    file=folder / name,
+                    hint="copy it from templates/work-bulletin/",
+                )
         self.folder = folder
         self.environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
-            autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+            loader=jinja2.FileSystemLoader(folder),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
         self.environment.filters["cn_date"] = format_date_cn
 
     def render(self, context: dict[str, Any]) -> tuple[str, str]:
@@ -44,24 +51,33 @@ class MailTexts:
             body = self.environment.get_template(BODY_TEMPLATE).render(context)
         except jinja2.TemplateError as exc:
             raise BulletinError.single(
-                f"mail template error: {exc}", file=self.folder,
+                f"mail template error: {exc}",
+                file=self.folder,
                 hint="the mail templates may use masthead, recipient, copy_number, "
-                "copy_range, copies, file_name, revised, print_date, distribution") from None
+                "copy_range, copies, file_name, revised, print_date, distribution",
+            ) from None
         return " ".join(subject.split()), body
 
 
 class Mailer:
     """One SMTP connection for a run; transient errors are retried with exponential backoff."""
 
-    def __init__(self, settings: SmtpSettings, environ: Mapping[str, str],
-                 sleep: Callable[[float], None], attempts: int = 4, delay: float = 1.0) -> None:
+    def __init__(
+        self,
+        settings: SmtpSettings,
+        environ: Mapping[str, str],
+        sleep: Callable[[float], None],
+        attempts: int = 4,
+        delay: float = 1.0,
+    ) -> None:
         self.settings, self.sleep, self.attempts, self.delay = settings, sleep, attempts, delay
         self.user = environ.get("BULLETIN_SMTP_USER") or None
         self.password = environ.get("BULLETIN_SMTP_PASSWORD")
         if self.user and self.password is None:
             raise BulletinError.single(
                 "BULLETIN_SMTP_USER is set but BULLETIN_SMTP_PASSWORD is not",
-                hint="export BULLETIN_SMTP_PASSWORD=… in the shell that runs bulletin")
+                hint="export BULLETIN_SMTP_PASSWORD=… in the shell that runs bulletin",
+            )
         self._smtp: smtplib.SMTP | None = None
 
     def open(self) -> None:
@@ -72,7 +88,8 @@ class Mailer:
             raise BulletinError.single(
                 f"cannot use the mail server {self.settings.host}:{self.settings.port}: {exc}",
                 hint="check [smtp] in the address book, --smtp-host/--smtp-port and "
-                "BULLETIN_SMTP_USER / BULLETIN_SMTP_PASSWORD") from None
+                "BULLETIN_SMTP_USER / BULLETIN_SMTP_PASSWORD",
+            ) from None
 
     def send(self, message: EmailMessage, to: str) -> None:
         """Send one message to one address; raise Refused if it cannot be delivered."""
@@ -97,8 +114,9 @@ class Mailer:
     def _connect(self) -> None:
         s = self.settings
         if s.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(s.host, s.port, timeout=30,
-                                                  context=ssl.create_default_context())
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.host, s.port, timeout=30, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(s.host, s.port, timeout=30)
         try:
@@ -145,10 +163,14 @@ def _code(exc: BaseException) -> int | None:
 
 def _describe(exc: BaseException) -> str:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{code} {text.decode(errors='replace')}"
-                         for code, text in exc.recipients.values())
+        return "; ".join(
+            f"{code} {text.decode(errors='replace')}" for code, text in exc.recipients.values()
+        )
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) \
+        text = (
+            exc.smtp_error.decode(errors="replace")
+            if isinstance(exc.smtp_error, bytes)
             else str(exc.smtp_error)
+        )
         return f"{exc.smtp_code} {text}"
     return str(exc) or type(exc).__name__

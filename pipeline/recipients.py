@@ -122,8 +122,9 @@ def load_address_book(path: Path) -> AddressBook:
     try:
         model = AddressBookFile.model_validate(source.data)
     except ValidationError as exc:
-        raise BulletinError([_for_book(d) for d in
-                             diagnostics_from_validation(exc, AddressBookFile, source)]) from None
+        raise BulletinError(
+            [_for_book(d) for d in diagnostics_from_validation(exc, AddressBookFile, source)]
+        ) from None
     problems = list(_check(model, source))
     if has_errors(problems):
         raise BulletinError(problems)
@@ -154,21 +155,30 @@ def copies_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
         return copies, []  # recipients not known: `bulletin distribute` reports the problem
     if copies >= needed:
         return copies, []
-    return copies, [loaded.diagnostic(
-        "warning", f"共印{copies}份 is fewer than the {needed} copies the recipients in "
-        f"{ADDRESS_BOOK} need", ("distribution", "copies"),
-        f'write copies = {needed}, or copies = "auto" to count them')]
+    return copies, [
+        loaded.diagnostic(
+            "warning",
+            f"共印{copies}份 is fewer than the {needed} copies the recipients in "
+            f"{ADDRESS_BOOK} need",
+            ("distribution", "copies"),
+            f'write copies = {needed}, or copies = "auto" to count them',
+        )
+    ]
 
 
-def _unknown_name(loaded: LoadedIssue, book: AddressBook, key: tuple[str, int],
-                  name: str) -> Diagnostic:
+def _unknown_name(
+    loaded: LoadedIssue, book: AddressBook, key: tuple[str, int], name: str
+) -> Diagnostic:
     hint = did_you_mean(name, book.names()) or (
-        f"add it to {book.path.name} as a [[recipient]] with name = \"{name}\", "
-        "or as a group under [groups]")
+        f'add it to {book.path.name} as a [[recipient]] with name = "{name}", '
+        "or as a group under [groups]"
+    )
     diagnostic = loaded.diagnostic(
-        "error", f"'{name}' is neither a recipient nor a group in "
-        f"{book.path.parent.name}/{book.path.name}",
-        ("distribution", *key), hint)
+        "error",
+        f"'{name}' is neither a recipient nor a group in {book.path.parent.name}/{book.path.name}",
+        ("distribution", *key),
+        hint,
+    )
     return _at_text(diagnostic, f'"{name}"')
 
 
@@ -208,30 +218,55 @@ def _check(model: AddressBookFile, source: SourceFile) -> Iterator[Diagnostic]:
     for index, person in enumerate(model.recipient):
         where: KeyPath = ("recipient", index)
         if person.name in seen:
-            yield _error(source, (*where, "name"), f"recipient '{person.name}' is listed twice",
-                         "keep one [[recipient]] per name")
+            yield _error(
+                source,
+                (*where, "name"),
+                f"recipient '{person.name}' is listed twice",
+                "keep one [[recipient]] per name",
+            )
         seen.add(person.name)
         if (person.email is None) == (person.folder is None):
-            yield _error(source, where, f"recipient '{person.name}' needs exactly one of "
-                         "email and folder", 'write email = "…" or folder = "…", not both')
-        if person.email is not None and (person.email.count("@") != 1 or " " in person.email
-                                         or person.email.startswith("@")
-                                         or person.email.endswith("@")):
-            yield _error(source, (*where, "email"), f"'{person.email}' is not an e-mail "
-                         "address", 'write it as office@example.gov.cn')
+            yield _error(
+                source,
+                where,
+                f"recipient '{person.name}' needs exactly one of email and folder",
+                'write email = "…" or folder = "…", not both',
+            )
+        if person.email is not None and (
+            person.email.count("@") != 1
+            or " " in person.email
+            or person.email.startswith("@")
+            or person.email.endswith("@")
+        ):
+            yield _error(
+                source,
+                (*where, "email"),
+                f"'{person.email}' is not an e-mail address",
+                "write it as office@example.gov.cn",
+            )
         if person.folder is not None and not _safe_folder(person.folder):
-            yield _error(source, (*where, "folder"), f"folder '{person.folder}' must be a "
-                         "plain relative name", 'write a name such as folder = "chengdu"')
+            yield _error(
+                source,
+                (*where, "folder"),
+                f"folder '{person.folder}' must be a plain relative name",
+                'write a name such as folder = "chengdu"',
+            )
     for group, members in model.groups.items():
         if group in seen:
-            yield _error(source, ("groups", group), f"'{group}' is both a recipient and a "
-                         "group", "rename one of them")
+            yield _error(
+                source,
+                ("groups", group),
+                f"'{group}' is both a recipient and a group",
+                "rename one of them",
+            )
         for member in members:
             if member not in seen and member not in model.groups:
-                yield _error(source, ("groups", group), f"group '{group}' names '{member}', "
-                             "which is neither a recipient nor a group",
-                             did_you_mean(member, [*seen, *model.groups])
-                             or "add it as a [[recipient]]")
+                yield _error(
+                    source,
+                    ("groups", group),
+                    f"group '{group}' names '{member}', which is neither a recipient nor a group",
+                    did_you_mean(member, [*seen, *model.groups]) or "add it as a [[recipient]]",
+                )
     yield from _cycles(model.groups, source)
 
 
@@ -241,16 +276,20 @@ def _cycles(groups: dict[str, list[str]], source: SourceFile) -> Iterator[Diagno
         path: list[str] = []
         cycle = _find_cycle(start, groups, path, done)
         if cycle:
-            yield _error(source, ("groups", cycle[0]), "groups contain each other: "
-                         + " → ".join(cycle), "a group may not contain itself, directly or "
-                         "through other groups")
+            yield _error(
+                source,
+                ("groups", cycle[0]),
+                "groups contain each other: " + " → ".join(cycle),
+                "a group may not contain itself, directly or through other groups",
+            )
             done.update(cycle)
 
 
-def _find_cycle(name: str, groups: dict[str, list[str]], path: list[str],
-                done: set[str]) -> list[str] | None:
+def _find_cycle(
+    name: str, groups: dict[str, list[str]], path: list[str], done: set[str]
+) -> list[str] | None:
     if name in path:
-        return [*path[path.index(name):], name]
+        return [*path[path.index(name) :], name]
     if name in done or name not in groups:
         return None
     path.append(name)
@@ -265,5 +304,9 @@ def _find_cycle(name: str, groups: dict[str, list[str]], path: list[str],
 
 def _safe_folder(folder: str) -> bool:
     parts = PurePosixPath(folder.replace("\\", "/")).parts
-    return bool(parts) and not folder.startswith(("/", "\\")) and ":" not in folder \
+    return (
+        bool(parts)
+        and not folder.startswith(("/", "\\"))
+        and ":" not in folder
         and all(part not in ("..", ".") for part in parts)
+    )

@@ -15,10 +15,10 @@ from pipeline.style import PT_PER_MM, Style
 
 STAMP_FONT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
 STAMP_FONT_NAME = "BulletinStamp-NotoSerifSC-Light"
-COPY_NUMBER_PT = 16.0          # 三号
-COPY_NUMBER_ABOVE_MM = 10.0    # baseline above the type area's top edge, in the top margin
+COPY_NUMBER_PT = 16.0  # 三号
+COPY_NUMBER_ABOVE_MM = 10.0  # baseline above the type area's top edge, in the top margin
 NAME_PT = 9.0
-NAME_BASELINE_MM = 15.0        # from the paper's bottom edge: below the page number
+NAME_BASELINE_MM = 15.0  # from the paper's bottom edge: below the page number
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,12 @@ class StampPlace:
     @classmethod
     def for_style(cls, style: Style) -> StampPlace:
         """Copy number at the type area's left edge in the top margin; name at the right foot."""
-        return cls(style.left_pt, style.top_pt + COPY_NUMBER_ABOVE_MM * PT_PER_MM,
-                   style.left_pt + style.width_pt, NAME_BASELINE_MM * PT_PER_MM)
+        return cls(
+            style.left_pt,
+            style.top_pt + COPY_NUMBER_ABOVE_MM * PT_PER_MM,
+            style.left_pt + style.width_pt,
+            NAME_BASELINE_MM * PT_PER_MM,
+        )
 
 
 def format_copy_number(number: int) -> str:
@@ -50,24 +54,31 @@ def stamp_copy(pdf: bytes, copy_number: str, recipient: str, place: StampPlace) 
         raise BulletinError.single(
             f"the stamp font has no {' '.join(missing)} "
             f"({', '.join(f'U+{ord(c):04X}' for c in missing)}) for '{recipient}'",
-            file=STAMP_FONT, hint="write the recipient's name with common characters")
+            file=STAMP_FONT,
+            hint="write the recipient's name with common characters",
+        )
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)
     pages = writer.pages
     last = len(pages) - 1
     for index in sorted({0, last}):
         box = pages[index].mediabox
-        overlay = _overlay(float(box.width), float(box.height),
-                           copy_number if index == 0 else None,
-                           recipient if index == last else None, place)
+        overlay = _overlay(
+            float(box.width),
+            float(box.height),
+            copy_number if index == 0 else None,
+            recipient if index == last else None,
+            place,
+        )
         pages[index].merge_page(overlay)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
 
 
-def _overlay(width: float, height: float, number: str | None, name: str | None,
-             place: StampPlace) -> Any:
+def _overlay(
+    width: float, height: float, number: str | None, name: str | None, place: StampPlace
+) -> Any:
     from reportlab.pdfgen.canvas import Canvas
 
     buffer = io.BytesIO()

@@ -30,8 +30,18 @@ QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build pe
 MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first
 STOP_JOIN_S = 10.0  # a build in progress is let finish, so no partial file is left behind
 FONT_SUFFIXES = frozenset({".ttf", ".ttc", ".otf", ".otc"})
-TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".tmp", ".part", ".crdownload", ".kate-swp", "~",
-                 "___jb_tmp___", "___jb_old___")
+TEMP_SUFFIXES = (
+    ".swp",
+    ".swx",
+    ".swo",
+    ".tmp",
+    ".part",
+    ".crdownload",
+    ".kate-swp",
+    "~",
+    "___jb_tmp___",
+    "___jb_old___",
+)
 TEMP_NAMES = frozenset({"4913", "__pycache__"})  # 4913: vim's probe for a writable folder
 # Opening or reading a file changes nothing; a folder's "modified" only echoes its entries.
 NOISE_EVENTS = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
@@ -45,8 +55,11 @@ def is_ignored(path: Path, output_root: Path | None = None, root: Path | None = 
     if any(part.startswith(".") or part == "output" for part in parts):
         return True
     name = path.name
-    return (name in TEMP_NAMES or name.endswith(TEMP_SUFFIXES)
-            or (name.startswith("#") and name.endswith("#")))
+    return (
+        name in TEMP_NAMES
+        or name.endswith(TEMP_SUFFIXES)
+        or (name.startswith("#") and name.endswith("#"))
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +71,9 @@ class Dependencies:
 
     def touched_by(self, path: Path) -> bool:
         """Whether a change at `path` (a file, or a folder that came or went) reaches this issue."""
-        return (any(f == path or f.is_relative_to(path) for f in self.files)
-                or any(path.is_relative_to(d) or d.is_relative_to(path) for d in self.folders))
+        return any(f == path or f.is_relative_to(path) for f in self.files) or any(
+            path.is_relative_to(d) or d.is_relative_to(path) for d in self.folders
+        )
 
 
 @dataclass(frozen=True)
@@ -88,7 +102,8 @@ class _Handler(FileSystemEventHandler):
     def on_any_event(self, event: FileSystemEvent) -> None:
         """Pass on the paths of an event that may change a file (both ends of a move)."""
         if event.event_type in NOISE_EVENTS or (
-                event.is_directory and event.event_type == EVENT_TYPE_MODIFIED):
+            event.is_directory and event.event_type == EVENT_TYPE_MODIFIED
+        ):
             return
         for raw in (event.src_path, event.dest_path):
             if raw:
@@ -98,12 +113,18 @@ class _Handler(FileSystemEventHandler):
 class Watcher:
     """Builds every issue once, then on each save rebuilds what depends on the changed files."""
 
-    def __init__(self, builder: Builder, targets: Sequence[Path], *,
-                 quiet_s: float = QUIET_S, max_wait_s: float = MAX_WAIT_S,
-                 echo: Callable[[str], None] = print,
-                 clock: Callable[[], datetime] = datetime.now,
-                 on_outcome: Callable[[Outcome], None] | None = None,
-                 relative_to: Path | None = None) -> None:
+    def __init__(
+        self,
+        builder: Builder,
+        targets: Sequence[Path],
+        *,
+        quiet_s: float = QUIET_S,
+        max_wait_s: float = MAX_WAIT_S,
+        echo: Callable[[str], None] = print,
+        clock: Callable[[], datetime] = datetime.now,
+        on_outcome: Callable[[Outcome], None] | None = None,
+        relative_to: Path | None = None,
+    ) -> None:
         self.builder = builder
         self.root = builder.project_root.resolve()
         self.output_root = builder.output_root.resolve()
@@ -166,8 +187,12 @@ class Watcher:
         self.start()
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self.stop()
 
     # -- what to rebuild ----------------------------------------------------------------------
@@ -215,8 +240,11 @@ class Watcher:
                 builds.setdefault(issue, path)
 
     def _in_scope(self, path: Path) -> bool:
-        return is_issue_file(path) and not self._ignored(path) and (
-            path in self.target_files or any(path.is_relative_to(d) for d in self.target_dirs))
+        return (
+            is_issue_file(path)
+            and not self._ignored(path)
+            and (path in self.target_files or any(path.is_relative_to(d) for d in self.target_dirs))
+        )
 
     def _ignored(self, path: Path) -> bool:
         return is_ignored(path, self.output_root, self.root)
@@ -296,12 +324,17 @@ class Watcher:
             outcome = Outcome(issue, trigger, result, tuple(result.warnings), result.seconds)
             self._record(issue, result.dependencies)
         except BulletinError as exc:
-            outcome = Outcome(issue, trigger, None, tuple(exc.diagnostics),
-                              time.perf_counter() - started)
+            outcome = Outcome(
+                issue, trigger, None, tuple(exc.diagnostics), time.perf_counter() - started
+            )
             self._record(issue, None)
         except Exception as exc:  # a bug in one build must not stop the watcher
-            diagnostic = Diagnostic("error", f"internal error: {type(exc).__name__}: {exc}",
-                                    issue, hint="the last good PDF is kept; please report this")
+            diagnostic = Diagnostic(
+                "error",
+                f"internal error: {type(exc).__name__}: {exc}",
+                issue,
+                hint="the last good PDF is kept; please report this",
+            )
             outcome = Outcome(issue, trigger, None, (diagnostic,), time.perf_counter() - started)
             self._record(issue, None)
         self._report(outcome)
