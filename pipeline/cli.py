@@ -21,6 +21,24 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
         click.echo(diagnostic.format(relative_to=Path.cwd()), err=True)
 
 
+def _require_existing(paths: Sequence[Path]) -> None:
+    """Report every path that does not exist and exit 1 if there is any."""
+    missing = [path for path in paths if not path.exists()]
+    print_diagnostics(
+        [
+            Diagnostic(
+                "error",
+                "no such file or folder",
+                path,
+                hint="give an issue file or a folder of issues",
+            )
+            for path in missing
+        ]
+    )
+    if missing:
+        sys.exit(EXIT_FAILED)
+
+
 def _shown(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -55,20 +73,7 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
     from pipeline.build import find_issue_files, find_project_root
 
     targets = list(paths) or [Path("issues")]
-    missing = [p for p in targets if not p.exists()]
-    if missing:
-        for path in missing:
-            print_diagnostics(
-                [
-                    Diagnostic(
-                        "error",
-                        "no such file or folder",
-                        path,
-                        hint="give an issue file or a folder of issues",
-                    )
-                ]
-            )
-        sys.exit(EXIT_FAILED)
+    _require_existing(targets)
     root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
     issue_files = list(find_issue_files(targets))
     if not issue_files:
@@ -254,20 +259,7 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     from pipeline.watch import Watcher
 
     targets = list(paths) or [Path("issues")]
-    missing = [p for p in targets if not p.exists()]
-    for path in missing:
-        print_diagnostics(
-            [
-                Diagnostic(
-                    "error",
-                    "no such file or folder",
-                    path,
-                    hint="give an issue file or a folder of issues",
-                )
-            ]
-        )
-    if missing:
-        sys.exit(EXIT_FAILED)
+    _require_existing(targets)
     root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
     watcher = Watcher(Builder(root, output_dir), targets, quiet_s=quiet_ms / 1000, echo=click.echo)
 
@@ -291,20 +283,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
     from pipeline.load import LoadedIssue, load_issue
     from pipeline.style import ROLES, Role
 
-    missing = [p for p in issues if not p.exists()]
-    for path in missing:
-        print_diagnostics(
-            [
-                Diagnostic(
-                    "error",
-                    "no such file or folder",
-                    path,
-                    hint="give an issue file or a folder of issues",
-                )
-            ]
-        )
-    if missing:
-        sys.exit(EXIT_FAILED)
+    _require_existing(issues)
     start = issues[0] if issues else Path.cwd()
     builder = Builder(find_project_root(start if start.is_dir() else start.parent))
     failed = False
