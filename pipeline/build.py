@@ -33,7 +33,7 @@ class BuildResult:
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest folder at or above `start` that has templates/ or issues/; else the package's."""
+    """The nearest folder at or above `start` (a file or folder) with templates/ or issues/."""
     here = start.resolve()
     for folder in [here, *here.parents]:
         if (folder / "templates").is_dir() or (folder / "issues").is_dir():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,18 @@ def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
     """Print diagnostics to stderr, paths relative to the working folder."""
     for diagnostic in diagnostics:
         click.echo(diagnostic.format(relative_to=Path.cwd()), err=True)
+
+
+def _paths_and_output(command: Callable[..., None]) -> Callable[..., None]:
+    """The PATH arguments (issue files or folders) and -o DIR that build and watch share."""
+    command = click.option(
+        "-o",
+        "--output",
+        "output_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Folder for the PDFs (default: output/ of the project).",
+    )(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
 
 
 def _require_existing(paths: Sequence[Path]) -> None:
@@ -53,14 +65,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the PDFs (default: output/ of the project).",
-)
+@_paths_and_output
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "-j",
@@ -74,7 +79,7 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
 
     targets = list(paths) or [Path("issues")]
     _require_existing(targets)
-    root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
+    root = find_project_root(targets[0])
     issue_files = list(find_issue_files(targets))
     if not issue_files:
         click.echo("no issue files found", err=True)
@@ -207,7 +212,7 @@ def distribute(
         )
         sys.exit(EXIT_FAILED)
     distributor = Distributor(
-        find_project_root(issue.parent),
+        find_project_root(issue),
         output_dir,
         smtp_host=smtp_host,
         smtp_port=smtp_port,
@@ -236,14 +241,7 @@ def distribute(
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder for the PDFs (default: output/ of the project).",
-)
+@_paths_and_output
 @click.option(
     "--quiet-ms",
     type=click.IntRange(0, 5000),
@@ -260,7 +258,7 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
 
     targets = list(paths) or [Path("issues")]
     _require_existing(targets)
-    root = find_project_root(targets[0] if targets[0].is_dir() else targets[0].parent)
+    root = find_project_root(targets[0])
     watcher = Watcher(Builder(root, output_dir), targets, quiet_s=quiet_ms / 1000, echo=click.echo)
 
     def interrupt(signum: int, frame: object) -> None:
@@ -285,7 +283,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
 
     _require_existing(issues)
     start = issues[0] if issues else Path.cwd()
-    builder = Builder(find_project_root(start if start.is_dir() else start.parent))
+    builder = Builder(find_project_root(start))
     failed = False
     loaded: list[LoadedIssue] = []
     for path in find_issue_files(issues):
