@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import attrs
 
 from pipeline.build import Builder, output_path, write_atomically
 from pipeline.diagnostics import BulletinError, Diagnostic
@@ -321,14 +323,14 @@ class Distributor:
                 file=book.path,
                 hint='add [smtp] with host = "…" and sender = "…"',
             )
-        update: dict[str, object] = {}
+        update: dict[str, Any] = {}
         if self.smtp_host:
             update["host"] = self.smtp_host
         if self.smtp_port:
             update["port"] = self.smtp_port
         if self.smtp_security:
             update["security"] = self.smtp_security
-        return settings.model_copy(update=update)
+        return attrs.evolve(settings, **update)
 
 
 def _action(

@@ -8,12 +8,19 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_origin
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
 from pipeline.model import Issue
+from pipeline.schema import (
+    KIND_WORDS,
+    Problem,
+    SchemaError,
+    check,
+    description,
+    fields_of,
+    schema_at,
+)
 from pipeline.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
 
 SERIES_FILE = "series.toml"
@@ -116,9 +123,9 @@ def load_issue(path: Path) -> LoadedIssue:
     diagnostics = list(_control_characters(data, source, series))
     issue: Issue | None = None
     try:
-        issue = Issue.model_validate(data)
-    except ValidationError as exc:
-        diagnostics += diagnostics_from_validation(exc, Issue, source, series)
+        issue = check(data, Issue)
+    except SchemaError as exc:
+        diagnostics += diagnostics_from_schema(exc, Issue, source, series)
     if issue is not None:
         diagnostics += _semantic_checks(issue, source, series)
         diagnostics += _series_checks(path, issue, source, series)
@@ -175,17 +182,6 @@ def parse_key_name(name: str) -> KeyPath:
     return tuple(path)
 
 
-_TYPE_WORDS = {
-    "string_type": "must be text in double quotes",
-    "int_type": "must be a whole number",
-    "greater_than": "must be a positive whole number",
-    "bool_type": "must be true or false",
-    "date_type": "must be a date",
-    "list_type": 'must be a list such as ["甲", "乙"]',
-    "model_type": "must be a table",
-    "dict_type": "must be a table",
-}
-
 _TYPE_HINTS = {
     "date_type": "write the date without quotes, e.g. date = 2024-07-24",
     "string_type": 'put the text in double quotes, e.g. title = "工作简报"',
@@ -195,79 +191,40 @@ _TYPE_HINTS = {
 }
 
 
-def diagnostics_from_validation(
-    exc: ValidationError,
-    root: type[BaseModel],
-    source: SourceFile,
-    series: SourceFile | None = None,
+def diagnostics_from_schema(
+    exc: SchemaError, root: type[Any], source: SourceFile, series: SourceFile | None = None
 ) -> list[Diagnostic]:
-    """Turn pydantic's errors into plain-worded diagnostics placed at their keys."""
-    return [_from_pydantic(err, root, source, series) for err in exc.errors()]
+    """Turn the schema's problems into plain-worded diagnostics placed at their keys."""
+    return [_from_problem(problem, root, source, series) for problem in exc.problems]
 
 
-def _from_pydantic(
-    err: Any, root: type[BaseModel], source: SourceFile, series: SourceFile | None
+def _from_problem(
+    problem: Problem, root: type[Any], source: SourceFile, series: SourceFile | None
 ) -> Diagnostic:
-    loc: KeyPath = tuple(err["loc"])
-    kind = err["type"]
-    name = _key_name(loc) or "the file"
-    if kind == "missing":
-        model = _model_at(root, loc[:-1])
-        described = _describe(model, str(loc[-1]))
+    loc = problem.loc
+    if problem.kind == "missing":
+        described = description(schema_at(root, loc[:-1]), str(loc[-1]))
         table = _key_name(loc[:-1])
         where = f"under [{table}]" if table else "at the top of the file"
         return _place(
             "error",
-            f"missing required key '{loc[-1]}'{described}",
+            f"missing required key '{loc[-1]}'" + (f" ({described})" if described else ""),
             loc,
             f"add {loc[-1]} = … {where}, in the issue or in {SERIES_FILE}",
             source,
             series,
         )
-    if kind == "extra_forbidden":
-        model = _model_at(root, loc[:-1])
-        known = list(model.model_fields) if model else []
+    if problem.kind == "extra_forbidden":
+        known = list(fields_of(schema_at(root, loc[:-1])))
         hint = did_you_mean(str(loc[-1]), known) or (
             "known keys here: " + ", ".join(known) if known else None
         )
         return _place("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
-    if kind == "value_error":
-        message = str(err["msg"]).removeprefix("Value error, ")
-        return _place("error", f"'{name}' {message}", loc, None, source, series)
-    words = _TYPE_WORDS.get(kind, str(err["msg"]).lower())
-    return _place("error", f"'{name}' {words}", loc, _TYPE_HINTS.get(kind), source, series)
-
-
-def _model_at(root: type[BaseModel], loc: KeyPath) -> type[BaseModel] | None:
-    model: type[BaseModel] | None = root
-    dict_key_next = False
-    for part in loc:
-        if model is None or isinstance(part, int):
-            continue
-        if dict_key_next:  # a key of a table of tables, such as [text.<name>]: same model
-            dict_key_next = False
-            continue
-        info = model.model_fields.get(str(part))
-        if info is None:
-            return None
-        dict_key_next = get_origin(info.annotation) is dict
-        model = _inner_model(info.annotation)
-    return model
-
-
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _inner_model(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _describe(model: type[BaseModel] | None, key: str) -> str:
-    info = model.model_fields.get(key) if model else None
-    return f" ({info.description})" if info and info.description else ""
+    words = problem.message or KIND_WORDS[problem.kind]
+    name = _key_name(loc) or "the file"
+    return _place(
+        "error", f"'{name}' must be {words}", loc, _TYPE_HINTS.get(problem.kind), source, series
+    )
 
 
 def _walk_strings(value: Any, key: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:

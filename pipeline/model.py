@@ -7,71 +7,64 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator
+import attrs
+from attrs import field
+
+from pipeline.schema import PositiveInt, doc
 
 
-class _Strict(BaseModel):
-    """Base of every table: unknown keys are errors and values keep their TOML types."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Masthead(_Strict):
+@attrs.frozen(kw_only=True)
+class Masthead:
     """The 报头: bulletin name, issue number, editor and date."""
 
-    title: str = Field(description="简报名称, printed in red")
-    number: PositiveInt = Field(description="期号: 第N期")
-    total: PositiveInt | None = Field(default=None, description="总期号: （总第M期）")
-    editor: str = Field(description="编发单位")
-    date: datetime.date = Field(description="日期 (a TOML date, e.g. 2023-07-24)")
-    mark: str | None = Field(default=None, description="角标, e.g. 内部资料 注意保存")
-    duplex: bool = Field(default=False, description="双面印刷: imprint on an even page")
+    title: str = field(metadata=doc("简报名称, printed in red"))
+    number: PositiveInt = field(metadata=doc("期号: 第N期"))
+    total: PositiveInt | None = field(default=None, metadata=doc("总期号: （总第M期）"))
+    editor: str = field(metadata=doc("编发单位"))
+    date: datetime.date = field(metadata=doc("日期 (a TOML date, e.g. 2023-07-24)"))
+    mark: str | None = field(default=None, metadata=doc("角标, e.g. 内部资料 注意保存"))
+    duplex: bool = field(default=False, metadata=doc("双面印刷: imprint on an even page"))
 
 
-class Article(_Strict):
+@attrs.frozen(kw_only=True)
+class Article:
     """One article: a centred title, body paragraphs and an optional source line."""
 
-    title: str = Field(description="标题")
-    source: str | None = Field(default=None, description="来源, printed as （…）")
-    body: str = Field(description="正文; paragraphs separated by one blank line")
+    title: str = field(metadata=doc("标题"))
+    source: str | None = field(default=None, metadata=doc("来源, printed as （…）"))
+    body: str = field(metadata=doc("正文; paragraphs separated by one blank line"))
 
 
-class Column(_Strict):
+@attrs.frozen(kw_only=True)
+class Column:
     """A column (栏目) such as 【特别关注】 with its articles."""
 
-    name: str | None = Field(default=None, description="栏目名, printed as 【…】")
-    articles: list[Article] = Field(description="the column's articles")
+    name: str | None = field(default=None, metadata=doc("栏目名, printed as 【…】"))
+    articles: list[Article] = field(metadata=doc("the column's articles"))
 
 
-class Distribution(_Strict):
+@attrs.frozen(kw_only=True)
+class Distribution:
     """The imprint (版记): who receives the issue, the printer and the print count."""
 
-    disclosure: str | None = Field(default=None, description="信息公开选项")
-    report_to: list[str] = Field(default_factory=list, description="报 (to superiors)")
-    send_to: list[str] = Field(default_factory=list, description="送 (to peers)")
-    issue_to: list[str] = Field(default_factory=list, description="发 (to subordinates)")
-    printer: str | None = Field(default=None, description="印发单位")
-    print_date: datetime.date | None = Field(default=None, description="印发日期")
-    copies: int | Literal["auto"] | None = Field(default=None, description="共印N份")
-
-    @field_validator("copies", mode="before")
-    @classmethod
-    def _copies_is_count_or_auto(cls, value: object) -> object:
-        if value is None or value == "auto":
-            return value
-        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
-            return value
-        raise ValueError('must be a positive whole number such as 120, or "auto"')
+    disclosure: str | None = field(default=None, metadata=doc("信息公开选项"))
+    report_to: list[str] = field(factory=list, metadata=doc("报 (to superiors)"))
+    send_to: list[str] = field(factory=list, metadata=doc("送 (to peers)"))
+    issue_to: list[str] = field(factory=list, metadata=doc("发 (to subordinates)"))
+    printer: str | None = field(default=None, metadata=doc("印发单位"))
+    print_date: datetime.date | None = field(default=None, metadata=doc("印发日期"))
+    copies: PositiveInt | Literal["auto"] | None = field(default=None, metadata=doc("共印N份"))
 
 
-class Issue(_Strict):
+@attrs.frozen(kw_only=True)
+class Issue:
     """One issue (一期) of a bulletin."""
 
-    template: str = Field(default="work-bulletin", description="a folder under templates/")
+    template: str = field(default="work-bulletin", metadata=doc("a folder under templates/"))
     masthead: Masthead
-    note: str | None = Field(default=None, description="编者按")
-    columns: list[Column] = Field(description="columns with their articles")
-    distribution: Distribution = Field(default_factory=Distribution)
+    note: str | None = field(default=None, metadata=doc("编者按"))
+    columns: list[Column] = field(metadata=doc("columns with their articles"))
+    distribution: Distribution = field(factory=Distribution)
 
     @property
     def print_date(self) -> datetime.date:

@@ -7,38 +7,36 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, ValidationError
+import attrs
+from attrs import field
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.load import LoadedIssue, SourceFile, diagnostics_from_validation, read_toml
+from pipeline.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
+from pipeline.schema import PositiveInt, SchemaError, check, doc
 from pipeline.tomlpos import KeyPath
 
 ADDRESS_BOOK = "recipients.toml"
 LISTS = (("report_to", "报"), ("send_to", "送"), ("issue_to", "发"))
 
 
-class _Strict(BaseModel):
-    """Base of every table: unknown keys are errors and values keep their TOML types."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class SmtpSettings(_Strict):
+@attrs.frozen(kw_only=True)
+class SmtpSettings:
     """The [smtp] table: the mail server; user and password come from the environment."""
 
-    host: str = Field(description="the mail server, e.g. mail.example.gov.cn")
-    port: PositiveInt = Field(default=587, description="587 for starttls, 465 for ssl")
-    security: Literal["starttls", "ssl", "none"] = Field(default="starttls")
-    sender: str = Field(description='the From address, e.g. "综合处 <office@example.gov.cn>"')
+    host: str = field(metadata=doc("the mail server, e.g. mail.example.gov.cn"))
+    port: PositiveInt = field(default=587, metadata=doc("587 for starttls, 465 for ssl"))
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    sender: str = field(metadata=doc('the From address, e.g. "综合处 <office@example.gov.cn>"'))
 
 
-class Recipient(_Strict):
+@attrs.frozen(kw_only=True)
+class Recipient:
     """One [[recipient]]: a body that receives the issue by e-mail or into its folder."""
 
-    name: str = Field(description="the name exactly as it stands on the 报/送/发 lists")
-    email: str | None = Field(default=None, description="e-mail address")
-    folder: str | None = Field(default=None, description="folder under <output>/outbox/")
-    copies: PositiveInt = Field(default=1, description="printed copies this body receives")
+    name: str = field(metadata=doc("the name exactly as it stands on the 报/送/发 lists"))
+    email: str | None = field(default=None, metadata=doc("e-mail address"))
+    folder: str | None = field(default=None, metadata=doc("folder under <output>/outbox/"))
+    copies: PositiveInt = field(default=1, metadata=doc("printed copies this body receives"))
 
     @property
     def channel(self) -> Literal["email", "folder"]:
@@ -51,12 +49,13 @@ class Recipient(_Strict):
         return self.email or self.folder or ""
 
 
-class AddressBookFile(_Strict):
+@attrs.frozen(kw_only=True)
+class AddressBookFile:
     """The whole recipients.toml."""
 
     smtp: SmtpSettings | None = None
-    recipient: list[Recipient] = Field(default_factory=list)
-    groups: dict[str, list[str]] = Field(default_factory=dict)
+    recipient: list[Recipient] = field(factory=list)
+    groups: dict[str, list[str]] = field(factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,10 +119,10 @@ def load_address_book(path: Path) -> AddressBook:
     """Read and validate an address book; raise BulletinError with every problem found."""
     source = read_toml(path)
     try:
-        model = AddressBookFile.model_validate(source.data)
-    except ValidationError as exc:
+        model = check(source.data, AddressBookFile)
+    except SchemaError as exc:
         raise BulletinError(
-            [_for_book(d) for d in diagnostics_from_validation(exc, AddressBookFile, source)]
+            [_for_book(d) for d in diagnostics_from_schema(exc, AddressBookFile, source)]
         ) from None
     problems = list(_check(model, source))
     if has_errors(problems):

@@ -6,21 +6,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import attrs
+from attrs import field
 
 from pipeline.diagnostics import BulletinError
-from pipeline.load import diagnostics_from_validation, read_toml
+from pipeline.load import diagnostics_from_schema, read_toml
+from pipeline.schema import PositiveInt, SchemaError, check, doc
 
 PT_PER_MM = 72 / 25.4
 Role = Literal["title", "body", "heading", "kai", "song"]
 ROLES: tuple[Role, ...] = ("title", "body", "heading", "kai", "song")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Page(_Strict):
+@attrs.frozen(kw_only=True)
+class Page:
     """Paper, type area (版心) and the character grid."""
 
     width_mm: float = 210
@@ -29,19 +28,23 @@ class Page(_Strict):
     margin_left_mm: float = 28
     type_width_mm: float = 156
     type_height_mm: float = 225
-    lines: int = Field(22, gt=0)
-    chars_per_line: int = Field(28, gt=0)
-    grid_size_pt: float = Field(16, description="size of the text the grid is built for (三号)")
+    lines: PositiveInt = 22
+    chars_per_line: PositiveInt = 28
+    grid_size_pt: float = field(
+        default=16, metadata=doc("size of the text the grid is built for (三号)")
+    )
 
 
-class Color(_Strict):
+@attrs.frozen(kw_only=True)
+class Color:
     """A colour as CMYK (0–1) or RGB (0–1)."""
 
     cmyk: tuple[float, float, float, float] | None = None
     rgb: tuple[float, float, float] | None = None
 
 
-class TextStyle(_Strict):
+@attrs.frozen(kw_only=True)
+class TextStyle:
     """How one kind of block is set."""
 
     font: Role = "body"
@@ -51,27 +54,33 @@ class TextStyle(_Strict):
     first_indent_chars: float = 0
     left_indent_chars: float = 0
     right_indent_chars: float = 0
-    tracking_em: float | None = Field(None, description="extra space after each character")
-    lines: int = Field(1, gt=0, description="grid lines one text line takes")
+    tracking_em: float | None = field(
+        default=None, metadata=doc("extra space after each character")
+    )
+    lines: PositiveInt = field(default=1, metadata=doc("grid lines one text line takes"))
     v_align: Literal["grid", "center"] = "grid"
     space_before_lines: int = 0
     keep_with_next_lines: int = 0
     keep_with_previous: bool = False
-    fit_width: bool = Field(False, description="compress horizontally instead of wrapping")
-    title_breaks: bool = Field(False, description="balanced title line breaks")
+    fit_width: bool = field(
+        default=False, metadata=doc("compress horizontally instead of wrapping")
+    )
+    title_breaks: bool = field(default=False, metadata=doc("balanced title line breaks"))
 
 
-class RuleStyle(_Strict):
+@attrs.frozen(kw_only=True)
+class RuleStyle:
     """A horizontal rule: colour, thickness and where it sits."""
 
     color: str = "black"
     thickness_pt: float = 1
-    gap_below_text_mm: float | None = Field(
-        None, description="distance below the previous line's text; else on the grid line"
+    gap_below_text_mm: float | None = field(
+        default=None, metadata=doc("distance below the previous line's text; else on the grid line")
     )
 
 
-class PageNumbers(_Strict):
+@attrs.frozen(kw_only=True)
+class PageNumbers:
     """Page numbers such as — 7 —."""
 
     font: Role = "song"
@@ -83,16 +92,19 @@ class PageNumbers(_Strict):
     even: Literal["left", "right", "center"] = "left"
 
 
-class Style(_Strict):
+@attrs.frozen(kw_only=True)
+class Style:
     """Everything about a bulletin's look that is a number, a colour or a font."""
 
-    page: Page = Page()
-    colors: dict[str, Color] = Field(default_factory=dict)
-    fonts: dict[Role, list[str]] = Field(default_factory=dict)
-    text: dict[str, TextStyle] = Field(default_factory=dict)
-    rules: dict[str, RuleStyle] = Field(default_factory=dict)
-    page_numbers: PageNumbers = PageNumbers()
-    baseline_em: float = Field(0.88, description="baseline below the em box top (CJK em box)")
+    page: Page = field(factory=Page)
+    colors: dict[str, Color] = field(factory=dict)
+    fonts: dict[Role, list[str]] = field(factory=dict)
+    text: dict[str, TextStyle] = field(factory=dict)
+    rules: dict[str, RuleStyle] = field(factory=dict)
+    page_numbers: PageNumbers = field(factory=PageNumbers)
+    baseline_em: float = field(
+        default=0.88, metadata=doc("baseline below the em box top (CJK em box)")
+    )
 
     @cached_property
     def page_width_pt(self) -> float:
@@ -167,6 +179,6 @@ def load_style(path: Path) -> Style:
     """Read and validate a style file, raising every problem with its line."""
     source = read_toml(path)
     try:
-        return Style.model_validate(source.data)
-    except ValidationError as exc:
-        raise BulletinError(diagnostics_from_validation(exc, Style, source)) from None
+        return check(source.data, Style)
+    except SchemaError as exc:
+        raise BulletinError(diagnostics_from_schema(exc, Style, source)) from None
