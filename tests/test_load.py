@@ -9,7 +9,13 @@ import pytest
 from conftest import SERIES_TOML, issue_toml, write
 
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.load import is_issue_file, load_issue, merge_series, parse_key_name
+from pipeline.load import (
+    _masthead_table,
+    is_issue_file,
+    load_issue,
+    merge_series,
+    parse_key_name,
+)
 from pipeline.model import split_paragraphs
 
 # A complete issue that needs no series.toml. Line numbers matter: tests below edit single lines.
@@ -443,3 +449,21 @@ def test_an_error_is_placed_in_series_toml_even_when_the_issue_has_that_table(
     path = write(folder / "2024-01.toml", issue_toml() + '\n[distribution]\nsend_to = ["乙"]\n')
     error = only_error(path)
     assert (error.file, error.line, error.key) == (series, 10, "distribution.copies")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[masthead] # 报头\nnumber = 3\n\n[[columns]]\nname = "甲"\n',
+        'template = "x"\n[masthead]\nnumber = 3\n',
+        '[masthead]\nmark = """\n[内部]\n"""\nnumber = 3\n[distribution]\n',
+        "masthead = { number = 3 }\n",
+        "[masthead]\nnumber = 3\n[masthead.extra]\nx = 1\n",
+    ],
+)
+def test_a_siblings_masthead_is_read_however_it_is_written(text: str) -> None:
+    assert _masthead_table(text)["number"] == 3  # type: ignore[index]
+
+
+def test_a_sibling_without_a_masthead() -> None:
+    assert _masthead_table('[[columns]]\nname = "甲"\n') is None
