@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,6 +12,8 @@ from typing import TYPE_CHECKING
 from pipeline.diagnostics import BulletinError, Diagnostic
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from pipeline.build import Builder
 
 
@@ -111,6 +111,9 @@ def build_parallel(
     they finish, for a progress display; the outcomes themselves come out in input order, so
     what a batch prints does not depend on timing.
     """
+    import multiprocessing  # here: ~10 ms of imports that a single build does not need
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
     methods = multiprocessing.get_all_start_methods()
     # fork: the workers inherit this process's imports (~0.2 s each with spawn).
     context = multiprocessing.get_context("fork" if "fork" in methods else None)

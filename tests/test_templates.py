@@ -6,13 +6,14 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import jinja2
 import pytest
 from conftest import ROOT, SERIES_TOML, issue_toml, write
 from pdfmeasure import read_pdf
 
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.document import RowBlock, RuleBlock, TextBlock
+from pipeline.document import Document, RowBlock, RuleBlock, TextBlock
 from pipeline.load import load_issue
 from pipeline.templates import TemplateStore, render_document
 
@@ -198,3 +199,29 @@ def test_a_changed_style_file_is_read_again(tmp_path: Path) -> None:
     stat = style.stat()
     os.utime(style, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000))
     assert store.get("my-kind").style.text["name"].size_pt == 40
+
+
+def _render(tmp_path: Path) -> Document:
+    loaded = load_issue(_issue(tmp_path))
+    return render_document(loaded, TemplateStore(STORE_ROOTS).get("work-bulletin"), 30)
+
+
+def test_a_compiled_template_is_kept_and_used_by_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+    first = _render(tmp_path)
+    assert list((tmp_path / "cache").glob("templates-jinja*/__jinja2_*.cache"))
+
+    def no_compiling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the template was compiled again")
+
+    monkeypatch.setattr(jinja2.Environment, "compile", no_compiling)
+    assert _render(tmp_path) == first  # a new store, as in a new process
+
+
+def test_an_unusable_cache_folder_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(write(tmp_path / "a-file", "")))
+    assert _render(tmp_path).blocks
