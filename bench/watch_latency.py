@@ -60,12 +60,16 @@ def make_issue(marker: int) -> tuple[str, int]:
             continue
         chosen.append(article)
         chars += size
-    parts = ["[masthead]\nnumber = 20\ntotal = 242\ndate = 2024-10-08\n",
-             '[[columns]]\nname = "特别关注"\n']
+    parts = [
+        "[masthead]\nnumber = 20\ntotal = 242\ndate = 2024-10-08\n",
+        '[[columns]]\nname = "特别关注"\n',
+    ]
     for n, article in enumerate(chosen):
         title = f"{article['title']}（第{marker}稿）" if n == 0 else article["title"]
-        parts.append(f'[[columns.articles]]\ntitle = "{title}"\n'
-                     f'source = "{article.get("source", "")}"\nbody = """\n{article["body"]}"""\n')
+        parts.append(
+            f'[[columns.articles]]\ntitle = "{title}"\n'
+            f'source = "{article.get("source", "")}"\nbody = """\n{article["body"]}"""\n'
+        )
     return "\n".join(parts), chars
 
 
@@ -102,8 +106,14 @@ def identity(path: Path) -> tuple[int, int] | None:
 def measure_latency(project: Path, issue: Path, saves: int, quiet_ms: int) -> dict[str, object]:
     """Run `bulletin watch` and time each save until its PDF is in place."""
     pdf = project / "output" / "bench" / "2024-20.pdf"
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()", "watch",
-               "--quiet-ms", str(quiet_ms)]
+    command = [
+        sys.executable,
+        "-c",
+        "from pipeline.cli import main; main()",
+        "watch",
+        "--quiet-ms",
+        str(quiet_ms),
+    ]
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
@@ -141,10 +151,19 @@ def measure_latency(project: Path, issue: Path, saves: int, quiet_ms: int) -> di
     finally:
         process.terminate()
         process.wait(10)
-    build_ms = [int(m.group(1)) for line in lines[1:]
-                if (m := re.search(r"  built  \d+ pages  (\d+) ms", line))]
-    return {"latencies": latencies, "builds": builds_per_save, "startup": startup * 1000,
-            "build_ms": build_ms, "first": first, "returncode": process.returncode}
+    build_ms = [
+        int(m.group(1))
+        for line in lines[1:]
+        if (m := re.search(r"  built  \d+ pages  (\d+) ms", line))
+    ]
+    return {
+        "latencies": latencies,
+        "builds": builds_per_save,
+        "startup": startup * 1000,
+        "build_ms": build_ms,
+        "first": first,
+        "returncode": process.returncode,
+    }
 
 
 def rss_mb() -> float:
@@ -184,15 +203,23 @@ def measure_warm(project: Path, issue: Path, rebuilds: int, profile: bool) -> di
         pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(15)
         top = stream.getvalue()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"warm": warm, "edited": edited, "memory": memory, "peak": peak, "pages": pages,
-            "profile": top}
+    return {
+        "warm": warm,
+        "edited": edited,
+        "memory": memory,
+        "peak": peak,
+        "pages": pages,
+        "profile": top,
+    }
 
 
 def row(name: str, values: list[float], unit: str = "ms") -> str:
     ordered = sorted(values)
     p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    return (f"| {name} | {statistics.median(values):.0f} | {p95:.0f} | {ordered[0]:.0f} | "
-            f"{ordered[-1]:.0f} | {unit} |")
+    return (
+        f"| {name} | {statistics.median(values):.0f} | {p95:.0f} | {ordered[0]:.0f} | "
+        f"{ordered[-1]:.0f} | {unit} |"
+    )
 
 
 def main() -> None:
@@ -210,10 +237,14 @@ def main() -> None:
         warm = measure_warm(project, issue, args.rebuilds, args.profile)
     lat = latency["latencies"]
     assert isinstance(lat, list)
-    print(f"issue: {chars} characters, {warm['pages']} pages; quiet period {args.quiet_ms} ms; "
-          f"{args.saves} saves (in place and temp + rename alternating)")
-    print(f"watcher: first status line {latency['first']!r}, ready after "
-          f"{latency['startup']:.0f} ms, exit status {latency['returncode']}")
+    print(
+        f"issue: {chars} characters, {warm['pages']} pages; quiet period {args.quiet_ms} ms; "
+        f"{args.saves} saves (in place and temp + rename alternating)"
+    )
+    print(
+        f"watcher: first status line {latency['first']!r}, ready after "
+        f"{latency['startup']:.0f} ms, exit status {latency['returncode']}"
+    )
     print()
     print("| what | p50 | p95 | min | max | unit |")
     print("|---|---|---|---|---|---|")
@@ -228,14 +259,18 @@ def main() -> None:
     assert isinstance(memory, dict)
     after = ", ".join(f"after {n} rebuilds {mb:.1f} MB" for n, mb in memory.items())
     print(f"memory (RSS): {after}; peak {warm['peak']:.1f} MB")
-    targets = [("p50 save → PDF", statistics.median(lat), 100.0),
-               ("warm rebuild", statistics.median(warm["warm"]), 40.0)]  # type: ignore[arg-type]
+    targets = [
+        ("p50 save → PDF", statistics.median(lat), 100.0),
+        ("warm rebuild", statistics.median(warm["warm"]), 40.0),
+    ]  # type: ignore[arg-type]
     for name, value, target in targets:
         verdict = "met" if value <= target else f"missed by {value - target:.0f} ms"
         print(f"target {name} ≤ {target:.0f} ms: {value:.0f} ms, {verdict}")
     grown = memory[max(memory)] - memory[50]
-    print(f"target memory after {max(memory)} ≤ after 50: {grown:+.1f} MB, "
-          f"{'met' if grown <= 1.0 else 'missed'} (1 MB tolerance for allocator noise)")
+    print(
+        f"target memory after {max(memory)} ≤ after 50: {grown:+.1f} MB, "
+        f"{'met' if grown <= 1.0 else 'missed'} (1 MB tolerance for allocator noise)"
+    )
     if warm["profile"]:
         print("\n" + str(warm["profile"]))
 
