@@ -79,9 +79,14 @@ def rename(font: TTFont, chinese: str, english: str) -> TTFont:
     for name_id in (1, 2, 3, 4, 6, 16, 17):
         name.removeNames(nameID=name_id)
     postscript = english.replace(" ", "")
-    for name_id, zh, en in ((1, chinese, english), (2, "Regular", "Regular"),
-                            (3, postscript, postscript), (4, chinese, english),
-                            (6, postscript, postscript), (16, chinese, english)):
+    for name_id, zh, en in (
+        (1, chinese, english),
+        (2, "Regular", "Regular"),
+        (3, postscript, postscript),
+        (4, chinese, english),
+        (6, postscript, postscript),
+        (16, chinese, english),
+    ):
         name.setName(en, name_id, 3, 1, EN)
         if name_id not in (3, 6):
             name.setName(zh, name_id, 3, 1, ZH)
@@ -130,8 +135,9 @@ def make_fonts(folder: Path) -> MadeFonts:
     folder.mkdir(parents=True, exist_ok=True)
     text = gb2312_text()
     fangsong = folder / "fangsong_gb2312.ttf"
-    rename(subset_font("NotoSerifSC_300Light.ttf", text), "仿宋_GB2312",
-           "FangSong_GB2312").save(fangsong)
+    rename(subset_font("NotoSerifSC_300Light.ttf", text), "仿宋_GB2312", "FangSong_GB2312").save(
+        fangsong
+    )
     small = "工作简报动态测试同志调研"
     collection = TTCollection()
     collection.fonts = [
@@ -142,19 +148,22 @@ def make_fonts(folder: Path) -> MadeFonts:
     collection.save(ttc)
     cff = folder / "heiti.otf"
     cff_font("黑体", "SimHei", small).save(cff)
-    restricted = rename(subset_font("NotoSerifSC_900Black.ttf", text), "方正小标宋简体",
-                        "FZXiaoBiaoSong-B05S")
+    restricted = rename(
+        subset_font("NotoSerifSC_900Black.ttf", text), "方正小标宋简体", "FZXiaoBiaoSong-B05S"
+    )
     restricted["OS/2"].fsType = 0x0002
     restricted_path = folder / "fzxbs.ttf"
     restricted.save(restricted_path)
     broken = folder / "broken.ttf"
     broken.write_bytes(b"this is not a font file\n" * 8)
-    return MadeFonts(fangsong, collection=ttc, cff_heiti=cff, restricted_title=restricted_path,
-                     broken=broken)
+    return MadeFonts(
+        fangsong, collection=ttc, cff_heiti=cff, restricted_title=restricted_path, broken=broken
+    )
 
 
-def make_project(root: Path, fonts: list[Path], body: str = BODY,
-                 names: list[str] | None = None) -> Path:
+def make_project(
+    root: Path, fonts: list[Path], body: str = BODY, names: list[str] | None = None
+) -> Path:
     """A project folder with issues/series/{series.toml,2024-01.toml} and the fonts in fonts/."""
     series = root / "issues" / "series"
     series.mkdir(parents=True, exist_ok=True)

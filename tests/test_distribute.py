@@ -106,8 +106,10 @@ class Mailbox:
 
     def parsed(self) -> list[EmailMessage]:
         """Every received message, parsed with the default policy."""
-        return [email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
-                for _to, raw in self.messages]
+        return [
+            email.message_from_bytes(raw, policy=email.policy.default)  # type: ignore[misc]
+            for _to, raw in self.messages
+        ]
 
     def count(self, address: str) -> int:
         """How many messages went to one address."""
@@ -120,16 +122,18 @@ class Handler:
     def __init__(self, box: Mailbox) -> None:
         self.box = box
 
-    async def handle_MAIL(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         self.box.transactions += 1
         if self.box.on_mail is not None:
             self.box.on_mail(self.box.transactions)
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          options: list[str]) -> str:
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if address in self.box.refuse:
             return "550 5.1.1 mailbox unavailable"
         if self.box.busy.get(address, 0) > 0:
@@ -173,13 +177,13 @@ class Project:
 
     def distributor(self, **options: Any) -> Distributor:
         """A distributor whose backoff sleeps are recorded, not slept."""
-        return Distributor(self.root, self.output, sleep=self.sleeps.append,
-                           environ={}, **options)
+        return Distributor(self.root, self.output, sleep=self.sleeps.append, environ={}, **options)
 
     def cli(self, *args: str) -> Any:
         """Run `bulletin distribute ISSUE -o OUTPUT ARGS`."""
-        return CliRunner().invoke(main, ["distribute", str(self.issue), "-o", str(self.output),
-                                         *args])
+        return CliRunner().invoke(
+            main, ["distribute", str(self.issue), "-o", str(self.output), *args]
+        )
 
     def rows(self) -> list[dict[str, Any]]:
         """The ledger's delivery rows."""
@@ -206,8 +210,9 @@ def copy_of(message: EmailMessage) -> tuple[str, PdfReader]:
     return str(part.get_filename()), PdfReader(io.BytesIO(part.get_content()))
 
 
-def test_every_recipient_gets_one_message_with_its_numbered_copy(project: Project,
-                                                                 server: Mailbox) -> None:
+def test_every_recipient_gets_one_message_with_its_numbered_copy(
+    project: Project, server: Mailbox
+) -> None:
     report = project.distributor().distribute(project.issue)
     assert [o.status for o in report.outcomes] == ["sent"] * 5
     assert sorted(to[0] for to, _raw in server.messages) == sorted(E_MAILS)
@@ -223,8 +228,10 @@ def test_every_recipient_gets_one_message_with_its_numbered_copy(project: Projec
         assert message["Subject"] == f"《工作简报》2024年第3期（份号{EXPECTED[name][0]}）"
         assert name in str(message["To"]) and to[0] in str(message["To"])
         assert message["Message-ID"]
-    assert "（共印7份）" in PdfReader(project.output / "test-series" / "2024-03.pdf").pages[
-        -1].extract_text()  # "auto": 1 + 3 + 1 + 1 + 1 printed copies
+    assert (
+        "（共印7份）"
+        in PdfReader(project.output / "test-series" / "2024-03.pdf").pages[-1].extract_text()
+    )  # "auto": 1 + 3 + 1 + 1 + 1 printed copies
     assert project.sleeps == []
 
 
@@ -240,8 +247,9 @@ def test_the_ledger_records_each_delivery(project: Project, server: Mailbox) -> 
     project.distributor().distribute(project.issue)
     rows = project.rows()
     pdf_sha = hashlib.sha256((project.output / "test-series" / "2024-03.pdf").read_bytes())
-    ids = {to[0]: m["Message-ID"] for (to, _r), m in zip(server.messages, server.parsed(),
-                                                         strict=True)}
+    ids = {
+        to[0]: m["Message-ID"] for (to, _r), m in zip(server.messages, server.parsed(), strict=True)
+    }
     assert [r["recipient"] for r in rows] == list(EXPECTED)
     for row in rows:
         copy_number, address = EXPECTED[row["recipient"]]
@@ -263,8 +271,9 @@ def test_the_folder_channel_writes_the_stamped_copy(project: Project, server: Ma
     assert project.rows()[-1]["address"] == f"outbox/xiaji/{FILE_NAME}"
 
 
-def test_a_killed_run_resumes_and_delivers_each_exactly_once(project: Project,
-                                                             server: Mailbox) -> None:
+def test_a_killed_run_resumes_and_delivers_each_exactly_once(
+    project: Project, server: Mailbox
+) -> None:
     delivered_before_kill = 2
     running: list[subprocess.Popen[bytes]] = []
 
@@ -275,9 +284,19 @@ def test_a_killed_run_resumes_and_delivers_each_exactly_once(project: Project,
 
     server.on_mail = kill_when_the_next_message_starts
     process = subprocess.Popen(
-        [sys.executable, "-c", "from pipeline.cli import main; main()", "distribute",
-         str(project.issue), "-o", str(project.output)],
-        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-c",
+            "from pipeline.cli import main; main()",
+            "distribute",
+            str(project.issue),
+            "-o",
+            str(project.output),
+        ],
+        cwd=project.root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     running.append(process)
     process.wait(timeout=60)
     assert process.returncode < 0  # killed, not finished
@@ -297,12 +316,14 @@ def test_a_killed_run_resumes_and_delivers_each_exactly_once(project: Project,
 
 
 def test_an_interruption_after_the_server_accepted_resends_with_the_same_message_id(
-        project: Project, server: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    project: Project, server: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
     finish = Ledger.finish
     calls: list[int] = []
 
-    def dies_before_recording(self: Ledger, delivery_id: int, status: str,
-                              error: str | None = None) -> None:
+    def dies_before_recording(
+        self: Ledger, delivery_id: int, status: str, error: str | None = None
+    ) -> None:
         calls.append(delivery_id)
         if len(calls) == 2:
             raise KeyboardInterrupt
@@ -316,26 +337,33 @@ def test_an_interruption_after_the_server_accepted_resends_with_the_same_message
     # The documented choice: an uncertain copy is sent again rather than risk a loss; the
     # duplicate carries the same Message-ID and copy number, so mail clients can fold it.
     assert server.count("jia@example.gov.cn") == 2
-    first, second = [m for (to, _r), m in zip(server.messages, server.parsed(), strict=True)
-                     if to == ["jia@example.gov.cn"]]
+    first, second = [
+        m
+        for (to, _r), m in zip(server.messages, server.parsed(), strict=True)
+        if to == ["jia@example.gov.cn"]
+    ]
     assert first["Message-ID"] == second["Message-ID"]
     assert all(server.count(a) == 1 for a in E_MAILS if a != "jia@example.gov.cn")
 
 
-def test_a_refused_recipient_fails_and_the_others_are_delivered(project: Project,
-                                                               server: Mailbox) -> None:
+def test_a_refused_recipient_fails_and_the_others_are_delivered(
+    project: Project, server: Mailbox
+) -> None:
     server.refuse.add("yi@example.gov.cn")
     result = project.cli()
     assert result.exit_code == 1
     assert "4 sent, 1 failed" in result.output
-    assert "failed  000005  同级机关乙 <yi@example.gov.cn>: 550 5.1.1 mailbox unavailable" \
+    assert (
+        "failed  000005  同级机关乙 <yi@example.gov.cn>: 550 5.1.1 mailbox unavailable"
         in result.output
+    )
     assert server.count("yi@example.gov.cn") == 0
     assert all(server.count(a) == 1 for a in E_MAILS if a != "yi@example.gov.cn")
     assert project.sleeps == []  # a 5xx is not retried
     failed = [r for r in project.rows() if r["status"] == "failed"]
     assert [(r["recipient"], r["error"]) for r in failed] == [
-        ("同级机关乙", "550 5.1.1 mailbox unavailable")]
+        ("同级机关乙", "550 5.1.1 mailbox unavailable")
+    ]
 
     server.refuse.clear()
     report = project.distributor().distribute(project.issue)  # the next run tries it again
@@ -351,8 +379,9 @@ def test_transient_errors_are_retried_with_backoff(project: Project, server: Mai
     assert server.count("jia@example.gov.cn") == 1
 
 
-def test_an_unreachable_server_fails_before_anything_is_sent(project: Project,
-                                                             server: Mailbox) -> None:
+def test_an_unreachable_server_fails_before_anything_is_sent(
+    project: Project, server: Mailbox
+) -> None:
     with pytest.raises(BulletinError) as caught:
         project.distributor(smtp_port=free_port()).distribute(project.issue)
     assert "cannot use the mail server" in caught.value.diagnostics[0].message
@@ -361,22 +390,25 @@ def test_an_unreachable_server_fails_before_anything_is_sent(project: Project,
     assert not (project.output / "outbox").exists()
 
 
-def test_an_unknown_list_name_fails_before_anything_is_sent(project: Project,
-                                                            server: Mailbox) -> None:
+def test_an_unknown_list_name_fails_before_anything_is_sent(
+    project: Project, server: Mailbox
+) -> None:
     text = project.issue.read_text(encoding="utf-8").replace('"下级机关", ', '"下级机构", ')
     project.issue.write_text(text, encoding="utf-8")
     result = project.cli()
     assert result.exit_code == 1
-    assert "2024-03.toml:17:13: error: '下级机构' is neither a recipient nor a group" \
-        in result.output
+    assert (
+        "2024-03.toml:17:13: error: '下级机构' is neither a recipient nor a group" in result.output
+    )
     assert "did you mean '下级机关'?" in result.output
     assert server.messages == [] and server.transactions == 0
     assert not (project.output / "outbox").exists()
     assert not (project.output / "test-series").exists()
 
 
-def test_a_changed_pdf_is_resent_only_with_resend_changed(project: Project,
-                                                          server: Mailbox) -> None:
+def test_a_changed_pdf_is_resent_only_with_resend_changed(
+    project: Project, server: Mailbox
+) -> None:
     project.distributor().distribute(project.issue)
     project.issue.write_text(ISSUE.format(body="更正后的正文。"), encoding="utf-8")
     result = project.cli()
@@ -398,12 +430,12 @@ def test_a_changed_pdf_is_resent_only_with_resend_changed(project: Project,
     assert "0 sent" in project.cli("--resend-changed").output
 
 
-def test_dry_run_sends_nothing_and_status_reports_each_recipient(project: Project,
-                                                                 server: Mailbox) -> None:
+def test_dry_run_sends_nothing_and_status_reports_each_recipient(
+    project: Project, server: Mailbox
+) -> None:
     result = project.cli("--dry-run")
     assert result.exit_code == 0, result.output
-    assert "would send    000002–000004   同级机关甲 → e-mail jia@example.gov.cn" \
-        in result.output
+    assert "would send    000002–000004   同级机关甲 → e-mail jia@example.gov.cn" in result.output
     assert f"would send    000007          下级机关 → outbox/xiaji/{FILE_NAME}" in result.output
     assert "5 to send, 0 not sent; nothing was sent" in result.output
     assert server.transactions == 0

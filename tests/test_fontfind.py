@@ -55,11 +55,18 @@ def test_scan_refuses_cff_restricted_and_unreadable(made: MadeFonts) -> None:
     assert broken.refusal.startswith("cannot read the font file")
 
 
-@pytest.mark.parametrize(("fs_type", "refused"), [
-    (0x0000, False), (0x0002, True), (0x0004, False), (0x0008, False),
-    (0x0006, False),  # restricted and preview & print: the least restrictive bit applies
-    (0x0100, True), (0x0200, True),
-])
+@pytest.mark.parametrize(
+    ("fs_type", "refused"),
+    [
+        (0x0000, False),
+        (0x0002, True),
+        (0x0004, False),
+        (0x0008, False),
+        (0x0006, False),  # restricted and preview & print: the least restrictive bit applies
+        (0x0100, True),
+        (0x0200, True),
+    ],
+)
 def test_licence_bits(fs_type: int, refused: bool) -> None:
     assert bool(licence_refusal(fs_type)) is refused
 

@@ -77,7 +77,10 @@ def test_gb2312_font_in_fonts_folder_is_used_for_body(
     builder, issue, _ = gb2312_build
     body = builder.fonts.chains({"body": ["仿宋_GB2312"]})["body"].primary
     assert (body.face.family, body.face.path.name, body.face.origin) == (
-        "仿宋_GB2312", "仿宋_GB2312.ttf", "fonts/")
+        "仿宋_GB2312",
+        "仿宋_GB2312.ttf",
+        "fonts/",
+    )
     pdf = output_path(issue, builder.output_root)
     with pdfplumber.open(pdf) as document:
         fonts = {c["fontname"].split("+")[-1] for c in document.pages[0].chars if c["text"] == "志"}
@@ -226,8 +229,9 @@ def test_coverage_counts(made: MadeFonts) -> None:
 def test_fonts_command_reports_roles_and_characters(
     tmp_path: Path, made: MadeFonts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    issue = make_project(tmp_path, [made.fangsong_gb2312, made.cff_heiti],
-                         names=["仿宋_GB2312.ttf", "heiti.otf"])
+    issue = make_project(
+        tmp_path, [made.fangsong_gb2312, made.cff_heiti], names=["仿宋_GB2312.ttf", "heiti.otf"]
+    )
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["fonts", "issues/series/2024-01.toml"])
     assert result.exit_code == 0, result.output

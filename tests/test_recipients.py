@@ -125,8 +125,10 @@ def test_a_fixed_copies_below_the_need_is_a_warning_in_the_build(tmp_path: Path)
     issue = make_series(tmp_path, copies="5")
     result = Builder(ROOT, tmp_path / "output").build(issue)
     messages = [d.format() for d in result.warnings]
-    assert any("共印5份 is fewer than the 8 copies" in m and ":22:1:" in m
-               and "[distribution.copies]" in m for m in messages), messages
+    assert any(
+        "共印5份 is fewer than the 8 copies" in m and ":22:1:" in m and "[distribution.copies]" in m
+        for m in messages
+    ), messages
     enough = load_issue(make_series(tmp_path / "b", copies="8"))
     assert copies_for(enough) == (8, [])
 
@@ -151,14 +153,21 @@ def test_an_unknown_name_is_an_error_at_its_line_with_did_you_mean(tmp_path: Pat
 
 def test_unknown_keys_and_wrong_types_are_placed_with_did_you_mean(tmp_path: Path) -> None:
     book = tmp_path / "recipients.toml"
-    book.write_text('[smtp]\nhost = "mail"\nsendr = "a@b.cn"\n\n[[recipient]]\nname = "甲"\n'
-                    'emial = "a@b.cn"\n\n[[recipient]]\nname = "乙"\nfolder = "yi"\n'
-                    'copies = "2"\n', encoding="utf-8")
+    book.write_text(
+        '[smtp]\nhost = "mail"\nsendr = "a@b.cn"\n\n[[recipient]]\nname = "甲"\n'
+        'emial = "a@b.cn"\n\n[[recipient]]\nname = "乙"\nfolder = "yi"\n'
+        'copies = "2"\n',
+        encoding="utf-8",
+    )
     messages = errors_of(book)
-    assert f"{book}:3:1: error: unknown key 'sendr' [smtp.sendr]\n  hint: did you mean " \
-           "'sender'?" in messages
-    assert any(m.startswith(f"{book}:7:1: error: unknown key 'emial'")
-               and "did you mean 'email'?" in m for m in messages), messages
+    assert (
+        f"{book}:3:1: error: unknown key 'sendr' [smtp.sendr]\n  hint: did you mean "
+        "'sender'?" in messages
+    )
+    assert any(
+        m.startswith(f"{book}:7:1: error: unknown key 'emial'") and "did you mean 'email'?" in m
+        for m in messages
+    ), messages
     assert any(":12:1:" in m and "must be a whole number" in m for m in messages), messages
     missing = [m for m in messages if "missing required key 'sender'" in m]
     assert missing and "series.toml" not in missing[0]
@@ -166,16 +175,20 @@ def test_unknown_keys_and_wrong_types_are_placed_with_did_you_mean(tmp_path: Pat
 
 def test_a_recipient_needs_exactly_one_of_email_and_folder(tmp_path: Path) -> None:
     book = tmp_path / "recipients.toml"
-    book.write_text('[[recipient]]\nname = "甲"\nemail = "a@b.cn"\nfolder = "a"\n\n'
-                    '[[recipient]]\nname = "乙"\n\n[[recipient]]\nname = "丙"\n'
-                    'email = "not-an-address"\n\n[[recipient]]\nname = "丁"\n'
-                    'folder = "../escape"\n\n[[recipient]]\nname = "甲"\nfolder = "b"\n',
-                    encoding="utf-8")
+    book.write_text(
+        '[[recipient]]\nname = "甲"\nemail = "a@b.cn"\nfolder = "a"\n\n'
+        '[[recipient]]\nname = "乙"\n\n[[recipient]]\nname = "丙"\n'
+        'email = "not-an-address"\n\n[[recipient]]\nname = "丁"\n'
+        'folder = "../escape"\n\n[[recipient]]\nname = "甲"\nfolder = "b"\n',
+        encoding="utf-8",
+    )
     messages = errors_of(book)
-    assert any(m.startswith(f"{book}:1:1: error: recipient '甲' needs exactly one")
-               for m in messages), messages
-    assert any(m.startswith(f"{book}:6:1: error: recipient '乙' needs exactly one")
-               for m in messages), messages
+    assert any(
+        m.startswith(f"{book}:1:1: error: recipient '甲' needs exactly one") for m in messages
+    ), messages
+    assert any(
+        m.startswith(f"{book}:6:1: error: recipient '乙' needs exactly one") for m in messages
+    ), messages
     assert any(":11:1:" in m and "is not an e-mail address" in m for m in messages)
     assert any(":15:1:" in m and "plain relative name" in m for m in messages)
     assert any(":18:1:" in m and "listed twice" in m for m in messages)
@@ -183,16 +196,23 @@ def test_a_recipient_needs_exactly_one_of_email_and_folder(tmp_path: Path) -> No
 
 def test_group_cycles_and_unknown_members_are_errors(tmp_path: Path) -> None:
     book = tmp_path / "recipients.toml"
-    book.write_text('[[recipient]]\nname = "成都市地方志办公室"\nfolder = "cd"\n\n[groups]\n'
-                    '"甲组" = ["乙组"]\n"乙组" = ["丙组", "成都市地方志办公室"]\n'
-                    '"丙组" = ["甲组"]\n'
-                    '"丁组" = ["成都市地方志办"]\n', encoding="utf-8")
+    book.write_text(
+        '[[recipient]]\nname = "成都市地方志办公室"\nfolder = "cd"\n\n[groups]\n'
+        '"甲组" = ["乙组"]\n"乙组" = ["丙组", "成都市地方志办公室"]\n'
+        '"丙组" = ["甲组"]\n'
+        '"丁组" = ["成都市地方志办"]\n',
+        encoding="utf-8",
+    )
     messages = errors_of(book)
-    assert any(m.startswith(f"{book}:6:1: error: groups contain each other: "
-                            "甲组 → 乙组 → 丙组 → 甲组") for m in messages), messages
+    assert any(
+        m.startswith(f"{book}:6:1: error: groups contain each other: 甲组 → 乙组 → 丙组 → 甲组")
+        for m in messages
+    ), messages
     assert sum("contain each other" in m for m in messages) == 1
-    assert any(":9:1:" in m and "names '成都市地方志办'" in m
-               and "did you mean '成都市地方志办公室'?" in m for m in messages), messages
+    assert any(
+        ":9:1:" in m and "names '成都市地方志办'" in m and "did you mean '成都市地方志办公室'?" in m
+        for m in messages
+    ), messages
 
 
 def test_the_series_book_wins_over_the_one_for_all_series(tmp_path: Path) -> None:

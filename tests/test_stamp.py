@@ -76,9 +76,12 @@ def test_the_original_pages_are_kept_and_the_font_is_embedded() -> None:
     for before, after in zip(original.pages, stamped.pages, strict=True):
         assert before.extract_text().split("\n")[:3] == after.extract_text().split("\n")[:3]
     fonts = stamped.pages[0]["/Resources"]["/Font"]
-    descriptors = [f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
-                   if "/DescendantFonts" in f.get_object()
-                   else f.get_object().get("/FontDescriptor") for f in fonts.values()]
+    descriptors = [
+        f.get_object()["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+        if "/DescendantFonts" in f.get_object()
+        else f.get_object().get("/FontDescriptor")
+        for f in fonts.values()
+    ]
     assert any(d is not None and "/FontFile2" in d.get_object() for d in descriptors)
 
 
@@ -87,8 +90,9 @@ def test_stamping_is_reproducible_and_personal() -> None:
     assert stamp_copy(built(), "000003", "省财政厅", place()) == first
     assert stamp_copy(built(), "000004", "省财政厅", place()) != first
     assert stamp_copy(built(), "000003", "省档案馆", place()) != first
-    assert PdfReader(io.BytesIO(first)).trailer["/ID"] == \
-        PdfReader(io.BytesIO(built())).trailer["/ID"]
+    assert (
+        PdfReader(io.BytesIO(first)).trailer["/ID"] == PdfReader(io.BytesIO(built())).trailer["/ID"]
+    )
 
 
 def test_a_one_page_pdf_gets_both_stamps_on_its_page() -> None:
@@ -98,8 +102,11 @@ def test_a_one_page_pdf_gets_both_stamps_on_its_page() -> None:
     writer.add_blank_page(595.28, 841.89)
     buffer = io.BytesIO()
     writer.write(buffer)
-    text = PdfReader(io.BytesIO(stamp_copy(buffer.getvalue(), "000042", "甲单位",
-                                           place()))).pages[0].extract_text()
+    text = (
+        PdfReader(io.BytesIO(stamp_copy(buffer.getvalue(), "000042", "甲单位", place())))
+        .pages[0]
+        .extract_text()
+    )
     assert "000042" in text and "甲单位" in text
 
 

@@ -50,9 +50,14 @@ class Session:
         self.root = root
         self.lines: list[str] = []
         self.outcomes: list[Outcome] = []
-        self.watcher = Watcher(builder, [root / "issues"], echo=self.lines.append,
-                               clock=lambda: CLOCK, on_outcome=self.outcomes.append,
-                               relative_to=root)
+        self.watcher = Watcher(
+            builder,
+            [root / "issues"],
+            echo=self.lines.append,
+            clock=lambda: CLOCK,
+            on_outcome=self.outcomes.append,
+            relative_to=root,
+        )
         self.mark = 0
 
     def issue(self, name: str) -> Path:
@@ -63,7 +68,7 @@ class Session:
 
     def new(self) -> list[Outcome]:
         """Outcomes since the first build of everything (or since the last `forget`)."""
-        return self.outcomes[self.mark:]
+        return self.outcomes[self.mark :]
 
     def forget(self) -> None:
         self.mark = len(self.outcomes)
@@ -78,8 +83,10 @@ class Session:
         return self.new()
 
     def summary(self) -> list[tuple[str, str]]:
-        return [(o.issue.relative_to(self.root / "issues").with_suffix("").as_posix(), o.status)
-                for o in self.new()]
+        return [
+            (o.issue.relative_to(self.root / "issues").with_suffix("").as_posix(), o.status)
+            for o in self.new()
+        ]
 
 
 @pytest.fixture
@@ -106,22 +113,41 @@ def pdf_text(path: Path) -> str:
         return re.sub(r"\s+", "", "".join(page.extract_text() or "" for page in pdf.pages))
 
 
-@pytest.mark.parametrize("name", [
-    "output/work-bulletin/2024-14.pdf", "issues/.hidden.toml", "issues/a/.2024-14.toml.swp",
-    ".2024-14.toml.swx", "2024-14.toml.swo", "2024-14.toml~", ".#2024-14.toml", "#2024-14.toml#",
-    "4913", "2024-14.toml.tmp", "font.ttf.part", "font.ttf.crdownload",
-    "2024-14.toml___jb_tmp___", "2024-14.toml___jb_old___", ".git/index",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "output/work-bulletin/2024-14.pdf",
+        "issues/.hidden.toml",
+        "issues/a/.2024-14.toml.swp",
+        ".2024-14.toml.swx",
+        "2024-14.toml.swo",
+        "2024-14.toml~",
+        ".#2024-14.toml",
+        "#2024-14.toml#",
+        "4913",
+        "2024-14.toml.tmp",
+        "font.ttf.part",
+        "font.ttf.crdownload",
+        "2024-14.toml___jb_tmp___",
+        "2024-14.toml___jb_old___",
+        ".git/index",
+    ],
+)
 def test_noise_is_ignored(name: str) -> None:
     root = Path("/p")
     assert is_ignored(root / name, root / "output", root)
 
 
-@pytest.mark.parametrize("name", [
-    "issues/work-bulletin/2024-14.toml", "issues/work-bulletin/series.toml",
-    "templates/work-bulletin/bulletin.xml.j2", "templates/work-bulletin/style.toml",
-    "fonts/FZXiaoBiaoSong.ttf",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "issues/work-bulletin/2024-14.toml",
+        "issues/work-bulletin/series.toml",
+        "templates/work-bulletin/bulletin.xml.j2",
+        "templates/work-bulletin/style.toml",
+        "fonts/FZXiaoBiaoSong.ttf",
+    ],
+)
 def test_sources_are_not_ignored(name: str) -> None:
     root = Path("/p")
     assert not is_ignored(root / name, root / "output", root)
@@ -157,16 +183,21 @@ def test_edit_rebuilds_that_issue_and_pdf_is_never_partial(session: Session) -> 
     assert outcomes[0].trigger == session.issue(W14)
     assert "全省推进方志数字化第七次会议" in pdf_text(pdf)
     assert seen and all(b"%%EOF" in tail for tail in seen)
-    assert re.fullmatch(r"12:03:04  issues/work-bulletin/2024-14\.toml  built  \d+ pages  \d+ ms",
-                        session.lines[-1])
+    assert re.fullmatch(
+        r"12:03:04  issues/work-bulletin/2024-14\.toml  built  \d+ pages  \d+ ms", session.lines[-1]
+    )
 
 
-@pytest.mark.parametrize(("old", "new", "error"), [
-    ("number = 14", "number = ", "malformed TOML"),
-    ("number = 14", "numbr = 14", "unknown key"),
-])
+@pytest.mark.parametrize(
+    ("old", "new", "error"),
+    [
+        ("number = 14", "number = ", "malformed TOML"),
+        ("number = 14", "numbr = 14", "unknown key"),
+    ],
+)
 def test_bad_edit_keeps_the_pdf_and_the_fix_rebuilds(
-        session: Session, old: str, new: str, error: str) -> None:
+    session: Session, old: str, new: str, error: str
+) -> None:
     pdf, issue = session.pdf(W14), session.issue(W14)
     good, before = issue.read_text(encoding="utf-8"), pdf.read_bytes()
     inode = pdf.stat().st_ino
@@ -177,8 +208,10 @@ def test_bad_edit_keeps_the_pdf_and_the_fix_rebuilds(
     status = next(line for line in session.lines if "failed" in line)
     kept = r"  \(the last good PDF is kept\)"
     assert re.search(r"2024-14\.toml  failed \(\d+ errors?\)  \d+ ms" + kept, status)
-    assert any(line.startswith("issues/work-bulletin/2024-14.toml:") and error in line
-               for line in session.lines)
+    assert any(
+        line.startswith("issues/work-bulletin/2024-14.toml:") and error in line
+        for line in session.lines
+    )
     issue.write_text(good, encoding="utf-8")
     session.wait_for(lambda new: len(new) >= 2)
     assert session.summary() == [(W14, "failed"), (W14, "built")]
@@ -189,8 +222,9 @@ def test_rapid_saves_coalesce(session: Session) -> None:
     issue = session.issue(W14)
     text = issue.read_text(encoding="utf-8")
     for n in range(20):
-        issue.write_text(text.replace("我省扎实推进地方志数字化建设", f"数字化建设第{n}次推进"),
-                         encoding="utf-8")
+        issue.write_text(
+            text.replace("我省扎实推进地方志数字化建设", f"数字化建设第{n}次推进"), encoding="utf-8"
+        )
         time.sleep(0.002)
     outcomes = session.wait_for(lambda new: len(new) >= 1)
     time.sleep(SETTLE_S)
@@ -291,20 +325,23 @@ def test_new_issue_is_built_and_deleted_one_keeps_its_pdf(session: Session) -> N
     session.wait_for(lambda new: len(new) >= 2)
     assert session.summary()[-1] == ("work-bulletin/2024-15", "deleted")
     assert pdf.exists()
-    assert session.lines[-1] == ("12:03:04  issues/work-bulletin/2024-15.toml  deleted; "
-                                 "its PDF is kept: output/work-bulletin/2024-15.pdf")
+    assert session.lines[-1] == (
+        "12:03:04  issues/work-bulletin/2024-15.toml  deleted; "
+        "its PDF is kept: output/work-bulletin/2024-15.pdf"
+    )
 
 
-def test_an_issue_failed_by_a_sibling_is_retried_when_the_sibling_changes(
-        session: Session) -> None:
+def test_an_issue_failed_by_a_sibling_is_retried_when_the_sibling_changes(session: Session) -> None:
     twin = session.root / "issues" / "work-bulletin" / "2024-15.toml"
     twin.write_text(session.issue(W13).read_text(encoding="utf-8"), encoding="utf-8")
     session.wait_for(lambda new: len(new) >= 1)
     assert session.summary() == [("work-bulletin/2024-15", "failed")]  # number 13 used twice
     session.forget()
     text = session.issue(W13).read_text(encoding="utf-8")
-    session.issue(W13).write_text(text.replace("number = 13", "number = 12")
-                                  .replace("total = 235", "total = 234"), encoding="utf-8")
+    session.issue(W13).write_text(
+        text.replace("number = 13", "number = 12").replace("total = 235", "total = 234"),
+        encoding="utf-8",
+    )
     session.wait_for(lambda new: len(new) >= 2)
     assert sorted(session.summary()) == [(W13, "built"), ("work-bulletin/2024-15", "built")]
 
@@ -343,8 +380,9 @@ def test_stop_during_a_build_leaves_no_partial_file(session: Session) -> None:
 
 def test_cli_watch_stops_cleanly_on_ctrl_c(project: Path) -> None:
     command = [sys.executable, "-c", "from pipeline.cli import main; main()", "watch"]
-    process = subprocess.Popen(command, cwd=project, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         assert process.stdout is not None
         lines = []
