@@ -13,8 +13,9 @@ from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.draw import typeset
 from pipeline.fontfind import ScanningCatalog
 from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
-from pipeline.load import LoadedIssue, is_issue_file, load_issue, parse_key_name
+from pipeline.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.recipients import copies_for, find_address_book
+from pipeline.series import is_issue_file
 from pipeline.style import Role
 from pipeline.templates import Template, TemplateStore, render_document
 from pipeline.typeset import CharReport, LineCache, Typeset

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-import re
 import tomllib
 import unicodedata
 from collections.abc import Iterator
@@ -22,19 +20,8 @@ from pipeline.schema import (
     fields_of,
     schema_at,
 )
+from pipeline.series import SERIES_FILE, series_findings
 from pipeline.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
-
-SERIES_FILE = "series.toml"
-
-
-def is_issue_file(path: Path) -> bool:
-    """Whether a path names an issue file: *.toml, not series.toml, not starting with _ or ."""
-    return (
-        path.suffix == ".toml"
-        and path.name != SERIES_FILE
-        and not path.name.startswith(("_", "."))
-        and path.stem != "recipients"
-    )
 
 
 @dataclass(frozen=True)
@@ -129,7 +116,10 @@ def load_issue(path: Path) -> LoadedIssue:
         diagnostics += diagnostics_from_schema(exc, Issue, source, series)
     if issue is not None:
         diagnostics += _semantic_checks(issue, source, series)
-        diagnostics += _series_checks(path, issue, source, series)
+        diagnostics += [
+            _place(f.severity, f.message, f.key, f.hint, source, series)
+            for f in series_findings(path, issue.masthead)
+        ]
     if issue is None or has_errors(diagnostics):
         raise BulletinError(diagnostics)
     return LoadedIssue(path, issue, series, source, diagnostics)
@@ -321,115 +311,3 @@ def _semantic_checks(
             source,
             series,
         )
-
-
-def _series_checks(
-    path: Path, issue: Issue, source: SourceFile, series: SourceFile | None
-) -> Iterator[Diagnostic]:
-    """Numbers unique within a year, totals unique; gaps and falling totals are warnings."""
-    me = issue.masthead
-    siblings = []
-    for other in sorted(path.parent.glob("*.toml")):
-        if not is_issue_file(other) or other.name == path.name:
-            continue
-        masthead = _peek_masthead(other)
-        if masthead is not None:
-            siblings.append((other, masthead))
-    same_year = {me.number}
-    for other, head in siblings:
-        number, total, day = head.get("number"), head.get("total"), head.get("date")
-        if type(day) is not datetime.date:
-            day = None  # not a date (e.g. a date-time): that file's own build reports it
-        year = getattr(day, "year", None)
-        if year == me.date.year and isinstance(number, int):
-            if number == me.number:
-                yield _place(
-                    "error",
-                    f"issue number {number} of {year} is also used by {other.name}",
-                    ("masthead", "number"),
-                    "give each issue of a year its own number",
-                    source,
-                    series,
-                )
-            same_year.add(number)
-        if me.total is not None and total == me.total:
-            yield _place(
-                "error",
-                f"total number {total} is also used by {other.name}",
-                ("masthead", "total"),
-                "each issue has its own total number",
-                source,
-                series,
-            )
-        if (
-            me.total is not None
-            and isinstance(total, int)
-            and isinstance(day, datetime.date)
-            and day != me.date
-            and total != me.total
-            and (day < me.date) != (total < me.total)
-        ):
-            yield _place(
-                "warning",
-                f"total number {me.total} does not rise with the "
-                f"date: {other.name} has total {total} on {day}",
-                ("masthead", "total"),
-                "check the total numbers",
-                source,
-                series,
-            )
-    missing = [n for n in range(min(same_year), max(same_year)) if n not in same_year]
-    if missing and me.number == max(same_year):
-        yield _place(
-            "warning",
-            f"issue numbers of {me.date.year} have a gap: {', '.join(map(str, missing))} missing",
-            ("masthead", "number"),
-            "check the numbering of the series",
-            source,
-            series,
-        )
-
-
-# Sibling mastheads by file, kept while the file's (mtime, size, inode) stay: a batch or a watcher
-# builds every issue of a folder, and each build checks all its siblings (O(n²) parses without).
-_PEEKED: dict[Path, tuple[tuple[int, int, int], dict[str, Any] | None]] = {}
-
-
-def _peek_masthead(path: Path) -> dict[str, Any] | None:
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-    known = _PEEKED.get(path)
-    if known is not None and known[0] == key:
-        return known[1]
-    try:
-        masthead = _masthead_table(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        masthead = None
-    found = masthead if isinstance(masthead, dict) else None
-    _PEEKED[path] = (key, found)
-    return found
-
-
-_MASTHEAD_HEADER = re.compile(r"^[ \t]*\[[ \t]*masthead[ \t]*\][ \t]*(#.*)?$", re.MULTILINE)
-_TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
-
-
-def _masthead_table(text: str) -> object:
-    """The masthead of a TOML text, parsing only its [masthead] table when that is possible.
-
-    A series folder holds years of issues and every build checks all of them: parsing whole
-    files costs ~0.6 ms each, the masthead alone ~0.05 ms. A cut at a line starting with '['
-    that is not a table header falls inside a string or an array, and so fails to parse;
-    then the whole file is parsed.
-    """
-    header = _MASTHEAD_HEADER.search(text)
-    if header is not None:
-        end = _TABLE_HEADER.search(text, header.end())
-        try:
-            return tomllib.loads(text[header.start() : end.start() if end else None])["masthead"]
-        except tomllib.TOMLDecodeError:
-            pass
-    return tomllib.loads(text).get("masthead")

@@ -10,7 +10,8 @@ from typing import Any
 
 from pipeline.build import write_atomically
 from pipeline.diagnostics import BulletinError
-from pipeline.load import SERIES_FILE, is_issue_file, merge_series, read_toml
+from pipeline.load import merge_series, read_toml
+from pipeline.series import SERIES_FILE, is_issue_file
 
 
 def _toml_value(value: Any) -> str:

@@ -10,8 +10,6 @@ from conftest import SERIES_TOML, issue_toml, write
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.load import (
-    _masthead_table,
-    is_issue_file,
     load_issue,
     merge_series,
     parse_key_name,
@@ -369,76 +367,9 @@ def test_an_unknown_key_in_series_toml(tmp_path: Path) -> None:
     assert unknown[0].hint == "did you mean 'editor'?"
 
 
-def test_files_that_are_not_issues() -> None:
-    assert is_issue_file(Path("s/2024-01.toml"))
-    assert not is_issue_file(Path("s/series.toml"))
-    assert not is_issue_file(Path("s/_draft.toml"))
-    assert not is_issue_file(Path("s/.hidden.toml"))
-    assert not is_issue_file(Path("s/notes.txt"))
-
-
-def _series(tmp_path: Path, *issues: tuple[str, int, int, str]) -> Path:
-    folder = tmp_path / "s"
-    write(folder / "series.toml", SERIES_TOML)
-    for name, number, total, date in issues:
-        write(folder / f"{name}.toml", issue_toml(number, date, total))
-    return folder
-
-
-def test_two_issues_with_one_number_in_a_year(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2024-01", 1, 10, "2024-01-05"), ("2024-01b", 1, 11, "2024-02-05"))
-    error = only_error(folder / "2024-01b.toml")
-    assert (error.line, error.key) == (2, "masthead.number")
-    assert "2024-01.toml" in error.message
-
-
-def test_the_same_number_in_another_year_is_fine(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2023-01", 1, 10, "2023-01-05"), ("2024-01", 1, 11, "2024-01-05"))
-    assert load_issue(folder / "2024-01.toml").warnings == []
-
-
-def test_two_issues_with_one_total(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2023-09", 9, 12, "2023-12-05"), ("2024-01", 1, 12, "2024-01-05"))
-    error = only_error(folder / "2024-01.toml")
-    assert (error.line, error.key) == (3, "masthead.total")
-    assert "2023-09.toml" in error.message
-
-
-def test_a_gap_in_the_numbers_is_a_warning(tmp_path: Path) -> None:
-    folder = _series(
-        tmp_path,
-        ("2024-01", 1, 10, "2024-01-05"),
-        ("2024-02", 2, 11, "2024-02-05"),
-        ("2024-05", 5, 12, "2024-05-05"),
-    )
-    warnings = load_issue(folder / "2024-05.toml").warnings
-    assert [(w.severity, w.line, w.key) for w in warnings] == [("warning", 2, "masthead.number")]
-    assert "3, 4 missing" in warnings[0].message
-    assert load_issue(folder / "2024-02.toml").warnings == []
-
-
-def test_a_total_that_falls_with_the_date_is_a_warning(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2024-01", 1, 20, "2024-01-05"), ("2024-02", 2, 15, "2024-02-05"))
-    warnings = load_issue(folder / "2024-02.toml").warnings
-    assert [(w.line, w.key) for w in warnings] == [(3, "masthead.total")]
-
-
-def test_a_draft_is_not_an_issue_of_the_series(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2024-01", 1, 10, "2024-01-05"), ("_2024-01", 1, 10, "2024-01-05"))
-    assert load_issue(folder / "2024-01.toml").warnings == []
-
-
 def test_key_names_round_trip() -> None:
     assert parse_key_name("columns[2].articles[1].body") == ("columns", 1, "articles", 0, "body")
     assert parse_key_name("masthead.title") == ("masthead", "title")
-
-
-def test_a_sibling_with_a_date_time_does_not_break_the_others(tmp_path: Path) -> None:
-    folder = _series(tmp_path, ("2024-02", 2, 11, "2024-02-05"))
-    write(folder / "2024-01.toml", issue_toml(1, "2024-01-05T10:00:00", 10))
-    assert load_issue(folder / "2024-02.toml").issue.masthead.number == 2
-    error = only_error(folder / "2024-01.toml")
-    assert (error.line, error.key) == (4, "masthead.date")
 
 
 def test_an_error_is_placed_in_series_toml_even_when_the_issue_has_that_table(
@@ -449,21 +380,3 @@ def test_an_error_is_placed_in_series_toml_even_when_the_issue_has_that_table(
     path = write(folder / "2024-01.toml", issue_toml() + '\n[distribution]\nsend_to = ["乙"]\n')
     error = only_error(path)
     assert (error.file, error.line, error.key) == (series, 10, "distribution.copies")
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '[masthead] # 报头\nnumber = 3\n\n[[columns]]\nname = "甲"\n',
-        'template = "x"\n[masthead]\nnumber = 3\n',
-        '[masthead]\nmark = """\n[内部]\n"""\nnumber = 3\n[distribution]\n',
-        "masthead = { number = 3 }\n",
-        "[masthead]\nnumber = 3\n[masthead.extra]\nx = 1\n",
-    ],
-)
-def test_a_siblings_masthead_is_read_however_it_is_written(text: str) -> None:
-    assert _masthead_table(text)["number"] == 3  # type: ignore[index]
-
-
-def test_a_sibling_without_a_masthead() -> None:
-    assert _masthead_table('[[columns]]\nname = "甲"\n') is None
