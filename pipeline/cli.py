@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,36 @@ def main() -> None:
     """Typeset official work bulletins (工作简报) from TOML into GB/T 9704-style PDFs."""
 
 
+@dataclass
+class _Ending:
+    """How the console script ends: a finished build may skip the interpreter's teardown."""
+
+    skip_teardown: bool = False
+
+
+def run() -> None:
+    """The console script `bulletin`: the commands of `main`, ending a build at once.
+
+    When `bulletin build` is done, every PDF is written, closed and renamed into place, and the
+    process has nothing left to clean up; the interpreter's teardown would still free the loaded
+    fonts' ~300,000 objects one by one (~30 ms of a 300 ms build). So a build flushes its output
+    and ends with os._exit. Other commands (watch, distribute) end as usual.
+    """
+    ending = _Ending()
+    try:
+        main(obj=ending)
+    except SystemExit as done:
+        if not ending.skip_teardown:
+            raise
+        status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            click.echo(done.code, err=True)
+        with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said anyway
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(status)
+
+
 @main.command()
 @_paths_and_output
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
@@ -84,7 +116,11 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
     if not issue_files:
         click.echo("no issue files found", err=True)
         sys.exit(EXIT_FAILED)
-    sys.exit(_build_all(root, output_dir, issue_files, strict, jobs))
+    status = _build_all(root, output_dir, issue_files, strict, jobs)
+    ending = click.get_current_context().obj
+    if isinstance(ending, _Ending):
+        ending.skip_teardown = True
+    sys.exit(status)
 
 
 PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a terminal

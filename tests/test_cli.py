@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -182,3 +183,25 @@ def test_a_fresh_interpreter_reports_and_exits(tmp_path: Path) -> None:
     )
     assert usage.returncode == 2
     assert bad.is_file()
+
+
+def test_the_console_script_says_everything_before_it_ends(project: Path) -> None:
+    """A build through the script ends without teardown: its output must still be complete."""
+    bad = project / "issues" / "s" / "2024-03.toml"
+    write(bad, issue_toml(3, "2024-03-05", 12).replace("number = 3", 'number = 3\ntitel = "x"'))
+    command = [sys.executable, "-c", "from pipeline.cli import run; run()", "build", "-j", "1"]
+    done = subprocess.run(
+        command, cwd=project, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert done.stdout.count("built   ") == 2
+    assert re.search(r"\n3 issues, 2 pages, 1 failed, [\d.]+ s\n$", done.stdout)
+    assert "error: unknown key 'titel' [masthead.titel]" in done.stderr
+    assert done.stderr.endswith("failed  issues/s/2024-03.toml\n")
+    assert (project / "output" / "s" / "2024-02.pdf").read_bytes().endswith(b"%%EOF\n")
+    good = subprocess.run(
+        [*command, "issues/s/2024-01.toml"], cwd=project, capture_output=True, text=True,
+        timeout=120, check=False,
+    )  # fmt: skip
+    assert (good.returncode, good.stderr) == (0, "")
+    assert good.stdout.startswith("built   issues/s/2024-01.toml → output/s/2024-01.pdf")
