@@ -19,7 +19,12 @@ from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 import attrs
 import cattrs
 from cattrs.cols import list_structure_factory, mapping_structure_factory
-from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError, IterableValidationError
+from cattrs.errors import (
+    BaseValidationError,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+)
 from cattrs.gen import make_dict_structure_fn
 
 from pipeline.tomlpos import KeyPath
@@ -82,7 +87,7 @@ def check(data: Any, schema: type[T]) -> T:
     """`data` (parsed TOML) as an instance of `schema`; SchemaError lists every problem."""
     try:
         return _converter().structure(data, schema)
-    except Exception as exc:  # cattrs reports through exception groups of anything hooks raise
+    except (BaseValidationError, ForbiddenExtraKeysError, _WrongValue) as exc:
         raise SchemaError(list(_problems(exc, ()))) from None
 
 
@@ -148,8 +153,8 @@ def _problems(exc: BaseException, loc: KeyPath) -> Iterator[Problem]:
         yield Problem(loc, "missing")
     elif isinstance(exc, _WrongValue):
         yield Problem(loc, exc.kind, exc.message)
-    else:
-        yield Problem(loc, "value_error", str(exc))
+    else:  # anything else a hook raised
+        yield Problem(loc, "value_error", f"a valid value ({exc})" if str(exc) else "a valid value")
 
 
 # -- the converter: exact TOML types, containers checked before their items ---------------------
