@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -11,6 +9,7 @@ from pathlib import Path
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.draw import typeset
+from pipeline.files import write_atomically
 from pipeline.fontfind import ScanningCatalog
 from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
 from pipeline.load import LoadedIssue, load_issue, parse_key_name
@@ -58,28 +57,6 @@ def find_issue_files(paths: Iterable[Path]) -> Iterator[Path]:
             )
         else:
             yield path
-
-
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename it into place."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            os.fchmod(stream.fileno(), 0o666 & ~_umask())  # mkstemp makes files private
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 class Builder:

@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 import attrs
 
-from pipeline.build import Builder, output_path, write_atomically
+from pipeline.build import Builder, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.files import write_atomically
 from pipeline.ledger import LEDGER_FILE, Allocation, Delivery, Ledger
 from pipeline.load import LoadedIssue, load_issue
 from pipeline.mailer import Mailer, MailTexts, Refused

@@ -19,13 +19,14 @@ import gc
 import hashlib
 import marshal
 import os
-import tempfile
 import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pipeline.files import cache_dir, write_atomically
 
 FORMAT = 2
 _MAGIC = b"bulletin-fontcache\n"
@@ -36,16 +37,6 @@ _ARRAYS = {"hmetrics": "H", "glyphPos": "I" if array("I").itemsize == 4 else "L"
 _LAZY = ("glyphToChar",)
 _SKIPPED = ("_ttf_data", "_pdfScale", "table", "_lazy_marshal", "get_table", "makeSubset")
 SUBSETS_KEPT = 64  # per face: a document's subsets of a 14 MB face are ~20–150 KB each
-
-
-def cache_dir() -> Path:
-    """bulletin's cache folder: $BULLETIN_CACHE_DIR, $XDG_CACHE_HOME/bulletin or ~/.cache/..."""
-    override = os.environ.get("BULLETIN_CACHE_DIR")
-    if override:
-        return Path(override)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "bulletin"
 
 
 def _entry_path(path: Path, index: int) -> Path:
@@ -207,15 +198,7 @@ def _write_entry(entry: Path, face: Any, index: int, key: tuple[int, int, int]) 
         header = (FORMAT, face.filename, index, key, head, check)
         main = marshal.dumps((header, attrs))
         payload = _MAGIC + len(main).to_bytes(4, "big") + main + marshal.dumps(lazy)
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=entry.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(payload)
-            os.replace(temporary, entry)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(entry, payload)
     except (OSError, ValueError, TypeError, AttributeError, KeyError, OverflowError):
         return
 

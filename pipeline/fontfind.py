@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.files import cache_dir, write_atomically
 from pipeline.fonts import (
     BUNDLED_DIR,
     CFF_HINT,
@@ -165,12 +165,8 @@ def system_font_dirs() -> list[Path]:
 
 
 def default_cache_file() -> Path:
-    """Where scan results are kept: $BULLETIN_CACHE_DIR, $XDG_CACHE_HOME/bulletin or ~/.cache."""
-    override = os.environ.get("BULLETIN_CACHE_DIR")
-    if override:
-        return Path(override) / "fontscan.json"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "bulletin" / "fontscan.json"
+    """Where scan results are kept: fontscan.json in bulletin's cache folder."""
+    return cache_dir() / "fontscan.json"
 
 
 def system_fonts_disabled() -> bool:
@@ -228,14 +224,9 @@ class ScanCache:
         if not self._dirty or self.path is None:
             return
         self._entries = {k: v for k, v in self._entries.items() if os.path.exists(k)}
+        data = {"version": CACHE_VERSION, "files": self._entries}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(prefix=".fontscan.", dir=self.path.parent)
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(
-                    {"version": CACHE_VERSION, "files": self._entries}, stream, ensure_ascii=False
-                )
-            os.replace(temporary, self.path)
+            write_atomically(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
             self._dirty = False
         except OSError:
             pass

@@ -8,8 +8,8 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from pipeline.build import write_atomically
 from pipeline.diagnostics import BulletinError
+from pipeline.files import write_atomically
 from pipeline.load import merge_series, read_toml
 from pipeline.series import SERIES_FILE, is_issue_file
 

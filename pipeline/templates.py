@@ -12,7 +12,7 @@ import jinja2
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.document import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
-from pipeline.fontcache import cache_dir
+from pipeline.files import cache_dir
 from pipeline.load import LoadedIssue
 from pipeline.model import format_date_cn, split_paragraphs
 from pipeline.style import Style, load_style

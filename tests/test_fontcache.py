@@ -183,14 +183,3 @@ def test_an_unwritable_cache_folder_is_no_error(
 def test_a_missing_font_file_raises_what_reportlab_raises(tmp_path: Path) -> None:
     with pytest.raises(TTFError, match="open"):
         fontcache.load_ttfont(TTFont, "f", tmp_path / "missing.ttf")
-
-
-def test_cache_folder_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "mine"))
-    assert fontcache.cache_dir() == tmp_path / "mine"
-    monkeypatch.delenv("BULLETIN_CACHE_DIR")
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert fontcache.cache_dir() == tmp_path / "xdg" / "bulletin"
-    monkeypatch.delenv("XDG_CACHE_HOME")
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert fontcache.cache_dir() == tmp_path / "home" / ".cache" / "bulletin"
