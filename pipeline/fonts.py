@@ -232,7 +232,6 @@ class FontChain:
         """The first font of the chain that has the character; None if no font has it."""
         if char in self._by_char:
             return self._by_char[char]
-        found = None
         if char in "\n\t ":
             found = self.primary
         else:
@@ -318,11 +317,6 @@ def resolve_chain(
         )
         notices.append(FontNotice(role, message, refusal.hint, refusal.path))
     return faces, notices
-
-
-def resolve_faces(role: Role, families: Iterable[str], catalog: FontCatalog) -> list[FontFace]:
-    """Faces for a role in order: each family the catalog finds, then the bundled set."""
-    return resolve_chain(role, families, catalog)[0]
 
 
 @functools.cache

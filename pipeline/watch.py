@@ -24,12 +24,12 @@ from watchdog.observers.api import BaseObserver
 
 from pipeline.build import Builder, BuildResult, find_issue_files, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.fontfind import FONT_SUFFIXES
 from pipeline.series import SERIES_FILE, is_issue_file
 
 QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build per save
 MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first
 STOP_JOIN_S = 10.0  # a build in progress is let finish, so no partial file is left behind
-FONT_SUFFIXES = frozenset({".ttf", ".ttc", ".otf", ".otc"})
 TEMP_SUFFIXES = (
     ".swp",
     ".swx",
