@@ -232,6 +232,7 @@ class FontChain:
         """The first font of the chain that has the character; None if no font has it."""
         if char in self._by_char:
             return self._by_char[char]
+        found = None
         if char in "\n\t ":
             found = self.primary
         else:
