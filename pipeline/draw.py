@@ -21,17 +21,15 @@ class Page:
     number: int | None
 
 
-def assemble(
-    content: list[list[tuple[int, Line]]], imprint: list[Line], cells: int, duplex: bool
-) -> list[Page]:
+def assemble(content: list[PageLines], imprint: list[Line], cells: int, duplex: bool) -> list[Page]:
     """Pin the imprint to the foot of the last page (an even page when duplex)."""
     pages = [Page(lines, None) for lines in content] or [Page([], None)]
     height = sum(line.cells for line in imprint)
+    numbered_from_blank = False
     if imprint:
         last = pages[-1]
         used = max((cell + line.cells for cell, line in last.lines), default=0)
         fits = used + height <= cells
-        numbered_from_blank = False
         if not fits:
             if duplex and len(pages) % 2 == 0:
                 pages.append(Page([], None))  # blank page so the imprint lands on an even page
@@ -44,13 +42,10 @@ def assemble(
         for line in imprint:
             target.lines.append((cell, line))
             cell += line.cells
-        for index, page in enumerate(pages, start=1):
-            page.number = index
-        if numbered_from_blank:
-            pages[-1].number = pages[-2].number = None
-    else:
-        for index, page in enumerate(pages, start=1):
-            page.number = index
+    for index, page in enumerate(pages, start=1):
+        page.number = index
+    if numbered_from_blank:
+        pages[-1].number = pages[-2].number = None
     return pages
 
 

@@ -188,10 +188,10 @@ def _place(
     hi = t.rstrip(e)
     natural = t.cum[hi] - t.cum[s] - t.half * len(comp)
     gaps = [i for i in range(s, hi - 1) if not t.tight(i)] or list(range(s, hi - 1))
-    justified = fill_to is not None and bool(gaps)
+    fill = fill_to if gaps else None  # a line of one character is not stretched
     stretch = 0.0
-    if fill_to is not None and gaps:
-        slack = fill_to - indent - natural
+    if fill is not None:
+        slack = fill - indent - natural
         # Within tolerance, leave the line on the exact grid rather than nudge every glyph.
         stretch = slack / len(gaps) if abs(slack) > EPS_PT else 0.0
     stretched = set(gaps)
@@ -206,10 +206,7 @@ def _place(
             x -= t.half
         if i in stretched:
             x += stretch
-    if fill_to is not None and justified:
-        width = fill_to
-    else:
-        width = placed[-1].x_pt + placed[-1].advance_pt
+    width = fill if fill is not None else placed[-1].x_pt + placed[-1].advance_pt
     return ComposedLine(tuple(placed), width, last)
 
 

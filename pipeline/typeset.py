@@ -233,16 +233,11 @@ class Composer:
             return Line(runs, size, ts.lines, ts.v_align)
 
         if isinstance(block, RowBlock):
-            left_line = compose_paragraph(
-                block.left, advance, width_pt=avail, em_pt=size, tracking_pt=tracking, justify=False
-            )
-            right_line = compose_paragraph(
-                block.right,
-                advance,
-                width_pt=avail,
-                em_pt=size,
-                tracking_pt=tracking,
-                justify=False,
+            left_line, right_line = (
+                compose_paragraph(
+                    side, advance, width_pt=avail, em_pt=size, tracking_pt=tracking, justify=False
+                )
+                for side in (block.left, block.right)
             )
             runs: list[Run] = []
             if left_line:
