@@ -20,6 +20,7 @@ import attrs
 import cattrs
 from cattrs.cols import list_structure_factory, mapping_structure_factory
 from cattrs.errors import (
+    AttributeValidationNote,
     BaseValidationError,
     ClassValidationError,
     ForbiddenExtraKeysError,
@@ -134,16 +135,11 @@ def _inner_schema(annotation: Any) -> type[Any] | None:
 
 def _problems(exc: BaseException, loc: KeyPath) -> Iterator[Problem]:
     """Flatten cattrs' exception groups into problems with the path of each key."""
-    if isinstance(exc, ClassValidationError):
-        by_key, rest = exc.group_exceptions()
-        for inner, key_note in by_key:
-            yield from _problems(inner, (*loc, key_note.name))
-        for inner in rest:
-            yield from _problems(inner, loc)
-    elif isinstance(exc, IterableValidationError):
-        by_item, rest = exc.group_exceptions()
-        for inner, item_note in by_item:
-            yield from _problems(inner, (*loc, item_note.index))
+    if isinstance(exc, ClassValidationError | IterableValidationError):
+        noted, rest = exc.group_exceptions()
+        for inner, note in noted:  # a table's key, or a list's index or a table of tables' key
+            part = note.name if isinstance(note, AttributeValidationNote) else note.index
+            yield from _problems(inner, (*loc, part))
         for inner in rest:
             yield from _problems(inner, loc)
     elif isinstance(exc, ForbiddenExtraKeysError):
