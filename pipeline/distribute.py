@@ -69,12 +69,8 @@ class Plan:
     rebuilt: bool
     file_name: str
     copies: list[PlannedCopy]
+    sha256: str  # of the built (unstamped) PDF: a change means a revised issue
     warnings: list[Diagnostic] = field(default_factory=list)
-
-    @property
-    def sha256(self) -> str:
-        """Digest of the built (unstamped) PDF: a change means a revised issue."""
-        return hashlib.sha256(self.pdf).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -168,7 +164,7 @@ class Distributor:
         numbers = ledger.allocate(
             key, [(r.name, r.copies) for r in resolved.recipients], commit=write
         )
-        sha = hashlib.sha256(pdf).hexdigest()
+        sha = _digest(pdf)
         latest, sent = ledger.latest(key), ledger.last_sent(key)
         copies = [
             PlannedCopy(
@@ -179,7 +175,8 @@ class Distributor:
             )
             for r in resolved.recipients
         ]
-        return Plan(key, loaded, book, target, pdf, rebuilt, _file_name(loaded), copies, warnings)
+        file_name = _file_name(loaded)
+        return Plan(key, loaded, book, target, pdf, rebuilt, file_name, copies, sha, warnings)
 
     def distribute(
         self,
