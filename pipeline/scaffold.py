@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import datetime
 import json
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
 from pipeline.load import merge_series, read_toml
-from pipeline.series import SERIES_FILE, is_issue_file
+from pipeline.series import SERIES_FILE, is_issue_file, peek_masthead
 
 
 def _toml_value(value: Any) -> str:
@@ -24,21 +23,15 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def _latest_masthead(folder: Path) -> dict[str, Any]:
+def _latest_masthead(folder: Path, series: dict[str, Any]) -> dict[str, Any]:
     """The masthead of the series' latest issue (by date, then number), merged with the series."""
-    series_path = folder / SERIES_FILE
-    series = read_toml(series_path).data if series_path.is_file() else {}
+    defaults = series.get("masthead")
     best: dict[str, Any] = {}
     for path in folder.glob("*.toml"):
-        if not is_issue_file(path):
-            continue
-        try:
-            data = merge_series(series, tomllib.loads(path.read_text(encoding="utf-8-sig")))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-        head = data.get("masthead", {})
-        if not isinstance(head, dict):
-            continue  # a broken file: the loader reports it when it is built
+        peeked = peek_masthead(path) if is_issue_file(path) else None
+        if peeked is None:
+            continue  # not an issue, or a broken file: the loader reports it when it is built
+        head = merge_series(defaults if isinstance(defaults, dict) else {}, peeked)
         # a real date only: a TOML date-time cannot be compared with the dates of the others
         if type(head.get("date")) is not datetime.date or not isinstance(head.get("number"), int):
             continue
@@ -53,7 +46,7 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
     series = read_toml(series_path).data if series_path.is_file() else {}
     head = series.get("masthead", {})
     dist = series.get("distribution", {})
-    last = _latest_masthead(folder)
+    last = _latest_masthead(folder, series)
     number = last["number"] + 1 if last and last["date"].year == today.year else 1
     last_total = last.get("total")
     total = last_total + 1 if isinstance(last_total, int) else None
