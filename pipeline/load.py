@@ -52,7 +52,7 @@ class LoadedIssue:
         self, severity: str, message: str, key: KeyPath = (), hint: str | None = None
     ) -> Diagnostic:
         """A diagnostic placed at the file and line where `key` was set (issue or series)."""
-        return _place(severity, message, key, hint, self.source, self.series)
+        return place_diagnostic(severity, message, key, hint, self.source, self.series)
 
 
 def read_toml(path: Path) -> SourceFile:
@@ -117,7 +117,7 @@ def load_issue(path: Path) -> LoadedIssue:
     if issue is not None:
         diagnostics += _semantic_checks(issue, source, series)
         diagnostics += [
-            _place(f.severity, f.message, f.key, f.hint, source, series)
+            place_diagnostic(f.severity, f.message, f.key, f.hint, source, series)
             for f in series_findings(path, issue.masthead)
         ]
     if issue is None or has_errors(diagnostics):
@@ -125,14 +125,15 @@ def load_issue(path: Path) -> LoadedIssue:
     return LoadedIssue(path, issue, series, source, diagnostics)
 
 
-def _place(
+def place_diagnostic(
     severity: str,
     message: str,
     key: KeyPath,
     hint: str | None,
     source: SourceFile,
-    series: SourceFile | None,
+    series: SourceFile | None = None,
 ) -> Diagnostic:
+    """A diagnostic at the file, line and column where `key` is set (the issue or its series)."""
     owner = source
     if series is not None and _depth_set(series, key) > _depth_set(source, key):
         owner = series  # the series file sets more of the key's path than the issue does
@@ -197,7 +198,7 @@ def _from_problem(
         described = description(schema_at(root, loc[:-1]), str(loc[-1]))
         table = _key_name(loc[:-1])
         where = f"under [{table}]" if table else "at the top of the file"
-        return _place(
+        return place_diagnostic(
             "error",
             f"missing required key '{loc[-1]}'" + (f" ({described})" if described else ""),
             loc,
@@ -210,10 +211,10 @@ def _from_problem(
         hint = did_you_mean(str(loc[-1]), known) or (
             "known keys here: " + ", ".join(known) if known else None
         )
-        return _place("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
+        return place_diagnostic("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
     words = problem.message or KIND_WORDS[problem.kind]
     name = _key_name(loc) or "the file"
-    return _place(
+    return place_diagnostic(
         "error", f"'{name}' must be {words}", loc, _TYPE_HINTS.get(problem.kind), source, series
     )
 
@@ -235,7 +236,7 @@ def _control_characters(
     for key, text in _walk_strings(data):
         for offset, char in enumerate(text):
             if char not in "\n\t" and unicodedata.category(char) == "Cc":
-                diagnostic = _place(
+                diagnostic = place_diagnostic(
                     "error",
                     f"control character U+{ord(char):04X} in '{_key_name(key)}'",
                     key,
@@ -253,7 +254,7 @@ def _semantic_checks(
     issue: Issue, source: SourceFile, series: SourceFile | None
 ) -> Iterator[Diagnostic]:
     if not issue.masthead.title.strip():
-        yield _place(
+        yield place_diagnostic(
             "error",
             "the bulletin name is empty",
             ("masthead", "title"),
@@ -262,7 +263,7 @@ def _semantic_checks(
             series,
         )
     if not issue.columns:
-        yield _place(
+        yield place_diagnostic(
             "error",
             "the issue has no articles",
             ("columns",),
@@ -272,7 +273,7 @@ def _semantic_checks(
         )
     for c, column in enumerate(issue.columns):
         if not column.articles:
-            yield _place(
+            yield place_diagnostic(
                 "error",
                 "this column has no articles",
                 ("columns", c),
@@ -283,7 +284,7 @@ def _semantic_checks(
         for a, article in enumerate(column.articles):
             where: KeyPath = ("columns", c, "articles", a)
             if not article.title.strip():
-                yield _place(
+                yield place_diagnostic(
                     "error",
                     "the article's title is empty",
                     (*where, "title"),
@@ -292,7 +293,7 @@ def _semantic_checks(
                     series,
                 )
             if not article.body.strip():
-                yield _place(
+                yield place_diagnostic(
                     "error",
                     "the article's body is empty",
                     (*where, "body"),
@@ -302,7 +303,7 @@ def _semantic_checks(
                 )
     dist = issue.distribution
     if dist.print_date is not None and dist.print_date < issue.masthead.date:
-        yield _place(
+        yield place_diagnostic(
             "error",
             f"print_date {dist.print_date} is before the issue date {issue.masthead.date}",
             ("distribution", "print_date"),

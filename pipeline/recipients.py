@@ -11,7 +11,13 @@ import attrs
 from attrs import field
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
+from pipeline.load import (
+    LoadedIssue,
+    SourceFile,
+    diagnostics_from_schema,
+    place_diagnostic,
+    read_toml,
+)
 from pipeline.schema import PositiveInt, SchemaError, check, doc
 from pipeline.tomlpos import KeyPath
 
@@ -207,9 +213,7 @@ def _for_book(diagnostic: Diagnostic) -> Diagnostic:
 
 
 def _error(source: SourceFile, key: KeyPath, message: str, hint: str | None) -> Diagnostic:
-    position = source.keys.find(key) or (1, 1)
-    name = ".".join(f"[{p + 1}]" if isinstance(p, int) else p for p in key).replace(".[", "[")
-    return Diagnostic("error", message, source.path, *position, name or None, hint)
+    return place_diagnostic("error", message, key, hint, source)
 
 
 def _check(model: AddressBookFile, source: SourceFile) -> Iterator[Diagnostic]:
