@@ -11,9 +11,11 @@ from functools import cached_property
 from pathlib import Path
 
 import pytest
+from fontmaker import MadeFonts, make_fonts
 from pdfmeasure import Measured, read_pdf
 
 from pipeline.build import Builder, BuildResult
+from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.fonts import FontLibrary
 from pipeline.load import LoadedIssue, load_issue
 
@@ -161,3 +163,30 @@ def long_issue(tmp_path_factory: pytest.TempPathFactory, fonts: FontLibrary) -> 
     builder = Builder(folder.parent.parent, folder.parent.parent / "output")
     builder.fonts = fonts
     return Built(path, builder.build(path))
+
+
+def problems(path: Path) -> list[Diagnostic]:
+    """Every diagnostic of loading an issue that must fail to load."""
+    with pytest.raises(BulletinError) as caught:
+        load_issue(path)
+    return caught.value.diagnostics
+
+
+def only_error(path: Path) -> Diagnostic:
+    """The one error of loading an issue (warnings aside)."""
+    found = [d for d in problems(path) if d.is_error]
+    assert len(found) == 1, [d.format() for d in found]
+    return found[0]
+
+
+@pytest.fixture
+def isolated_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Leave this machine's fonts alone, and give the test a cache folder of its own."""
+    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
+    """Test fonts cut from the bundled ones (fontmaker.py), made once per test module."""
+    return make_fonts(tmp_path_factory.getbasetemp() / "made-fonts")

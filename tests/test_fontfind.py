@@ -7,23 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from fontmaker import MadeFonts, make_fonts, rename, subset_font
+from fontmaker import MadeFonts, rename, subset_font
 
 import pipeline.fontfind as fontfind
 from pipeline.fontfind import ScanningCatalog, font_files, scan_file, system_font_dirs
 from pipeline.fonts import CFF_REASON, FontLibrary, licence_refusal
 
-
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Leave this machine's fonts and cache folder alone."""
-    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
-    return make_fonts(tmp_path_factory.getbasetemp() / "made-fonts")
+pytestmark = pytest.mark.usefixtures("isolated_fonts")
 
 
 def project_with(root: Path, *fonts: Path) -> Path:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pdfplumber
 import pytest
 from click.testing import CliRunner
-from fontmaker import BODY, HEADING2, MadeFonts, make_fonts, make_project
+from fontmaker import BODY, HEADING2, MadeFonts, make_project
 from pypdf import PdfReader
 
 from pipeline.build import Builder, output_path
@@ -29,16 +29,7 @@ from pipeline.fonts import (
 ARTICLE_BODY = "columns[1].articles[1].body"
 
 
-@pytest.fixture(autouse=True)
-def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Leave this machine's fonts and cache folder alone."""
-    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
-
-
-@pytest.fixture(scope="module")
-def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
-    return make_fonts(tmp_path_factory.getbasetemp() / "made-fonts")
+pytestmark = pytest.mark.usefixtures("isolated_fonts")
 
 
 def body_line(issue: Path) -> int:

@@ -6,9 +6,8 @@ import datetime
 from pathlib import Path
 
 import pytest
-from conftest import SERIES_TOML, issue_toml, write
+from conftest import SERIES_TOML, issue_toml, only_error, problems, write
 
-from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.load import (
     load_issue,
     merge_series,
@@ -52,18 +51,6 @@ def edited(**replacements: str) -> str:
     for name, text in replacements.items():
         lines[int(name[1:]) - 1] = text
     return "\n".join(lines) + "\n"
-
-
-def problems(path: Path) -> list[Diagnostic]:
-    with pytest.raises(BulletinError) as caught:
-        load_issue(path)
-    return caught.value.diagnostics
-
-
-def only_error(path: Path) -> Diagnostic:
-    found = [d for d in problems(path) if d.is_error]
-    assert len(found) == 1, [d.format() for d in found]
-    return found[0]
 
 
 @pytest.fixture

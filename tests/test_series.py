@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SERIES_TOML, issue_toml, write
-from test_load import only_error
+from conftest import SERIES_TOML, issue_toml, only_error, write
 
 from pipeline.load import load_issue
 from pipeline.series import is_issue_file, masthead_table
