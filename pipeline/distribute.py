@@ -271,17 +271,7 @@ class Distributor:
         message.add_attachment(
             personal, maintype="application", subtype="pdf", filename=plan.file_name
         )
-        row = ledger.begin(
-            plan.issue_key,
-            recipient.name,
-            planned.copy_number,
-            plan.sha256,
-            _digest(personal),
-            "email",
-            recipient.address,
-            revised,
-            message_id,
-        )
+        row = _begin(ledger, plan, planned, personal, "email", recipient.address, message_id)
         try:
             mailer.send(message, recipient.address)
         except Refused as exc:
@@ -294,17 +284,7 @@ class Distributor:
         recipient = planned.recipient
         target = self.output_root / OUTBOX / (recipient.folder or "") / plan.file_name
         shown = f"{OUTBOX}/{recipient.folder}/{plan.file_name}"
-        row = ledger.begin(
-            plan.issue_key,
-            recipient.name,
-            planned.copy_number,
-            plan.sha256,
-            _digest(personal),
-            "folder",
-            shown,
-            planned.revised,
-            None,
-        )
+        row = _begin(ledger, plan, planned, personal, "folder", shown, None)
         try:
             write_atomically(target, personal)
         except OSError as exc:
@@ -350,6 +330,29 @@ def _file_name(loaded: LoadedIssue) -> str:
     head = loaded.issue.masthead
     title = re.sub(r'[\\/:*?"<>|\s]+', "", head.title) or "简报"
     return f"{title}{head.date.year}年第{head.number}期.pdf"
+
+
+def _begin(
+    ledger: Ledger,
+    plan: Plan,
+    planned: PlannedCopy,
+    personal: bytes,
+    channel: str,
+    address: str,
+    message_id: str | None,
+) -> int:
+    """Record in the ledger that this copy is about to go out, before anything leaves."""
+    return ledger.begin(
+        plan.issue_key,
+        planned.recipient.name,
+        planned.copy_number,
+        plan.sha256,
+        _digest(personal),
+        channel,
+        address,
+        planned.revised,
+        message_id,
+    )
 
 
 def _digest(data: bytes) -> str:
