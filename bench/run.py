@@ -89,7 +89,7 @@ def bulletin_command() -> list[str]:
     script = Path(sysconfig.get_path("scripts")) / "bulletin"
     if script.exists():
         return [sys.executable, str(script)]
-    return [sys.executable, "-c", "from pipeline.cli import main; main()"]
+    return [sys.executable, "-c", "from pipeline.app.cli import main; main()"]
 
 
 def edited(issue: corpus.Issue, n: int) -> corpus.Issue:

@@ -109,7 +109,7 @@ def measure_latency(project: Path, issue: Path, saves: int, quiet_ms: int) -> di
     command = [
         sys.executable,
         "-c",
-        "from pipeline.cli import main; main()",
+        "from pipeline.app.cli import main; main()",
         "watch",
         "--quiet-ms",
         str(quiet_ms),

@@ -8,16 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.draw import typeset
 from pipeline.files import write_atomically
-from pipeline.fontfind import ScanningCatalog
-from pipeline.fonts import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
-from pipeline.load import LoadedIssue, load_issue, parse_key_name
-from pipeline.recipients import copies_for, find_address_book
-from pipeline.series import is_issue_file
-from pipeline.style import Role
-from pipeline.templates import Template, TemplateStore, render_document
-from pipeline.typeset import CharReport, LineCache, Typeset
+from pipeline.fonts.chains import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
+from pipeline.fonts.find import ScanningCatalog
+from pipeline.fonts.roles import Role
+from pipeline.layout.draw import typeset
+from pipeline.layout.pages import CharReport, LineCache, Typeset
+from pipeline.layout.templates import Template, TemplateStore, render_document
+from pipeline.source.addressbook import copies_for, find_address_book
+from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
+from pipeline.source.series import is_issue_file
 
 
 @dataclass

@@ -16,8 +16,8 @@ from pdfmeasure import Measured, read_pdf
 
 from pipeline.build import Builder, BuildResult
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.fonts import FontLibrary
-from pipeline.load import LoadedIssue, load_issue
+from pipeline.fonts.chains import FontLibrary
+from pipeline.source.load import LoadedIssue, load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,7 +13,7 @@ from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 
-from pipeline.fonts import BUNDLED_DIR, PACKAGE_ROOT
+from pipeline.fonts.chains import BUNDLED_DIR, PACKAGE_ROOT
 
 ZH, EN = 0x0804, 0x0409  # Windows langIDs: Chinese (PRC), English (US)
 BODY = "张堃同志和王喆、李犇同志到玥湖镇调研。今年以来，全省地方志工作扎实推进（2024年）。"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, write
 
-from pipeline.batch import Outcome, Summary, build_parallel
+from pipeline.app.batch import Outcome, Summary, build_parallel
 
 BROKEN = "2024-03.toml"
 
@@ -29,7 +29,7 @@ def series(tmp_path: Path) -> Path:
 
 
 def bulletin(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()", *args]
+    command = [sys.executable, "-c", "from pipeline.app.cli import main; main()", *args]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 

@@ -42,8 +42,8 @@ from pdfmeasure import (
 
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.model import format_date_cn, split_paragraphs
-from pipeline.style import ROLES, Role
+from pipeline.fonts.roles import ROLES, Role
+from pipeline.source.model import format_date_cn, split_paragraphs
 
 ALL = ["2024-13", "2024-14", "2024-07", "long"]
 GRID_TOLERANCE = 0.05  # pt

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SERIES_TOML, Built, issue_toml, write
 
-from pipeline.cli import main
+from pipeline.app.cli import main
 
 
 @pytest.fixture
@@ -161,7 +161,7 @@ def test_console_script_gives_the_same_bytes_as_the_session_build(
 
 def test_a_fresh_interpreter_reports_and_exits(tmp_path: Path) -> None:
     bad = write(tmp_path / "issues" / "s" / "2024-01.toml", "[masthead]\ntitle = 工作简报\n")
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()"]
+    command = [sys.executable, "-c", "from pipeline.app.cli import main; main()"]
     done = subprocess.run(
         [*command, "build", "issues/s/2024-01.toml"],
         cwd=tmp_path,
@@ -189,7 +189,7 @@ def test_the_console_script_says_everything_before_it_ends(project: Path) -> Non
     """A build through the script ends without teardown: its output must still be complete."""
     bad = project / "issues" / "s" / "2024-03.toml"
     write(bad, issue_toml(3, "2024-03-05", 12).replace("number = 3", 'number = 3\ntitel = "x"'))
-    command = [sys.executable, "-c", "from pipeline.cli import run; run()", "build", "-j", "1"]
+    command = [sys.executable, "-c", "from pipeline.app.cli import run; run()", "build", "-j", "1"]
     done = subprocess.run(
         command, cwd=project, capture_output=True, text=True, timeout=120, check=False
     )

@@ -22,10 +22,10 @@ from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from pipeline.cli import main
+from pipeline.app.cli import main
+from pipeline.deliver.distribute import Distributor
+from pipeline.deliver.ledger import LEDGER_FILE, Ledger
 from pipeline.diagnostics import BulletinError
-from pipeline.distribute import Distributor
-from pipeline.ledger import LEDGER_FILE, Ledger
 
 ISSUE = """\
 [masthead]
@@ -287,7 +287,7 @@ def test_a_killed_run_resumes_and_delivers_each_exactly_once(
         [
             sys.executable,
             "-c",
-            "from pipeline.cli import main; main()",
+            "from pipeline.app.cli import main; main()",
             "distribute",
             str(project.issue),
             "-o",

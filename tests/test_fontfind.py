@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from fontmaker import MadeFonts, rename, subset_font
 
-import pipeline.fontfind as fontfind
-from pipeline.fontfind import ScanningCatalog, font_files, scan_file, system_font_dirs
-from pipeline.fonts import CFF_REASON, FontLibrary, licence_refusal
+import pipeline.fonts.find as fontfind
+from pipeline.fonts.chains import CFF_REASON, FontLibrary, licence_refusal
+from pipeline.fonts.find import ScanningCatalog, font_files, scan_file, system_font_dirs
 
 pytestmark = pytest.mark.usefixtures("isolated_fonts")
 

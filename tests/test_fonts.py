@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from fontmaker import BODY, HEADING2, MadeFonts, make_project
 from pypdf import PdfReader
 
+from pipeline.app.cli import main
 from pipeline.build import Builder, output_path
-from pipeline.cli import main
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.fonts import (
+from pipeline.fonts.chains import (
     BUNDLED_DIR,
     GB2312_TOTAL,
     GBK_TOTAL,

@@ -7,7 +7,7 @@ from itertools import pairwise
 
 import pytest
 
-from pipeline.linebreak import ComposedLine, compose_paragraph, compose_title
+from pipeline.layout.linebreak import ComposedLine, compose_paragraph, compose_title
 
 EM = 16.0
 TRACK = -0.2071

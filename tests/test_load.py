@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, only_error, problems, write
 
-from pipeline.load import (
+from pipeline.source.load import (
     load_issue,
     merge_series,
     parse_key_name,
 )
-from pipeline.model import split_paragraphs
+from pipeline.source.model import split_paragraphs
 
 # A complete issue that needs no series.toml. Line numbers matter: tests below edit single lines.
 FULL = """\

@@ -11,11 +11,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import SERIES_TOML, issue_toml, write
 
+from pipeline.app.cli import main
+from pipeline.app.scaffold import write_next_issue
 from pipeline.build import Builder
-from pipeline.cli import main
 from pipeline.diagnostics import BulletinError
-from pipeline.load import load_issue
-from pipeline.scaffold import write_next_issue
+from pipeline.source.load import load_issue
 
 OPTIONAL = [
     "template",

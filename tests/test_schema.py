@@ -9,7 +9,7 @@ import attrs
 import pytest
 from attrs import field
 
-from pipeline.schema import (
+from pipeline.source.schema import (
     PositiveInt,
     Problem,
     SchemaError,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, only_error, write
 
-from pipeline.load import load_issue
-from pipeline.series import is_issue_file, masthead_table
+from pipeline.source.load import load_issue
+from pipeline.source.series import is_issue_file, masthead_table
 
 
 def test_files_that_are_not_issues() -> None:

@@ -11,11 +11,11 @@ import pytest
 from pypdf import PdfReader
 
 from pipeline.build import Builder
+from pipeline.deliver.stamp import StampPlace, format_copy_number, stamp_copy
 from pipeline.diagnostics import BulletinError
-from pipeline.load import load_issue
-from pipeline.stamp import StampPlace, format_copy_number, stamp_copy
-from pipeline.style import PT_PER_MM
-from pipeline.templates import TemplateStore
+from pipeline.layout.style import PT_PER_MM
+from pipeline.layout.templates import TemplateStore
+from pipeline.source.load import load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "issues" / "work-bulletin" / "2024-14.toml"

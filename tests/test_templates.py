@@ -13,9 +13,9 @@ from pdfmeasure import read_pdf
 
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.document import Document, RowBlock, RuleBlock, TextBlock
-from pipeline.load import load_issue
-from pipeline.templates import TemplateStore, render_document
+from pipeline.layout.blocks import Document, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.templates import TemplateStore, render_document
+from pipeline.source.load import load_issue
 
 STORE_ROOTS = [ROOT / "templates"]
 

@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from pipeline.tomlpos import decode_error_position, locate_keys
+from pipeline.source.tomlpos import decode_error_position, locate_keys
 
 TEXT = """\
 # 注释 [not a table] key = 1

@@ -17,9 +17,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
+from pipeline.app.watch import Outcome, Watcher, is_ignored
 from pipeline.build import Builder
-from pipeline.fonts import FontLibrary
-from pipeline.watch import Outcome, Watcher, is_ignored
+from pipeline.fonts.chains import FontLibrary
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 10.0  # how long to wait for an expected build on a loaded machine
@@ -379,7 +379,7 @@ def test_stop_during_a_build_leaves_no_partial_file(session: Session) -> None:
 
 
 def test_cli_watch_stops_cleanly_on_ctrl_c(project: Path) -> None:
-    command = [sys.executable, "-c", "from pipeline.cli import main; main()", "watch"]
+    command = [sys.executable, "-c", "from pipeline.app.cli import main; main()", "watch"]
     process = subprocess.Popen(
         command, cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

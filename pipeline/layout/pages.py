@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from pipeline.document import Block, PageBreak, RowBlock, RuleBlock, TextBlock
-from pipeline.fonts import FontChain, LoadedFont
-from pipeline.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
-from pipeline.style import PT_PER_MM, Role, Style, TextStyle
+from pipeline.fonts.chains import FontChain, LoadedFont
+from pipeline.fonts.roles import Role
+from pipeline.layout.blocks import Block, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
+from pipeline.layout.style import PT_PER_MM, Style, TextStyle
 
 # Marks set in one full grid cell even where a font draws them narrower (—— must span two
 # characters; a Kai font's proportional quotes would otherwise break the grid).

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
-from pipeline.fonts import (
+from pipeline.fonts.chains import (
     BUNDLED_DIR,
     CFF_HINT,
     CFF_REASON,

@@ -9,8 +9,8 @@ from typing import Any
 
 from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
-from pipeline.load import merge_series, read_toml
-from pipeline.series import SERIES_FILE, is_issue_file, peek_masthead
+from pipeline.source.load import merge_series, read_toml
+from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 
 
 def _toml_value(value: Any) -> str:

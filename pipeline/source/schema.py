@@ -28,7 +28,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
-from pipeline.tomlpos import KeyPath
+from pipeline.source.tomlpos import KeyPath
 
 T = TypeVar("T")
 Hook = Callable[[Any, Any], Any]

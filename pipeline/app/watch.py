@@ -24,8 +24,8 @@ from watchdog.observers.api import BaseObserver
 
 from pipeline.build import Builder, BuildResult, find_issue_files, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.fontfind import FONT_SUFFIXES
-from pipeline.series import SERIES_FILE, is_issue_file
+from pipeline.fonts.find import FONT_SUFFIXES
+from pipeline.source.series import SERIES_FILE, is_issue_file
 
 QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build per save
 MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.model import Issue
-from pipeline.schema import (
+from pipeline.source.model import Issue
+from pipeline.source.schema import (
     KIND_WORDS,
     Problem,
     SchemaError,
@@ -20,8 +20,8 @@ from pipeline.schema import (
     fields_of,
     schema_at,
 )
-from pipeline.series import SERIES_FILE, series_findings
-from pipeline.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
+from pipeline.source.series import SERIES_FILE, series_findings
+from pipeline.source.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
 
 
 @dataclass(frozen=True)

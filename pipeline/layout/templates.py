@@ -11,11 +11,11 @@ from typing import Any
 import jinja2
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
-from pipeline.document import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.files import cache_dir
-from pipeline.load import LoadedIssue
-from pipeline.model import format_date_cn, split_paragraphs
-from pipeline.style import Style, load_style
+from pipeline.layout.blocks import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.style import Style, load_style
+from pipeline.source.load import LoadedIssue
+from pipeline.source.model import format_date_cn, split_paragraphs
 
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"

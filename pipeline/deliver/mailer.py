@@ -12,8 +12,8 @@ from typing import Any
 import jinja2
 
 from pipeline.diagnostics import BulletinError
-from pipeline.model import format_date_cn
-from pipeline.recipients import SmtpSettings
+from pipeline.source.addressbook import SmtpSettings
+from pipeline.source.model import format_date_cn
 
 SUBJECT_TEMPLATE, BODY_TEMPLATE = "mail-subject.j2", "mail-body.j2"
 

@@ -9,13 +9,13 @@ import pytest
 
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.load import load_issue
-from pipeline.recipients import (
+from pipeline.source.addressbook import (
     book_for,
     copies_for,
     find_address_book,
     load_address_book,
 )
+from pipeline.source.load import load_issue
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_ISSUES = sorted((ROOT / "issues").glob("*/20*.toml"))

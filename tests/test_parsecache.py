@@ -11,10 +11,10 @@ import pytest
 from conftest import ROOT, SERIES_TOML, issue_toml, write
 from reportlab.pdfbase.ttfonts import TTFError, TTFont, TTFontFace
 
-from pipeline import fontcache
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.fonts import BUNDLED_DIR
+from pipeline.fonts import parsecache
+from pipeline.fonts.chains import BUNDLED_DIR
 
 LIGHT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
 REGULAR = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"
@@ -47,9 +47,9 @@ def entries(cache: Path) -> list[Path]:
 
 
 def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[str]) -> None:
-    fresh = fontcache.load_ttfont(TTFont, "f", LIGHT)
+    fresh = parsecache.load_ttfont(TTFont, "f", LIGHT)
     assert parses == [str(LIGHT)] and len(entries(cache)) == 1
-    cached = fontcache.load_ttfont(TTFont, "f", LIGHT)
+    cached = parsecache.load_ttfont(TTFont, "f", LIGHT)
     assert parses == [str(LIGHT)]  # no second parse
     assert type(cached) is TTFont and vars(cached).keys() == vars(fresh).keys()
     assert cached.fontName == "f" and cached.shapable == fresh.shapable
@@ -66,7 +66,7 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
     assert cached.face.name.ustr == fresh.face.name.ustr
     assert cached.face._pdfScale(1234) == fresh.face._pdfScale(1234)
     raw = LIGHT.read_bytes()
-    assert isinstance(cached.face._ttf_data, fontcache.FontFile) and len(
+    assert isinstance(cached.face._ttf_data, parsecache.FontFile) and len(
         cached.face._ttf_data
     ) == len(raw)
     assert cached.face.get_chunk(1000, 64) == raw[1000:1064] and cached.face.get_ushort(4) == 19
@@ -78,8 +78,8 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
 
 
 def test_subsets_are_the_same_bytes_from_a_hit_and_a_parse() -> None:
-    fresh = fontcache.load_ttfont(TTFont, "f", LIGHT)
-    cached = fontcache.load_ttfont(TTFont, "f", LIGHT)
+    fresh = parsecache.load_ttfont(TTFont, "f", LIGHT)
+    cached = parsecache.load_ttfont(TTFont, "f", LIGHT)
     parsed = TTFont("plain", str(LIGHT))  # reportlab alone, no view and no memo
     subset = [0, 32, *map(ord, "地方志工作简报，（一）2024年“数字方志”")]
     assert cached.face.makeSubset(subset) == parsed.face.makeSubset(subset)
@@ -113,9 +113,9 @@ def test_a_changed_font_file_is_parsed_again(
 ) -> None:
     font = tmp_path / "x.ttf"
     shutil.copyfile(LIGHT, font)
-    assert fontcache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC Light"
+    assert parsecache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC Light"
     shutil.copyfile(REGULAR, font)
-    assert fontcache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC"
+    assert parsecache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC"
     assert parses == [str(font), str(font)]
     assert len(entries(cache)) == 1  # the stale entry was replaced
 
@@ -125,22 +125,22 @@ def test_a_changed_table_checksum_is_a_change_even_with_the_same_size_and_time(
 ) -> None:
     font = tmp_path / "x.ttf"
     shutil.copyfile(LIGHT, font)
-    fontcache.load_ttfont(TTFont, "x", font)
+    parsecache.load_ttfont(TTFont, "x", font)
     stat = font.stat()
     data = bytearray(font.read_bytes())
     data[12 + 4] ^= 0xFF  # the first table's checksum in the directory, as a font tool rewrites it
     with font.open("r+b") as stream:  # in place: same inode
         stream.write(data)
     os.utime(font, ns=(stat.st_atime_ns, stat.st_mtime_ns))
-    assert fontcache.file_key(font) == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
-    fontcache.load_ttfont(TTFont, "x", font)
+    assert parsecache.file_key(font) == (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+    parsecache.load_ttfont(TTFont, "x", font)
     assert parses == [str(font), str(font)]
 
 
 def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> None:
     font = tmp_path / "x.ttf"
     shutil.copyfile(LIGHT, font)
-    loaded = fontcache.load_ttfont(TTFont, "x", font)
+    loaded = parsecache.load_ttfont(TTFont, "x", font)
     with font.open("ab") as stream:
         stream.write(b"\0" * 4)
     with pytest.raises(BulletinError) as caught:
@@ -152,7 +152,7 @@ def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> N
 def test_a_corrupt_entry_is_ignored_and_rewritten(
     cache: Path, parses: list[str], damage: str
 ) -> None:
-    fontcache.load_ttfont(TTFont, "f", LIGHT)
+    parsecache.load_ttfont(TTFont, "f", LIGHT)
     (entry,) = entries(cache)
     raw = entry.read_bytes()
     entry.write_bytes(
@@ -163,10 +163,10 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(
             "other-format": raw.replace(b"bulletin-fontcache", b"bulletin-fontcachX", 1),
         }[damage]
     )
-    font = fontcache.load_ttfont(TTFont, "f", LIGHT)
+    font = parsecache.load_ttfont(TTFont, "f", LIGHT)
     assert font.face.charToGlyph[ord("志")] > 0
     assert len(parses) == 2
-    fontcache.load_ttfont(TTFont, "f", LIGHT)
+    parsecache.load_ttfont(TTFont, "f", LIGHT)
     assert len(parses) == 2  # the rewritten entry is good again
 
 
@@ -176,10 +176,10 @@ def test_an_unwritable_cache_folder_is_no_error(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(blocker / "cache"))
-    font = fontcache.load_ttfont(TTFont, "f", LIGHT)
+    font = parsecache.load_ttfont(TTFont, "f", LIGHT)
     assert font.face.charToGlyph[ord("志")] > 0
 
 
 def test_a_missing_font_file_raises_what_reportlab_raises(tmp_path: Path) -> None:
     with pytest.raises(TTFError, match="open"):
-        fontcache.load_ttfont(TTFont, "f", tmp_path / "missing.ttf")
+        parsecache.load_ttfont(TTFont, "f", tmp_path / "missing.ttf")

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.model import Masthead
-from pipeline.tomlpos import KeyPath
+from pipeline.source.model import Masthead
+from pipeline.source.tomlpos import KeyPath
 
 SERIES_FILE = "series.toml"
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.style import ROLES, Role
+from pipeline.fonts.roles import ROLES, Role
 
-PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 BUNDLED_DIR = PACKAGE_ROOT / "fonts" / "bundled"
 
 Origin = Literal["fonts/", "system", "bundled"]
@@ -150,7 +150,7 @@ class LoadedFont:
         from reportlab.pdfbase import pdfmetrics
         from reportlab.pdfbase.ttfonts import TTFError
 
-        from pipeline.fontcache import load_ttfont
+        from pipeline.fonts.parsecache import load_ttfont
 
         self.face = face
         digest = hashlib.sha1(f"{face.path}#{face.index}".encode()).hexdigest()[:8]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.document import RuleBlock, TextBlock
-from pipeline.fonts import FontLibrary
-from pipeline.style import RuleStyle, Style, TextStyle
-from pipeline.typeset import Composer
+from pipeline.fonts.chains import FontLibrary
+from pipeline.layout.blocks import RuleBlock, TextBlock
+from pipeline.layout.pages import Composer
+from pipeline.layout.style import RuleStyle, Style, TextStyle
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,11 @@ import attrs
 from attrs import field
 
 from pipeline.diagnostics import BulletinError
-from pipeline.load import diagnostics_from_schema, read_toml
-from pipeline.schema import PositiveInt, SchemaError, check, doc
+from pipeline.fonts.roles import Role
+from pipeline.source.load import diagnostics_from_schema, read_toml
+from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 
 PT_PER_MM = 72 / 25.4
-Role = Literal["title", "body", "heading", "kai", "song"]
-ROLES: tuple[Role, ...] = ("title", "body", "heading", "kai", "song")
 
 
 @attrs.frozen(kw_only=True)

@@ -10,8 +10,8 @@ from typing import Any
 from pypdf import PdfReader, PdfWriter
 
 from pipeline.diagnostics import BulletinError
-from pipeline.fonts import BUNDLED_DIR
-from pipeline.style import PT_PER_MM, Style
+from pipeline.fonts.chains import BUNDLED_DIR
+from pipeline.layout.style import PT_PER_MM, Style
 
 STAMP_FONT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
 STAMP_FONT_NAME = "BulletinStamp-NotoSerifSC-Light"

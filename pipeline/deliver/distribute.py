@@ -16,13 +16,13 @@ from typing import Any, Literal
 import attrs
 
 from pipeline.build import Builder, output_path
+from pipeline.deliver.ledger import LEDGER_FILE, Allocation, Delivery, Ledger
+from pipeline.deliver.mailer import Mailer, MailTexts, Refused
+from pipeline.deliver.stamp import StampPlace, format_copy_number, stamp_copy
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.files import write_atomically
-from pipeline.ledger import LEDGER_FILE, Allocation, Delivery, Ledger
-from pipeline.load import LoadedIssue, load_issue
-from pipeline.mailer import Mailer, MailTexts, Refused
-from pipeline.recipients import ADDRESS_BOOK, AddressBook, Recipient, SmtpSettings, book_for
-from pipeline.stamp import StampPlace, format_copy_number, stamp_copy
+from pipeline.source.addressbook import ADDRESS_BOOK, AddressBook, Recipient, SmtpSettings, book_for
+from pipeline.source.load import LoadedIssue, load_issue
 
 OUTBOX = "outbox"
 Action = Literal["send", "resend", "revise", "delivered", "changed"]

@@ -10,7 +10,7 @@ from typing import Literal
 import attrs
 from attrs import field
 
-from pipeline.schema import PositiveInt, doc
+from pipeline.source.schema import PositiveInt, doc
 
 
 @attrs.frozen(kw_only=True)

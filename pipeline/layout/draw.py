@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-from pipeline.document import Document
-from pipeline.fonts import FontChain
-from pipeline.style import PT_PER_MM, Role, Style
-from pipeline.typeset import Composer, Line, LineCache, Typeset, paginate
+from pipeline.fonts.chains import FontChain
+from pipeline.fonts.roles import Role
+from pipeline.layout.blocks import Document
+from pipeline.layout.pages import Composer, Line, LineCache, Typeset, paginate
+from pipeline.layout.style import PT_PER_MM, Style
 
 PageLines = list[tuple[int, Line]]
 

@@ -132,7 +132,7 @@ def _build_all(
     """Build the issues (in parallel with jobs > 1), print what happened; the exit status."""
     import time
 
-    from pipeline.batch import Outcome, Summary, build_parallel, build_sequential, default_jobs
+    from pipeline.app.batch import Outcome, Summary, build_parallel, build_sequential, default_jobs
 
     started = time.perf_counter()
     jobs = min(jobs or default_jobs(), len(issues))
@@ -190,7 +190,7 @@ def _above(progress: Any) -> contextlib.AbstractContextManager[object]:
 @click.argument("series_folder", type=click.Path(path_type=Path, file_okay=False))
 def new(series_folder: Path) -> None:
     """Write the next issue file of a series, with every optional field as a comment."""
-    from pipeline.scaffold import write_next_issue
+    from pipeline.app.scaffold import write_next_issue
 
     try:
         path = write_next_issue(series_folder)
@@ -235,7 +235,13 @@ def distribute(
 ) -> None:
     """Deliver every recipient of an issue its own numbered copy, by e-mail or into a folder."""
     from pipeline.build import find_project_root
-    from pipeline.distribute import Distributor, Plan, outcome_line, plan_lines, status_lines
+    from pipeline.deliver.distribute import (
+        Distributor,
+        Plan,
+        outcome_line,
+        plan_lines,
+        status_lines,
+    )
 
     def announce(plan: Plan) -> None:
         print_diagnostics(plan.warnings)
@@ -289,8 +295,8 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops)."""
     import signal
 
+    from pipeline.app.watch import Watcher
     from pipeline.build import Builder, find_project_root
-    from pipeline.watch import Watcher
 
     targets = list(paths) or [Path("issues")]
     _require_existing(targets)
@@ -312,10 +318,10 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
 def fonts(issues: tuple[Path, ...]) -> None:
     """Show each role's font and coverage; for the issues given, characters needing a fallback."""
     from pipeline.build import Builder, find_issue_files, find_project_root
-    from pipeline.fontfind import ScanningCatalog
-    from pipeline.fonts import role_fonts, role_table
-    from pipeline.load import LoadedIssue, load_issue
-    from pipeline.style import ROLES, Role
+    from pipeline.fonts.chains import role_fonts, role_table
+    from pipeline.fonts.find import ScanningCatalog
+    from pipeline.fonts.roles import ROLES, Role
+    from pipeline.source.load import LoadedIssue, load_issue
 
     _require_existing(issues)
     start = issues[0] if issues else Path.cwd()

@@ -11,15 +11,15 @@ import attrs
 from attrs import field
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.load import (
+from pipeline.source.load import (
     LoadedIssue,
     SourceFile,
     diagnostics_from_schema,
     place_diagnostic,
     read_toml,
 )
-from pipeline.schema import PositiveInt, SchemaError, check, doc
-from pipeline.tomlpos import KeyPath
+from pipeline.source.schema import PositiveInt, SchemaError, check, doc
+from pipeline.source.tomlpos import KeyPath
 
 ADDRESS_BOOK = "recipients.toml"
 LISTS = (("report_to", "报"), ("send_to", "送"), ("issue_to", "发"))

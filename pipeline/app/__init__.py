@@ -1,0 +1,1 @@
+"""The application: the command line, the watcher, batch builds, new issues and workspaces."""

@@ -1,0 +1,1 @@
+"""Delivering: numbered copies stamped, the ledger, the mailer, distribution runs."""
