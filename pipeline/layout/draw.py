@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import Document
+from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine, render_pdf
 from pipeline.layout.pages import Composer, Line, LineCache, Typeset, paginate
 from pipeline.layout.style import PT_PER_MM, Style
 
@@ -63,45 +63,28 @@ def typeset(
     for line in imprint:
         line.break_before = False
     pages = assemble(content, imprint, style.page.lines, document.duplex)
-    pdf = _draw(document, style, chains, pages) if not composer.missing else b""
+    display = _display(document, style, chains, pages) if not composer.missing else []
+    info = DocumentInfo(document.title, document.author, document.subject, document.date)
+    pdf = render_pdf(display, info, chains["body"].primary.name) if display else b""
     return Typeset(
-        pdf, len(pages), list(composer.fallbacks.values()), list(composer.missing.values())
+        pdf,
+        len(pages),
+        list(composer.fallbacks.values()),
+        list(composer.missing.values()),
+        display,
+        info,
     )
 
 
-def _draw(
+def _display(
     document: Document, style: Style, chains: dict[Role, FontChain], pages: list[Page]
-) -> bytes:
-    from reportlab.lib.colors import CMYKColor, Color
-    from reportlab.pdfgen.canvas import Canvas
-
-    def color(name: str) -> Color:
-        spec = style.color(name)
-        if spec.rgb is not None:
-            return Color(*spec.rgb)
-        return CMYKColor(*(spec.cmyk or (0, 0, 0, 1)))
-
-    buffer = io.BytesIO()
-    body = chains["body"].primary
-    canvas = Canvas(
-        buffer,
-        pagesize=(style.page_width_pt, style.page_height_pt),
-        invariant=1,
-        pageCompression=1,
-        initialFontName=body.name,
-        initialFontSize=16,
-    )
-    canvas.setTitle(document.title)
-    canvas.setAuthor(document.author)
-    canvas.setSubject(document.subject)
-    canvas.setCreator("bulletin-pipeline")
-    day = document.date
-    # Noon China time: the issue date reads the same in every time zone.
-    stamp = f"D:{day.year:04d}{day.month:02d}{day.day:02d}120000+08'00'"
-    canvas.setDateFormatter(lambda *_: stamp)
+) -> list[DisplayPage]:
+    fonts = {font.name: font for chain in chains.values() for font in chain.fonts()}
     pitch = style.line_pitch_pt
     grid_em = style.page.grid_size_pt
+    out = []
     for page in pages:
+        shown = DisplayPage(style.page_width_pt, style.page_height_pt)
         for cell, line in page.lines:
             cell_top = style.top_pt - cell * pitch
             if line.v_align == "center":
@@ -111,16 +94,19 @@ def _draw(
             # Never above its cell: a 2号 title on a page's first line stays in the type area.
             em_top = min(centre + line.size_pt / 2, cell_top)
             baseline = em_top - style.baseline_em * line.size_pt
-            if line.runs:
-                text = canvas.beginText()
-                for run in line.runs:
-                    text.setFont(run.font, run.size_pt)
-                    text.setFillColor(color(run.color))
-                    text.setCharSpace(run.char_space_pt)
-                    text.setHorizScale(run.h_scale)
-                    text.setTextOrigin(run.x_pt, baseline)
-                    text.textOut(run.text)
-                canvas.drawText(text)
+            shown.runs += (
+                GlyphRun(
+                    fonts[run.font],
+                    run.size_pt,
+                    run.x_pt,
+                    baseline,
+                    run.text,
+                    run.char_space_pt,
+                    style.color(run.color),
+                    run.h_scale,
+                )
+                for run in line.runs
+            )
             for rule in line.rules:
                 if rule.where == "below-text":
                     y = em_top - line.size_pt - rule.gap_pt
@@ -128,17 +114,22 @@ def _draw(
                     y = cell_top
                 else:
                     y = cell_top - line.cells * pitch
-                canvas.setStrokeColor(color(rule.color))
-                canvas.setLineWidth(rule.thickness_pt)
-                canvas.line(style.left_pt, y, style.left_pt + style.width_pt, y)
+                shown.rules.append(
+                    RuleLine(
+                        style.left_pt,
+                        style.left_pt + style.width_pt,
+                        y,
+                        rule.thickness_pt,
+                        style.color(rule.color),
+                    )
+                )
         if page.number is not None:
-            _page_number(canvas, style, chains, page.number)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+            shown.runs += _page_number(style, chains, page.number)
+        out.append(shown)
+    return out
 
 
-def _page_number(canvas: object, style: Style, chains: dict[Role, FontChain], number: int) -> None:
+def _page_number(style: Style, chains: dict[Role, FontChain], number: int) -> list[GlyphRun]:
     spec = style.page_numbers
     text = spec.format.format(n=number)
     chain = chains[spec.font]
@@ -154,12 +145,10 @@ def _page_number(canvas: object, style: Style, chains: dict[Role, FontChain], nu
         x = style.left_pt + indent
     else:
         x = style.left_pt + (style.width_pt - width) / 2
-    draw = canvas.beginText()  # type: ignore[attr-defined]
-    x_pos = x
+    runs = []
+    black = style.color("black")
     for char in text:
         font = chain.font_for(char) or chain.primary
-        draw.setFont(font.name, size)
-        draw.setTextOrigin(x_pos, baseline)
-        draw.textOut(char)
-        x_pos += font.advance_pt(char, size)
-    canvas.drawText(draw)  # type: ignore[attr-defined]
+        runs.append(GlyphRun(font, size, x, baseline, char, 0.0, black))
+        x += font.advance_pt(char, size)
+    return runs

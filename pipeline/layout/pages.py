@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import Block, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.display import DisplayPage, DocumentInfo
 from pipeline.layout.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
 from pipeline.layout.style import PT_PER_MM, Style, TextStyle
 
@@ -66,12 +67,14 @@ class CharReport:
 
 @dataclass
 class Typeset:
-    """The result of typesetting: PDF bytes, page count and character reports."""
+    """The result of typesetting: PDF bytes, page count, character reports and what was drawn."""
 
     pdf: bytes
     pages: int
     fallbacks: list[CharReport]
     missing: list[CharReport]
+    display: list[DisplayPage] = field(default_factory=list)
+    info: DocumentInfo | None = None
 
 
 @dataclass(frozen=True)
