@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
+from pipeline.source.media import check_media
 from pipeline.source.model import Issue
 from pipeline.source.schema import (
     KIND_WORDS,
@@ -116,6 +117,13 @@ def load_issue(path: Path) -> LoadedIssue:
         diagnostics += diagnostics_from_schema(exc, Issue, source, series)
     if issue is not None:
         diagnostics += _semantic_checks(issue, source, series)
+        diagnostics += check_media(
+            issue,
+            path,
+            lambda severity, message, key, hint: place_diagnostic(
+                severity, message, key, hint, source, series
+            ),
+        )
         diagnostics += [
             place_diagnostic(f.severity, f.message, f.key, f.hint, source, series)
             for f in series_findings(path, issue.masthead)

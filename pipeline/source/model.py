@@ -27,12 +27,38 @@ class Masthead:
 
 
 @attrs.frozen(kw_only=True)
+class Photo:
+    """A photo placed after a paragraph of its article, centred, with an optional caption."""
+
+    file: str = field(metadata=doc("JPEG or PNG file, relative to the issue file's folder"))
+    caption: str | None = field(default=None, metadata=doc("图注, printed below the photo"))
+    after: PositiveInt | None = field(
+        default=None, metadata=doc("the paragraph it follows (1 = the first); default the last")
+    )
+    width: float = field(default=0.75, metadata=doc("share of the type-area width, 0 to 1"))
+
+
+@attrs.frozen(kw_only=True)
+class Table:
+    """A fully ruled table placed after a paragraph of its article."""
+
+    caption: str | None = field(default=None, metadata=doc("表题, printed above the table"))
+    after: PositiveInt | None = field(
+        default=None, metadata=doc("the paragraph it follows (1 = the first); default the last")
+    )
+    header_rows: int = field(default=1, metadata=doc("rows at the top set in 黑体 (0 for none)"))
+    rows: list[list[str]] = field(metadata=doc("the table's rows, each a list of cell texts"))
+
+
+@attrs.frozen(kw_only=True)
 class Article:
     """One article: a centred title, body paragraphs and an optional source line."""
 
     title: str = field(metadata=doc("标题"))
     source: str | None = field(default=None, metadata=doc("来源, printed as （…）"))
     body: str = field(metadata=doc("正文; paragraphs separated by one blank line"))
+    photos: list[Photo] = field(factory=list, metadata=doc("photos, each after a paragraph"))
+    tables: list[Table] = field(factory=list, metadata=doc("tables, each after a paragraph"))
 
 
 @attrs.frozen(kw_only=True)
