@@ -41,9 +41,41 @@ def find_project_root(start: Path) -> Path:
     return PACKAGE_ROOT
 
 
+@dataclass(frozen=True)
+class IssueIdentity:
+    """Which issue this is: series (path below issues/), year and number, however it is typed."""
+
+    series: str
+    year: int
+    number: int
+
+    @property
+    def key(self) -> str:
+        """The ledger's name for the issue, e.g. work-bulletin/2024年第14期."""
+        return f"{self.series}/{self.year}年第{self.number}期"
+
+
+def series_of(issue_path: Path) -> str:
+    """The series of an issue file: its real folder's path below issues/, else the folder's name.
+
+    The path is resolved first, so a relative, absolute or linked spelling gives the same series.
+    """
+    folder = issue_path.resolve().parent
+    for above in folder.parents:
+        if above.name == "issues":
+            return folder.relative_to(above).as_posix()
+    return folder.name
+
+
+def issue_identity(loaded: LoadedIssue) -> IssueIdentity:
+    """The identity of a loaded issue (issue-format.md, "Identity of an issue")."""
+    head = loaded.issue.masthead
+    return IssueIdentity(series_of(loaded.path), head.date.year, head.number)
+
+
 def output_path(issue_path: Path, output_root: Path) -> Path:
-    """output/<series-folder>/<issue-file-stem>.pdf"""
-    return output_root / issue_path.parent.name / f"{issue_path.stem}.pdf"
+    """<output>/<series>/<issue-file-stem>.pdf, always inside `output_root`."""
+    return output_root / series_of(issue_path) / f"{issue_path.resolve().stem}.pdf"
 
 
 def find_issue_files(paths: Iterable[Path]) -> Iterator[Path]:

@@ -65,7 +65,14 @@ class TemplateStore:
 
     def get(self, name: str) -> Template:
         """The named template, reloading its style if the file changed."""
-        folder = self.folder(name) if "/" not in name and "\\" not in name else None
+        plain = name not in ("", ".", "..") and not any(c in name for c in "/\\\0\n\r")
+        if not plain:
+            raise BulletinError.single(
+                f"template '{name}' is not a plain folder name",
+                hint="write the name of a folder under templates/, e.g. "
+                + (", ".join(f'"{n}"' for n in self.names()) or '"work-bulletin"'),
+            )
+        folder = self.folder(name)
         if folder is None:
             raise BulletinError.single(
                 f"unknown template '{name}'",
