@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from pipeline.i18n import N_, _
+
 Severity = Literal["error", "warning"]
 
 
@@ -49,10 +51,13 @@ class Diagnostic:
                     where += f":{self.col}"
             where += ": "
         key = f" [{self.key}]" if self.key else ""
-        text = f"{where}{self.severity}: {self.message}{key}"
+        text = f"{where}{_(_SEVERITY_WORDS[self.severity])}: {self.message}{key}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += "\n  " + _("hint: {hint}", hint=self.hint)
         return text
+
+
+_SEVERITY_WORDS: dict[Severity, str] = {"error": N_("error"), "warning": N_("warning")}
 
 
 class BulletinError(Exception):
@@ -80,7 +85,7 @@ class BulletinError(Exception):
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """Return a 'did you mean' hint for a misspelt word, or None when nothing is close."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    return _("did you mean '{word}'?", word=close[0]) if close else None
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -23,8 +23,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Hermetic runs: no system fonts, and caches in a fresh folder (subprocesses inherit it)."""
+    """Hermetic runs: English messages, no system fonts, fresh caches (subprocesses inherit)."""
     os.environ["BULLETIN_NO_SYSTEM_FONTS"] = "1"
+    os.environ["BULLETIN_LANG"] = "en"  # tests of Chinese messages set it to zh themselves
     os.environ["BULLETIN_CACHE_DIR"] = tempfile.mkdtemp(prefix="bulletin-test-cache-")
 
 
