@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.diagnostics import BulletinError, Diagnostic, Severity
 from pipeline.files import write_atomically
 from pipeline.fonts.chains import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
@@ -185,7 +185,7 @@ class Builder:
             raise
 
 
-def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: str) -> Diagnostic:
+def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: Severity) -> Diagnostic:
     code = f"U+{ord(report.char):04X}"
     key = parse_key_name(report.origin) if report.origin else ()
     if severity == "error":

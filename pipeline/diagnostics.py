@@ -6,11 +6,12 @@ import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pipeline.i18n import N_, _
 
 Severity = Literal["error", "warning"]
+SEVERITIES: frozenset[str] = frozenset(get_args(Severity))
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Diagnostic:
     col: int | None = None
     key: str | None = None
     hint: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:  # a typo such as "eror" must not pass as a warning
+            raise ValueError(f"severity must be one of {sorted(SEVERITIES)}, not {self.severity!r}")
 
     @property
     def is_error(self) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
+from pipeline.diagnostics import BulletinError, Diagnostic, Severity, did_you_mean, has_errors
 from pipeline.source.media import check_media
 from pipeline.source.model import Issue
 from pipeline.source.schema import (
@@ -50,7 +50,7 @@ class LoadedIssue:
         return self.path.parent
 
     def diagnostic(
-        self, severity: str, message: str, key: KeyPath = (), hint: str | None = None
+        self, severity: Severity, message: str, key: KeyPath = (), hint: str | None = None
     ) -> Diagnostic:
         """A diagnostic placed at the file and line where `key` was set (issue or series)."""
         return place_diagnostic(severity, message, key, hint, self.source, self.series)
@@ -134,7 +134,7 @@ def load_issue(path: Path) -> LoadedIssue:
 
 
 def place_diagnostic(
-    severity: str,
+    severity: Severity,
     message: str,
     key: KeyPath,
     hint: str | None,
@@ -148,7 +148,7 @@ def place_diagnostic(
     position = owner.keys.find(key)
     line, col = position if position else (1, 1)
     return Diagnostic(
-        "error" if severity == "error" else "warning",
+        severity,
         message,
         owner.path,
         line,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pipeline.diagnostics import Severity
 from pipeline.source.model import Masthead
 from pipeline.source.tomlpos import KeyPath
 
@@ -30,7 +31,7 @@ def is_issue_file(path: Path) -> bool:
 class Finding:
     """A problem of an issue within its series, at one of its masthead keys."""
 
-    severity: str
+    severity: Severity
     message: str
     key: KeyPath
     hint: str
