@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity
 from pipeline.files import write_atomically
@@ -15,9 +16,22 @@ from pipeline.fonts.roles import Role
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.templates import Template, TemplateStore, render_document
-from pipeline.source.addressbook import copies_for, find_address_book
+from pipeline.source.addressbook import ADDRESS_BOOK, copies_for, find_address_book
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
-from pipeline.source.series import is_issue_file
+from pipeline.source.series import SERIES_FILE, is_issue_file
+
+DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """A file or folder a build read, or looked for first (it may not exist yet), and its kind.
+
+    A folder (a template folder, the fonts/ folder) stands for everything below it.
+    """
+
+    path: Path
+    kind: DependencyKind
 
 
 @dataclass
@@ -29,7 +43,7 @@ class BuildResult:
     pages: int
     warnings: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
-    dependencies: tuple[Path, ...] = ()
+    dependencies: tuple[Dependency, ...] = ()
 
 
 def find_project_root(start: Path) -> Path:
@@ -132,7 +146,9 @@ class Builder:
             issue_path, target, pages, warnings, time.perf_counter() - started, dependencies
         )
 
-    def render(self, loaded: LoadedIssue) -> tuple[bytes, int, list[Diagnostic], tuple[Path, ...]]:
+    def render(
+        self, loaded: LoadedIssue
+    ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...]]:
         """Typeset a loaded issue into PDF bytes, its page count, warnings and dependencies."""
         template, chains, result = self._typeset(loaded)
         warnings = list(loaded.warnings)
@@ -142,14 +158,55 @@ class Builder:
             raise BulletinError(
                 [*warnings, *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
             )
-        address_book = find_address_book(loaded.series_dir)
         dependencies = (
-            loaded.path,
-            *((loaded.series.path,) if loaded.series else ()),
-            *((address_book,) if address_book else ()),  # 共印N份 with copies = "auto"
-            *template.files,
+            *self._source_dependencies(loaded.path),
+            *self._address_book_dependencies(loaded),
+            *self._template_dependencies(template.name, template.folder),
+            *self._font_dependencies(chains),
         )
         return result.pdf, result.pages, warnings, dependencies
+
+    def possible_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:
+        """What a build of this issue may read whatever it holds: for an issue that failed early."""
+        books = (issue_path.parent / ADDRESS_BOOK, issue_path.parent.parent / ADDRESS_BOOK)
+        return (
+            *self._source_dependencies(issue_path),
+            *(Dependency(book, "address book") for book in books),
+            *(Dependency(root, "template") for root in self.templates.roots),
+            *(Dependency(folder, "font") for folder in self.fonts.catalog.folders()),
+        )
+
+    def _source_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:
+        # series.toml even when there is none yet: writing one changes the issue.
+        return (
+            Dependency(issue_path, "issue"),
+            Dependency(issue_path.parent / SERIES_FILE, "series"),
+        )
+
+    def _address_book_dependencies(self, loaded: LoadedIssue) -> tuple[Dependency, ...]:
+        """The address book an issue read (only 共印N份 reads it), and the one it would win over."""
+        if loaded.issue.distribution.copies is None:
+            return ()
+        book = find_address_book(loaded.series_dir)
+        looked_at = [loaded.series_dir / ADDRESS_BOOK]
+        if book != looked_at[0]:  # the shared issues/recipients.toml, or none: a series' own wins
+            looked_at.append(loaded.series_dir.parent / ADDRESS_BOOK)
+        return tuple(Dependency(path, "address book") for path in looked_at)
+
+    def _template_dependencies(self, name: str, folder: Path) -> tuple[Dependency, ...]:
+        """The template's folder, and the same name in the roots searched before it."""
+        found = []
+        for root in self.templates.roots:
+            found.append(Dependency(root / name, "template"))
+            if root / name == folder:
+                break
+        return tuple(found)
+
+    def _font_dependencies(self, chains: dict[Role, FontChain]) -> tuple[Dependency, ...]:
+        """Every font file of the chains, and the folders where a new font may change a chain."""
+        files = dict.fromkeys(face.path for chain in chains.values() for face in chain.faces)
+        folders = self.fonts.catalog.folders()
+        return tuple(Dependency(path, "font") for path in (*folders, *files))
 
     def char_reports(self, loaded: LoadedIssue) -> list[Diagnostic]:
         """Characters of an issue drawn from a fallback font (warnings) or from no font (errors)."""

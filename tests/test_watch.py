@@ -17,9 +17,12 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from pipeline.app.watch import Outcome, Watcher, is_ignored
+from pipeline.app.watch import Rebuild, Watcher, WatchListener
+from pipeline.app.watch_events import is_ignored
+from pipeline.app.watch_status import StatusLines
 from pipeline.build import Builder
 from pipeline.fonts.chains import FontLibrary
+from pipeline.fonts.find import ScanningCatalog
 
 ROOT = Path(__file__).resolve().parent.parent
 WAIT_S = 10.0  # how long to wait for an expected build on a loaded machine
@@ -43,21 +46,26 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
+class Recorder(WatchListener):
+    """Keeps every rebuild a watcher reports."""
+
+    def __init__(self) -> None:
+        self.rebuilds: list[Rebuild] = []
+
+    def rebuilt(self, rebuild: Rebuild) -> None:
+        self.rebuilds.append(rebuild)
+
+
 class Session:
-    """A running watcher with the lines it printed and the outcomes it reported."""
+    """A running watcher with the lines it printed and the rebuilds it reported."""
 
     def __init__(self, root: Path, builder: Builder) -> None:
         self.root = root
         self.lines: list[str] = []
-        self.outcomes: list[Outcome] = []
-        self.watcher = Watcher(
-            builder,
-            [root / "issues"],
-            echo=self.lines.append,
-            clock=lambda: CLOCK,
-            on_outcome=self.outcomes.append,
-            relative_to=root,
-        )
+        self.recorder = Recorder()
+        self.outcomes = self.recorder.rebuilds
+        status = StatusLines(echo=self.lines.append, clock=lambda: CLOCK, relative_to=root)
+        self.watcher = Watcher(builder, [root / "issues"], [status, self.recorder])
         self.mark = 0
 
     def issue(self, name: str) -> Path:
@@ -66,14 +74,14 @@ class Session:
     def pdf(self, name: str) -> Path:
         return self.root / "output" / f"{name}.pdf"
 
-    def new(self) -> list[Outcome]:
-        """Outcomes since the first build of everything (or since the last `forget`)."""
+    def new(self) -> list[Rebuild]:
+        """Rebuilds since the first build of everything (or since the last `forget`)."""
         return self.outcomes[self.mark :]
 
     def forget(self) -> None:
         self.mark = len(self.outcomes)
 
-    def wait_for(self, done: Callable[[list[Outcome]], bool]) -> list[Outcome]:
+    def wait_for(self, done: Callable[[list[Rebuild]], bool]) -> list[Rebuild]:
         """Poll until `done` holds for the new outcomes, then let stray builds show up."""
         deadline = time.monotonic() + WAIT_S
         while not done(self.new()):
@@ -93,6 +101,7 @@ class Session:
 def session(project: Path, fonts: FontLibrary) -> Iterator[Session]:
     """A watcher on the project, started, with its first build of everything done."""
     builder = Builder(project)
+    fonts.catalog = ScanningCatalog(project, system_dirs=[], use_cache=False)  # this fonts/
     builder.fonts = fonts
     running = Session(project, builder)
     with running.watcher:
@@ -376,6 +385,32 @@ def test_stop_during_a_build_leaves_no_partial_file(session: Session) -> None:
     assert time.monotonic() - started < 5
     leftovers = [p.name for p in (session.root / "output").rglob("*") if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_stop_waits_for_the_build_in_progress(project: Path, fonts: FontLibrary) -> None:
+    builder = Builder(project)
+    builder.fonts = fonts
+    entered, release = threading.Event(), threading.Event()
+    real = builder.build
+
+    def held(path: Path, strict: bool = False) -> object:
+        entered.set()
+        release.wait(WAIT_S)
+        return real(path, strict)
+
+    builder.build = held  # type: ignore[method-assign, assignment]
+    recorder = Recorder()
+    watcher = Watcher(builder, [project / "issues" / f"{W14}.toml"], [recorder])
+    watcher.start()
+    assert entered.wait(WAIT_S)
+    stopper = threading.Thread(target=watcher.stop)
+    stopper.start()
+    stopper.join(0.3)
+    assert stopper.is_alive(), "stop() returned while a build was under way"
+    release.set()
+    stopper.join(WAIT_S)
+    assert not stopper.is_alive()
+    assert [r.status for r in recorder.rebuilds] == ["built"]  # finished before stop() returned
 
 
 def test_cli_watch_stops_cleanly_on_ctrl_c(project: Path) -> None:

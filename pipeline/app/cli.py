@@ -296,12 +296,14 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     import signal
 
     from pipeline.app.watch import Watcher
+    from pipeline.app.watch_status import StatusLines
     from pipeline.build import Builder, find_project_root
 
     targets = list(paths) or [Path("issues")]
     _require_existing(targets)
     root = find_project_root(targets[0])
-    watcher = Watcher(Builder(root, output_dir), targets, quiet_s=quiet_ms / 1000, echo=click.echo)
+    status = StatusLines(echo=click.echo)
+    watcher = Watcher(Builder(root, output_dir), targets, [status], quiet_s=quiet_ms / 1000)
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt

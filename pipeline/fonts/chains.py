@@ -105,6 +105,10 @@ class FontCatalog:
         """Changes when the catalog's files change (for caches)."""
         return ()
 
+    def folders(self) -> tuple[Path, ...]:
+        """Folders where a font file that comes, goes or changes may change what is found."""
+        return ()
+
 
 def licence_refusal(fs_type: int) -> str:
     """Why the OS/2 fsType bits forbid embedding a subset of the font; empty if they allow it."""

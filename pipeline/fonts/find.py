@@ -332,6 +332,10 @@ class ScanningCatalog(FontCatalog):
             if face.refusal and not (face.families or face.typographic)
         ]
 
+    def folders(self) -> tuple[Path, ...]:
+        """fonts/ of the project (the system's folders are scanned once, not watched)."""
+        return (self.user_dir,)
+
     def signature(self) -> tuple[object, ...]:
         """The files in fonts/ with their sizes and mtimes; a change rescans fonts/."""
         listing: list[object] = []

@@ -31,11 +31,6 @@ class Template:
     style: Style
     style_mtime_ns: int
 
-    @property
-    def files(self) -> tuple[Path, ...]:
-        """The files a build with this template depends on."""
-        return tuple(sorted(p for p in self.folder.iterdir() if p.is_file()))
-
 
 class TemplateStore:
     """Finds template folders and keeps parsed templates and styles until their files change."""

@@ -1,0 +1,171 @@
+"""The watcher's event source: file events from watchdog, filtered, debounced into one batch."""
+
+from __future__ import annotations
+
+import os
+import queue
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchdog.events import (
+    EVENT_TYPE_CLOSED_NO_WRITE,
+    EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_OPENED,
+    FileSystemEvent,
+    FileSystemEventHandler,
+)
+from watchdog.observers import Observer
+from watchdog.observers.api import BaseObserver
+
+from pipeline.app.watch_plan import Change
+
+QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build per save
+MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first
+JOIN_S = 10.0
+TEMP_SUFFIXES = (
+    ".swp",
+    ".swx",
+    ".swo",
+    ".tmp",
+    ".part",
+    ".crdownload",
+    ".kate-swp",
+    "~",
+    "___jb_tmp___",
+    "___jb_old___",
+)
+TEMP_NAMES = frozenset({"4913", "__pycache__"})  # 4913: vim's probe for a writable folder
+# Opening or reading a file changes nothing; a folder's "modified" only echoes its entries.
+NOISE_EVENTS = frozenset({EVENT_TYPE_OPENED, EVENT_TYPE_CLOSED_NO_WRITE})
+
+
+def is_ignored(path: Path, output_root: Path | None = None, root: Path | None = None) -> bool:
+    """Whether a changed path is noise: output, hidden, or an editor's temp, swap or backup file."""
+    if output_root is not None and path.is_relative_to(output_root):
+        return True
+    parts = path.relative_to(root).parts if root and path.is_relative_to(root) else (path.name,)
+    if any(part.startswith(".") or part == "output" for part in parts):
+        return True
+    name = path.name
+    return (
+        name in TEMP_NAMES
+        or name.endswith(TEMP_SUFFIXES)
+        or (name.startswith("#") and name.endswith("#"))
+    )
+
+
+class _Handler(FileSystemEventHandler):
+    """Turns watchdog events into changed paths; does no other work on the observer thread."""
+
+    def __init__(self, accept: Callable[[Path], None]) -> None:
+        self._accept = accept
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        """Pass on the paths of an event that may change a file (both ends of a move)."""
+        if event.event_type in NOISE_EVENTS or (
+            event.is_directory and event.event_type == EVENT_TYPE_MODIFIED
+        ):
+            return
+        for raw in (event.src_path, event.dest_path):
+            if raw:
+                self._accept(Path(os.fsdecode(raw)))
+
+
+class EventSource:
+    """Watches folders; `next_batch()` waits for a change and returns it debounced as Changes."""
+
+    def __init__(
+        self,
+        root: Path,
+        output_root: Path,
+        *,
+        quiet_s: float = QUIET_S,
+        max_wait_s: float = MAX_WAIT_S,
+    ) -> None:
+        self.root, self.output_root = root, output_root
+        self.quiet_s, self.max_wait_s = quiet_s, max_wait_s
+        self.watched: dict[Path, None] = {}  # recursively watched folders, in the order shown
+        self._queue: queue.Queue[tuple[float, Path] | None] = queue.Queue()
+        self._observer: BaseObserver | None = None
+        self._handler = _Handler(self._accept)
+
+    def ignored(self, path: Path) -> bool:
+        """Whether a path is noise for this project (output, hidden, editors' temporary files)."""
+        return is_ignored(path, self.output_root, self.root)
+
+    def start(self, folders: Iterable[Path], files: Iterable[Path]) -> None:
+        """Watch folders (recursively) and single files (their folder, not below it)."""
+        self._observer = Observer()
+        for folder in _outermost(f for f in folders if f.is_dir()):
+            self.watch(folder)
+        for file in files:
+            if not any(file.is_relative_to(w) for w in self.watched):
+                self._observer.schedule(self._handler, str(file.parent), recursive=False)
+        self._observer.start()
+
+    def watch(self, folder: Path) -> None:
+        """Also watch a folder not below a watched one (e.g. the package's own templates)."""
+        if self._observer is None or any(folder.is_relative_to(w) for w in self.watched):
+            return
+        if folder.is_dir():
+            self._observer.schedule(self._handler, str(folder), recursive=True)
+            self.watched[folder] = None
+
+    def stop(self) -> None:
+        """Stop watching and wake a `next_batch()` that is waiting (it returns no change)."""
+        self._queue.put(None)
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join(JOIN_S)
+
+    def _accept(self, path: Path) -> None:
+        if not self.ignored(path):
+            self._queue.put((time.monotonic(), path))
+
+    def next_batch(self) -> list[Change]:
+        """Wait for a change, then until none came for the quiet period (capped); [] on stop."""
+        first = self._queue.get()
+        if first is None:
+            return []
+        started, last = time.monotonic(), first[0]
+        paths = {first[1]}
+        while time.monotonic() < started + self.max_wait_s:
+            try:  # what is queued already counts, even if it came in during the last build
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                timeout = min(last + self.quiet_s, started + self.max_wait_s) - time.monotonic()
+                if timeout <= 0:
+                    break
+                try:
+                    item = self._queue.get(timeout=timeout)
+                except queue.Empty:
+                    break
+            if item is None:
+                return []
+            last = max(last, item[0])
+            paths.add(item[1])
+        return self.changes(paths)
+
+    def changes(self, paths: Iterable[Path]) -> list[Change]:
+        """What the changed paths are now: a folder that came stands for the files in it."""
+        found: list[Change] = []
+        for path in sorted(set(paths)):
+            if path.is_dir():
+                found += [
+                    Change(child)
+                    for child in sorted(path.rglob("*"))
+                    if child.is_file() and not self.ignored(child)
+                ]
+            else:
+                found.append(Change(path, path.exists()))
+        return found
+
+
+def _outermost(folders: Iterable[Path]) -> list[Path]:
+    """The folders not below another of them, shallowest first."""
+    kept: list[Path] = []
+    for folder in sorted(folders, key=lambda f: len(f.parts)):
+        if not any(folder.is_relative_to(k) for k in kept):
+            kept.append(folder)
+    return kept

@@ -1,0 +1,73 @@
+"""The watcher's status lines for people: one line per rebuild, then its problems."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.app.watch import Rebuild, WatchListener
+
+
+class StatusLines(WatchListener):
+    """Prints `12:03:04  issues/…/2024-14.toml  built  7 pages  41 ms` and the like."""
+
+    def __init__(
+        self,
+        echo: Callable[[str], None] = print,
+        clock: Callable[[], datetime] = datetime.now,
+        relative_to: Path | None = None,
+    ) -> None:
+        self._echo, self._clock = echo, clock
+        self._relative_to = (relative_to or Path.cwd()).resolve()
+
+    def rebuilt(self, rebuild: Rebuild) -> None:
+        """One line for the rebuild, then each problem it found."""
+        self._echo(f"{self._now()}  {rebuild_line(rebuild, self._shown)}")
+        for diagnostic in rebuild.problems:
+            self._echo(diagnostic.format(relative_to=self._relative_to))
+
+    def watching(self, folders: Sequence[Path], issues: int) -> None:
+        """`watching issues/, templates/ (Ctrl-C stops)` once the first builds are done."""
+        if not issues:
+            self._echo("no issue files yet; a new one is built when it is saved")
+        shown = ", ".join(self._shown(f) + "/" for f in folders)
+        self._echo(f"watching {shown} (Ctrl-C stops)")
+
+    def internal_error(self, exc: Exception) -> None:
+        """A bug in the watcher itself, on one line."""
+        self._echo(f"{self._now()}  internal error: {type(exc).__name__}: {exc}")
+
+    def _now(self) -> str:
+        return self._clock().strftime("%H:%M:%S")
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self._relative_to))
+        except ValueError:
+            return str(path)
+
+
+def rebuild_line(rebuild: Rebuild, shown: Callable[[Path], str] = str) -> str:
+    """What happened to one issue, without the time: `… → issue  built  7 pages  41 ms`."""
+    what = shown(rebuild.issue)
+    if rebuild.status == "deleted":
+        kept = f"its PDF is kept: {shown(rebuild.pdf)}" if rebuild.pdf else "it had no PDF"
+        return f"{what}  deleted; {kept}"
+    if rebuild.trigger != rebuild.issue:
+        what = f"{shown(rebuild.trigger)} → {what}"
+    ms = f"{rebuild.seconds * 1000:.0f} ms"
+    warnings = sum(not d.is_error for d in rebuild.problems)
+    if rebuild.status == "built":
+        line = f"built  {rebuild.pages} pages  {ms}"
+        if warnings:
+            line += f"  ({_count(warnings, 'warning')})"
+    else:
+        line = f"failed ({_count(len(rebuild.problems) - warnings, 'error')})  {ms}"
+        if rebuild.pdf is not None:
+            line += "  (the last good PDF is kept)"
+    return f"{what}  {line}"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
