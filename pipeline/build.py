@@ -18,6 +18,7 @@ from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.source.addressbook import ADDRESS_BOOK, copies_for, find_address_book
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
+from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file
 
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
@@ -163,6 +164,7 @@ class Builder:
             *self._address_book_dependencies(loaded),
             *self._template_dependencies(template.name, template.folder),
             *self._font_dependencies(chains),
+            *(Dependency(p, "photo") for p in photo_files(loaded.issue, loaded.path)),
         )
         return result.pdf, result.pages, warnings, dependencies
 
@@ -174,6 +176,7 @@ class Builder:
             *(Dependency(book, "address book") for book in books),
             *(Dependency(root, "template") for root in self.templates.roots),
             *(Dependency(folder, "font") for folder in self.fonts.catalog.folders()),
+            Dependency(issue_path.parent, "photo"),  # a photo it names, relative to its folder
         )
 
     def _source_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:

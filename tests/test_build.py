@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT, SERIES_TOML, Built, issue_toml, write
+from PIL import Image
 
 from pipeline.app.cli import main
 from pipeline.build import (
@@ -157,3 +158,19 @@ def test_possible_dependencies_cover_every_kind_a_failed_build_may_need(tmp_path
     assert possible[issue.parent / "recipients.toml"] == "address book"
     assert possible[tmp_path / "templates"] == "template"
     assert possible[tmp_path / "fonts"] == "font"
+
+
+def test_a_photo_is_a_dependency_of_the_issue_that_shows_it(
+    tmp_path: Path, make_builder: Callable[..., Builder]
+) -> None:
+    folder = tmp_path / "issues" / "s"
+    (folder / "photos").mkdir(parents=True)
+    Image.new("RGB", (60, 40), (200, 30, 30)).save(folder / "photos" / "a.jpg")
+    write(folder / "series.toml", SERIES_TOML)
+    issue = folder / "2024-01.toml"
+    issue.write_text(
+        issue_toml(1) + '\n[[columns.articles.photos]]\nfile = "photos/a.jpg"\n', encoding="utf-8"
+    )
+    builder = make_builder(tmp_path / "output", ROOT)
+    reported = kinds(builder.build(issue).dependencies)
+    assert reported[folder / "photos" / "a.jpg"] == "photo"
