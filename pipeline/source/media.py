@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from pipeline.diagnostics import Diagnostic
+from pipeline.diagnostics import Diagnostic, Severity
 from pipeline.source.model import Issue, Photo, Table, split_paragraphs
 from pipeline.source.tomlpos import KeyPath
 
 PHOTO_FORMATS = ("JPEG", "PNG")
 
 # place(severity, message, key, hint) → a diagnostic at the file and line where key is set
-Place = Callable[[str, str, KeyPath, str | None], Diagnostic]
+Place = Callable[[Severity, str, KeyPath, str | None], Diagnostic]
 
 
 def photo_path(issue_path: Path, file: str) -> Path:
