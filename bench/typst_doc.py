@@ -1,10 +1,10 @@
 """The same issue as a Typst document: same fonts, page geometry, sizes and grid as the bulletin.
 
 Used by bench/run.py to time Typst (the `typst` package on PyPI) on the same content. The fonts
-are the bundled ones (`font_paths = fonts/bundled`, system fonts ignored): Noto Serif SC Light body
-16 pt on a 28.99 pt line pitch, margins 37/28/26/35 mm, a red 42 pt masthead in Noto Serif SC
-Black, 22 pt titles, Noto Sans SC column tags and 一、 headings, LXGW WenKai for （一） headings
-and sources, page numbers "— n —" in Noto Serif SC 14 pt on the outer side.
+are the bundled ones (`font_paths = fonts/bundled`, system fonts ignored): FandolFang body 16 pt on
+a 28.99 pt line pitch, margins 37/28/26/35 mm, a red 42 pt masthead in Noto Serif SC Black, 22 pt
+titles, Noto Sans SC Medium column tags and 一、 headings, FandolKai for （一） headings and
+sources, page numbers "— n —" in Noto Serif SC 14 pt on the outer side.
 """
 
 from __future__ import annotations
@@ -26,22 +26,23 @@ PREAMBLE = f"""#set page(
     if calc.odd(n) {{ align(right)[— #n —#h(1em)] }} else {{ align(left)[#h(1em)— #n —] }}
   }},
 )
-#set text(font: "Noto Serif SC", weight: "light", size: {BODY_PT}pt, lang: "zh", region: "cn",
+#set text(font: "FandolFang", size: {BODY_PT}pt, lang: "zh", region: "cn",
   top-edge: 0.88em, bottom-edge: -0.12em, cjk-latin-spacing: none)
 #set par(justify: true, leading: {PITCH_PT - BODY_PT:.2f}pt, spacing: {PITCH_PT - BODY_PT:.2f}pt,
   first-line-indent: (amount: 2em, all: true))
-#let red = cmyk(0%, 80%, 80%, 0%)
+#let red = cmyk(0%, 100%, 100%, 0%)
 #let blank = v({PITCH_PT}pt, weak: true)
-#let tag(body) = {{ blank; par(first-line-indent: 0em, text(font: "Noto Sans SC", body)) }}
+#let tag(body) = {{
+  blank; par(first-line-indent: 0em, text(font: "Noto Sans SC", weight: "medium", body)) }}
 #let title(body) = {{
   blank
   align(center, par(first-line-indent: 0em,
     text(font: "Noto Serif SC", weight: "black", size: 22pt, body)))
 }}
-#let h1(body) = text(font: "Noto Sans SC", body)
-#let h2(body) = text(font: "LXGW WenKai", body)
+#let h1(body) = text(font: "Noto Sans SC", weight: "medium", body)
+#let h2(body) = text(font: "FandolKai", body)
 #let source(body) = align(right, par(first-line-indent: 0em,
-  text(font: "LXGW WenKai", body + h(2em))))
+  text(font: "FandolKai", body + h(2em))))
 """
 
 
@@ -53,7 +54,10 @@ def _s(text: str) -> str:
 def typst_source(issue: Issue) -> str:
     """The whole issue as Typst markup."""
     out = [PREAMBLE]
-    out.append('#par(first-line-indent: 0em, text(font: "Noto Sans SC")[内部资料 注意保存])')
+    out.append(
+        '#par(first-line-indent: 0em, text(font: "Noto Sans SC", weight: "medium")'
+        "[内部资料 注意保存])"
+    )
     name = json.dumps(TITLE, ensure_ascii=False)
     out.append(
         '#align(center, block(height: 3 * 28.99pt, align(horizon, text(font: "Noto Serif SC",'

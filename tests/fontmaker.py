@@ -122,7 +122,7 @@ def cff_font(chinese: str, english: str, chars: str) -> TTFont:
 class MadeFonts:
     """The font files made for the tests, by what they stand for."""
 
-    fangsong_gb2312: Path  # GB2312-only subset of Noto Serif SC Light named 仿宋_GB2312
+    fangsong_gb2312: Path  # GB2312-only subset of FandolFang named 仿宋_GB2312
     collection: Path  # TTC: face 0 黑体/SimHei, face 1 楷体_GB2312/KaiTi_GB2312
     cff_heiti: Path  # CFF font named 黑体/SimHei
     restricted_title: Path  # fsType 0x0002 copy named 方正小标宋简体
@@ -135,14 +135,14 @@ def make_fonts(folder: Path) -> MadeFonts:
     folder.mkdir(parents=True, exist_ok=True)
     text = gb2312_text()
     fangsong = folder / "fangsong_gb2312.ttf"
-    rename(subset_font("NotoSerifSC_300Light.ttf", text), "仿宋_GB2312", "FangSong_GB2312").save(
+    rename(subset_font("FandolFang-Regular.ttf", text), "仿宋_GB2312", "FangSong_GB2312").save(
         fangsong
     )
     small = "工作简报动态测试同志调研"
     collection = TTCollection()
     collection.fonts = [
-        rename(subset_font("NotoSansSC_400Regular.ttf", text), "黑体", "SimHei"),
-        rename(subset_font("LXGWWenKai-Regular.ttf", text), "楷体_GB2312", "KaiTi_GB2312"),
+        rename(subset_font("NotoSansSC_500Medium.ttf", text), "黑体", "SimHei"),
+        rename(subset_font("FandolKai-Regular.ttf", text), "楷体_GB2312", "KaiTi_GB2312"),
     ]
     ttc = folder / "office.ttc"
     collection.save(ttc)

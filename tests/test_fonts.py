@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pdfplumber
@@ -14,7 +15,9 @@ from pipeline.app.cli import main
 from pipeline.build import Builder, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.fonts.chains import (
+    BUNDLED,
     BUNDLED_DIR,
+    BUNDLED_FALLBACKS,
     GB2312_TOTAL,
     GBK_TOTAL,
     FontCatalog,
@@ -87,7 +90,7 @@ def test_character_outside_gb2312_is_drawn_from_fallback_and_reported(
     warning = only(fallbacks, "堃")
     assert warning.severity == "warning"
     assert "堃" in warning.message and "U+5803" in warning.message
-    assert "Noto Serif SC Light" in warning.message
+    assert warning.message.endswith("the fallback font Noto Serif SC")
     assert warning.file == issue and warning.line == body_line(issue)
     assert warning.key == ARTICLE_BODY
     shown = warning.format()
@@ -103,7 +106,7 @@ def test_fallback_character_keeps_size_baseline_and_cell(
     index = next(i for i, c in enumerate(chars) if c["text"] == "堃")
     before, rare, after = chars[index - 1], chars[index], chars[index + 1]
     assert (before["text"], after["text"]) == ("张", "同")
-    assert "NotoSerifSC-Light" in rare["fontname"] and "FangSong_GB2312" in before["fontname"]
+    assert "NotoSerifSC-Regular" in rare["fontname"] and "FangSong_GB2312" in before["fontname"]
     assert rare["size"] == before["size"] == after["size"] == 16
     assert rare["matrix"][5] == pytest.approx(before["matrix"][5]) == after["matrix"][5]
     pitch = 156 * 72 / 25.4 / 28
@@ -150,10 +153,10 @@ def test_cff_font_is_refused_and_the_build_goes_on(tmp_path: Path, made: MadeFon
     warning = only(result.warnings, "cannot be used")
     assert warning.file == tmp_path / "fonts" / "heiti.otf"
     assert "reportlab cannot embed PostScript-outline (CFF) fonts" in warning.message
-    assert "uses Noto Sans SC (bundled) instead" in warning.message
+    assert "uses Noto Sans SC Medium (bundled) instead" in warning.message
     assert warning.hint == "convert it to TrueType or use a .ttf version"
     heading = builder.fonts.chains({"heading": ["黑体"]})["heading"].primary
-    assert heading.face.family == "Noto Sans SC"
+    assert heading.face.family == "Noto Sans SC Medium"
 
 
 def test_font_whose_licence_forbids_embedding_is_refused(tmp_path: Path, made: MadeFonts) -> None:
@@ -182,7 +185,7 @@ def test_ttc_faces_serve_their_roles_in_a_build(tmp_path: Path, made: MadeFonts)
         fonts = {c["text"]: c["fontname"].split("+")[-1] for c in document.pages[0].chars}
     assert fonts["动"] == "SimHei-0"  # 【工作动态】: heading role, face 0 of the TTC
     assert fonts["况"] == "KaiTi_GB2312-1"  # （一）调研工作情况: kai role, face 1
-    assert fonts["玥"] == "NotoSerifSC-Light"  # body: bundled
+    assert fonts["玥"] == "NotoSerifSC-Regular"  # body: the bundled fallback of FandolFang
 
 
 class _Catalog(FontCatalog):
@@ -198,11 +201,11 @@ class _Catalog(FontCatalog):
 def test_a_font_reportlab_rejects_moves_the_chain_on(made: MadeFonts) -> None:
     library = FontLibrary(_Catalog(made.cff_heiti))  # not checked by a scan: reportlab refuses
     chain: FontChain = library.chains({"heading": ["黑体"]})["heading"]
-    assert chain.primary.face.family == "Noto Sans SC"
+    assert chain.primary.face.family == "Noto Sans SC Medium"
     assert chain.font_for("黑") is chain.primary
     [notice] = chain.notices
     assert notice.path == made.cff_heiti and "PostScript-outline (CFF)" in notice.message
-    assert "heading text uses Noto Sans SC (bundled) instead" in notice.message
+    assert "heading text uses Noto Sans SC Medium (bundled) instead" in notice.message
     assert library.warnings({"heading": chain})[0].file == made.cff_heiti
 
 
@@ -212,8 +215,8 @@ def test_coverage_counts(made: MadeFonts) -> None:
     user = library.load(FontFace("仿宋_GB2312", made.fangsong_gb2312))
     gb2312, gbk = coverage(user)
     assert 0 < gb2312 == gbk < 300  # only GB2312 characters, few of them
-    light = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
-    bundled = library.load(FontFace("Noto Serif SC Light", light))
+    regular = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"
+    bundled = library.load(FontFace("Noto Serif SC", regular))
     assert coverage(bundled) == (6763, 20923)
 
 
@@ -245,3 +248,25 @@ def test_fonts_command_fails_for_a_character_no_font_has(
     result = CliRunner().invoke(main, ["fonts", "issues/series"])
     assert result.exit_code == 1
     assert "no font has the character 𪚥 (U+2A6A5)" in result.output
+
+
+def test_bundled_set_is_exactly_what_the_roles_and_fallbacks_use_and_sources_lists_it() -> None:
+    """layout.md §7: every bundled file serves a role or a fallback, with its sha256 on record."""
+    used = {
+        file for _, file in (*BUNDLED.values(), *(f for c in BUNDLED_FALLBACKS.values() for f in c))
+    }
+    assert {p.name for p in BUNDLED_DIR.glob("*.ttf")} == used
+    sources = (BUNDLED_DIR / "SOURCES.md").read_text(encoding="utf-8")
+    for name in used:
+        digest = hashlib.sha256((BUNDLED_DIR / name).read_bytes()).hexdigest()
+        row = next(line for line in sources.splitlines() if f"| {name} |" in line)
+        assert row.endswith(f"`{digest}` |"), name
+
+
+@pytest.mark.parametrize("role", ["body", "kai"])
+def test_fandol_faces_have_the_gb2312_office_metrics(role: str) -> None:
+    """layout.md §7: FangSong and Kai faces of their own, GB2312 complete, full-width marks."""
+    font = FontLibrary().chains({})[role].primary
+    assert font.face.family == {"body": "FandolFang", "kai": "FandolKai"}[role]
+    assert coverage(font)[0] == GB2312_TOTAL
+    assert all(font.advance_pt(c, 16) == 16 for c in "“”‘’—…，。（）《》〔〕")

@@ -16,7 +16,7 @@ from pipeline.diagnostics import BulletinError
 from pipeline.fonts import parsecache
 from pipeline.fonts.chains import BUNDLED_DIR
 
-LIGHT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
+BLACK = BUNDLED_DIR / "NotoSerifSC_900Black.ttf"
 REGULAR = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"
 
 
@@ -47,10 +47,10 @@ def entries(cache: Path) -> list[Path]:
 
 
 def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[str]) -> None:
-    fresh = parsecache.load_ttfont(TTFont, "f", LIGHT)
-    assert parses == [str(LIGHT)] and len(entries(cache)) == 1
-    cached = parsecache.load_ttfont(TTFont, "f", LIGHT)
-    assert parses == [str(LIGHT)]  # no second parse
+    fresh = parsecache.load_ttfont(TTFont, "f", BLACK)
+    assert parses == [str(BLACK)] and len(entries(cache)) == 1
+    cached = parsecache.load_ttfont(TTFont, "f", BLACK)
+    assert parses == [str(BLACK)]  # no second parse
     assert type(cached) is TTFont and vars(cached).keys() == vars(fresh).keys()
     assert cached.fontName == "f" and cached.shapable == fresh.shapable
     mine, theirs = vars(cached.face), vars(fresh.face)
@@ -65,7 +65,7 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
         assert list(mine[attr].items()) == list(theirs[attr].items())
     assert cached.face.name.ustr == fresh.face.name.ustr
     assert cached.face._pdfScale(1234) == fresh.face._pdfScale(1234)
-    raw = LIGHT.read_bytes()
+    raw = BLACK.read_bytes()
     assert isinstance(cached.face._ttf_data, parsecache.FontFile) and len(
         cached.face._ttf_data
     ) == len(raw)
@@ -78,9 +78,9 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
 
 
 def test_subsets_are_the_same_bytes_from_a_hit_and_a_parse() -> None:
-    fresh = parsecache.load_ttfont(TTFont, "f", LIGHT)
-    cached = parsecache.load_ttfont(TTFont, "f", LIGHT)
-    parsed = TTFont("plain", str(LIGHT))  # reportlab alone, no view and no memo
+    fresh = parsecache.load_ttfont(TTFont, "f", BLACK)
+    cached = parsecache.load_ttfont(TTFont, "f", BLACK)
+    parsed = TTFont("plain", str(BLACK))  # reportlab alone, no view and no memo
     subset = [0, 32, *map(ord, "地方志工作简报，（一）2024年“数字方志”")]
     assert cached.face.makeSubset(subset) == parsed.face.makeSubset(subset)
     assert fresh.face.makeSubset(subset) == parsed.face.makeSubset(subset)
@@ -112,8 +112,8 @@ def test_a_changed_font_file_is_parsed_again(
     tmp_path: Path, cache: Path, parses: list[str]
 ) -> None:
     font = tmp_path / "x.ttf"
-    shutil.copyfile(LIGHT, font)
-    assert parsecache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC Light"
+    shutil.copyfile(BLACK, font)
+    assert parsecache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC Black"
     shutil.copyfile(REGULAR, font)
     assert parsecache.load_ttfont(TTFont, "x", font).face.familyName.ustr == "Noto Serif SC"
     assert parses == [str(font), str(font)]
@@ -124,7 +124,7 @@ def test_a_changed_table_checksum_is_a_change_even_with_the_same_size_and_time(
     tmp_path: Path, parses: list[str]
 ) -> None:
     font = tmp_path / "x.ttf"
-    shutil.copyfile(LIGHT, font)
+    shutil.copyfile(BLACK, font)
     parsecache.load_ttfont(TTFont, "x", font)
     stat = font.stat()
     data = bytearray(font.read_bytes())
@@ -139,7 +139,7 @@ def test_a_changed_table_checksum_is_a_change_even_with_the_same_size_and_time(
 
 def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> None:
     font = tmp_path / "x.ttf"
-    shutil.copyfile(LIGHT, font)
+    shutil.copyfile(BLACK, font)
     loaded = parsecache.load_ttfont(TTFont, "x", font)
     with font.open("ab") as stream:
         stream.write(b"\0" * 4)
@@ -152,7 +152,7 @@ def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> N
 def test_a_corrupt_entry_is_ignored_and_rewritten(
     cache: Path, parses: list[str], damage: str
 ) -> None:
-    parsecache.load_ttfont(TTFont, "f", LIGHT)
+    parsecache.load_ttfont(TTFont, "f", BLACK)
     (entry,) = entries(cache)
     raw = entry.read_bytes()
     entry.write_bytes(
@@ -163,10 +163,10 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(
             "other-format": raw.replace(b"bulletin-fontcache", b"bulletin-fontcachX", 1),
         }[damage]
     )
-    font = parsecache.load_ttfont(TTFont, "f", LIGHT)
+    font = parsecache.load_ttfont(TTFont, "f", BLACK)
     assert font.face.charToGlyph[ord("志")] > 0
     assert len(parses) == 2
-    parsecache.load_ttfont(TTFont, "f", LIGHT)
+    parsecache.load_ttfont(TTFont, "f", BLACK)
     assert len(parses) == 2  # the rewritten entry is good again
 
 
@@ -176,7 +176,7 @@ def test_an_unwritable_cache_folder_is_no_error(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(blocker / "cache"))
-    font = parsecache.load_ttfont(TTFont, "f", LIGHT)
+    font = parsecache.load_ttfont(TTFont, "f", BLACK)
     assert font.face.charToGlyph[ord("志")] > 0
 
 

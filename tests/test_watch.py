@@ -68,6 +68,11 @@ class Session:
         self.watcher = Watcher(builder, [root / "issues"], [status, self.recorder])
         self.mark = 0
 
+    @property
+    def statuses(self) -> list[str]:
+        """The printed lines without warnings (the samples' rare characters come from fallbacks)."""
+        return [line for line in self.lines if ": warning: " not in line]
+
     def issue(self, name: str) -> Path:
         return (self.root / "issues" / f"{name}.toml").resolve()
 
@@ -163,11 +168,11 @@ def test_sources_are_not_ignored(name: str) -> None:
 
 
 def test_first_build_of_everything(session: Session) -> None:
-    assert [line[:10] for line in session.lines[:3]] == ["12:03:04  "] * 3
-    assert all("  built  " in line for line in session.lines[:3])
+    assert [line[:10] for line in session.statuses[:3]] == ["12:03:04  "] * 3
+    assert all("  built  " in line for line in session.statuses[:3])
     for name in (W13, W14, B07):
         assert session.pdf(name).read_bytes().startswith(b"%PDF")
-    assert session.lines[3].startswith("watching issues/, templates/, fonts/")
+    assert session.statuses[3].startswith("watching issues/, templates/, fonts/")
 
 
 def test_edit_rebuilds_that_issue_and_pdf_is_never_partial(session: Session) -> None:
@@ -193,7 +198,8 @@ def test_edit_rebuilds_that_issue_and_pdf_is_never_partial(session: Session) -> 
     assert "全省推进方志数字化第七次会议" in pdf_text(pdf)
     assert seen and all(b"%%EOF" in tail for tail in seen)
     assert re.fullmatch(
-        r"12:03:04  issues/work-bulletin/2024-14\.toml  built  \d+ pages  \d+ ms", session.lines[-1]
+        r"12:03:04  issues/work-bulletin/2024-14\.toml  built  \d+ pages  \d+ ms(  \(1 warning\))?",
+        session.statuses[-1],
     )
 
 
@@ -287,7 +293,7 @@ def test_template_edit_rebuilds_exactly_its_dependents(session: Session) -> None
     style.write_text(style.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     session.wait_for(lambda new: len(new) >= 1)
     assert session.summary() == [(B07, "built")]
-    assert session.lines[-1].startswith("12:03:04  templates/brief-news/style.toml → issues/")
+    assert session.statuses[-1].startswith("12:03:04  templates/brief-news/style.toml → issues/")
 
     session.forget()
     template = session.root / "templates" / "work-bulletin" / "bulletin.xml.j2"
@@ -334,7 +340,7 @@ def test_new_issue_is_built_and_deleted_one_keeps_its_pdf(session: Session) -> N
     session.wait_for(lambda new: len(new) >= 2)
     assert session.summary()[-1] == ("work-bulletin/2024-15", "deleted")
     assert pdf.exists()
-    assert session.lines[-1] == (
+    assert session.statuses[-1] == (
         "12:03:04  issues/work-bulletin/2024-15.toml  deleted; "
         "its PDF is kept: output/work-bulletin/2024-15.pdf"
     )

@@ -13,8 +13,8 @@ from pipeline.diagnostics import BulletinError
 from pipeline.fonts.chains import BUNDLED_DIR
 from pipeline.layout.style import PT_PER_MM, Style
 
-STAMP_FONT = BUNDLED_DIR / "NotoSerifSC_300Light.ttf"
-STAMP_FONT_NAME = "BulletinStamp-NotoSerifSC-Light"
+STAMP_FONT = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"  # GBK complete: any name
+STAMP_FONT_NAME = "BulletinStamp-NotoSerifSC-Regular"
 COPY_NUMBER_PT = 16.0  # 三号
 COPY_NUMBER_ABOVE_MM = 10.0  # baseline above the type area's top edge, in the top margin
 NAME_PT = 9.0

@@ -19,13 +19,24 @@ BUNDLED_DIR = PACKAGE_ROOT / "fonts" / "bundled"
 Origin = Literal["fonts/", "system", "bundled"]
 ORIGIN_RANK: dict[str, int] = {"fonts/": 0, "system": 1, "bundled": 2}
 
-# The bundled free set: role → (family name stored in the file, file name).
+# The bundled free set: role → (family name stored in the file, file name). Each role gets a
+# face of its own style (layout.md §7); the Fandol faces hold GB2312 only.
 BUNDLED: dict[Role, tuple[str, str]] = {
     "title": ("Noto Serif SC Black", "NotoSerifSC_900Black.ttf"),
-    "body": ("Noto Serif SC Light", "NotoSerifSC_300Light.ttf"),
-    "heading": ("Noto Sans SC", "NotoSansSC_400Regular.ttf"),
-    "kai": ("LXGW WenKai", "LXGWWenKai-Regular.ttf"),
+    "body": ("FandolFang", "FandolFang-Regular.ttf"),
+    "heading": ("Noto Sans SC Medium", "NotoSansSC_500Medium.ttf"),
+    "kai": ("FandolKai", "FandolKai-Regular.ttf"),
     "song": ("Noto Serif SC", "NotoSerifSC_400Regular.ttf"),
+}
+# Where a role's characters outside its own bundled face come from, in order: the GBK-complete
+# Noto faces of the nearest style, then LXGW WenKai for the rarest (CJK Ext. A and beyond).
+WENKAI = ("LXGW WenKai", "LXGWWenKai-Regular.ttf")
+BUNDLED_FALLBACKS: dict[Role, tuple[tuple[str, str], ...]] = {
+    "title": (BUNDLED["song"], BUNDLED["heading"], WENKAI),
+    "body": (BUNDLED["song"], BUNDLED["heading"], WENKAI),
+    "heading": (BUNDLED["song"], WENKAI),
+    "kai": (WENKAI, BUNDLED["song"], BUNDLED["heading"]),
+    "song": (BUNDLED["heading"], WENKAI),
 }
 
 CFF_REASON = "reportlab cannot embed PostScript-outline (CFF) fonts"
@@ -88,7 +99,7 @@ class FontCatalog:
 
     def find(self, family: str) -> FontFace | None:
         """The face whose stored family name is `family`, or None."""
-        for bundled_family, file_name in BUNDLED.values():
+        for bundled_family, file_name in (*BUNDLED.values(), WENKAI):
             if family_key(bundled_family) == family_key(family):
                 return FontFace(bundled_family, BUNDLED_DIR / file_name)
         return None
@@ -269,7 +280,7 @@ class FontLibrary:
         return font
 
     def chain(self, role: Role, families: Iterable[str]) -> FontChain:
-        """The chain of a role: the named families found, then every bundled font (own first)."""
+        """The chain of a role: the named families found, then the bundled face and fallbacks."""
         names = tuple(families)
         key = (role, names)
         chain = self._chains.get(key)
@@ -305,8 +316,7 @@ def resolve_chain(
         if face is not None and face.where not in {f.where for f in faces}:
             faces.append(face)
     faces.sort(key=lambda face: ORIGIN_RANK[face.origin])
-    own = BUNDLED[role]
-    for bundled_family, file_name in [own, *(v for k, v in BUNDLED.items() if k != role)]:
+    for bundled_family, file_name in (BUNDLED[role], *BUNDLED_FALLBACKS[role]):
         face = FontFace(bundled_family, BUNDLED_DIR / file_name)
         if face.where not in {f.where for f in faces}:
             faces.append(face)
