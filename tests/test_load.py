@@ -75,33 +75,32 @@ def test_the_full_fixture_loads(issue_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line_no", "text", "col", "what"),
     [
-        (4, "title = 工作简报", 9, "Invalid value"),  # no quotes
-        (5, "number = 14 15", 13, "Expected newline"),
-        (8, "date = 2024-02-30", 8, "Invalid date"),  # not a real day
-        (8, "date = 2024-13-01", 12, "Expected newline"),
-        (11, 'name = "特别关注', 13, "Illegal character"),  # unclosed quote
-        (3, "[masthead", 10, "Expected ']'"),
+        (4, "title = 工作简报", 9, "the text of 'title' needs double quotes"),
+        (5, "number = 14 15", 13, "malformed TOML: Expected newline"),
+        (8, "date = 2024-02-30", 8, "2024-02-30 is not a real date"),
+        (8, "date = 2024-13-01", 8, "2024-13-01 is not a real date"),
+        (11, 'name = "特别关注', 13, "malformed TOML: Illegal character"),
+        (3, "[masthead", 1, "this table header is not written right: [masthead"),
     ],
 )
 def test_malformed_toml(issue_path: Path, line_no: int, text: str, col: int, what: str) -> None:
     error = only_error(write(issue_path, edited(**{f"L{line_no}": text})))
     assert (error.file, error.line, error.col) == (issue_path, line_no, col)
-    assert error.message.startswith("malformed TOML: ")
-    assert what in error.message
+    assert error.message.startswith(what)
     assert error.hint
 
 
 def test_an_unclosed_multiline_body_points_at_where_it_opens(issue_path: Path) -> None:
     text = FULL.rsplit('"""', 1)[0] + "\n"  # drop the closing """ and everything after it
     error = only_error(write(issue_path, text))
-    assert "Unterminated string" in error.message
+    assert "never closed" in error.message
     assert (error.line, error.col) == (16, 1)  # body = """ stands on line 16
     assert LINE[16].startswith("body")
 
 
 def test_an_unclosed_list_points_at_its_key(issue_path: Path) -> None:
     error = only_error(write(issue_path, edited(L24="copies = [3,")))
-    assert "end of document" in error.message
+    assert "never closed" in error.message
     assert (error.line, error.col) == (24, 1)
 
 

@@ -161,5 +161,5 @@ def test_decode_error_position_without_a_position() -> None:
     assert decode_error_position("Unterminated string (at end of document)") == (
         None,
         None,
-        "Unterminated string (at end of document)",
+        "Unterminated string",
     )

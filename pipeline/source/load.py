@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity, did_you_mean, has_errors
+from pipeline.i18n import _
+from pipeline.source.limits import check_limits
 from pipeline.source.media import check_media
 from pipeline.source.model import Issue
 from pipeline.source.schema import (
@@ -22,7 +24,14 @@ from pipeline.source.schema import (
     schema_at,
 )
 from pipeline.source.series import SERIES_FILE, series_findings
-from pipeline.source.tomlpos import KeyPath, KeyPositions, decode_error_position, locate_keys
+from pipeline.source.tomlerrors import explain
+from pipeline.source.tomlpos import (
+    KeyPath,
+    KeyPositions,
+    decode_error_position,
+    key_name,
+    locate_keys,
+)
 
 
 @dataclass(frozen=True)
@@ -57,36 +66,56 @@ class LoadedIssue:
 
 
 def read_toml(path: Path) -> SourceFile:
-    """Read one TOML file; malformed TOML raises with the parser's line and column."""
+    """Read one TOML file; malformed TOML raises with the line, column and the fix."""
     try:
         raw = path.read_bytes()
         text = raw.decode("utf-8-sig")  # a BOM (Windows Notepad) is not part of the text
     except FileNotFoundError:
         raise BulletinError.single(
-            "file not found", file=path, hint="check the path and the file name"
+            _("file not found"), file=path, hint=_("check the path and the file name")
+        ) from None
+    except IsADirectoryError:
+        raise BulletinError.single(
+            _("this is a folder, not a file"), file=path, hint=_("give the .toml file itself")
+        ) from None
+    except PermissionError:
+        raise BulletinError.single(
+            _("cannot read the file: permission denied"),
+            file=path,
+            hint=_("ask for read access to it, or copy it to a folder of yours"),
+        ) from None
+    except OSError as exc:
+        raise BulletinError.single(
+            _("cannot read the file: {reason}", reason=exc.strerror or exc), file=path
         ) from None
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         raise BulletinError.single(
-            "the file is not UTF-8 text",
+            _("the file is not UTF-8 text"),
             file=path,
             line=raw.count(b"\n", 0, exc.start) + 1,
             col=len(raw[line_start : exc.start].decode("utf-8", "replace")) + 1,
-            hint=f"save it as UTF-8 in your editor (first bad byte at offset {exc.start})",
+            hint=_(
+                "save it as UTF-8 in your editor (first bad byte at offset {offset})",
+                offset=exc.start,
+            ),
         ) from None
+    too_deep = check_limits(text)
+    if too_deep is not None:
+        raise BulletinError.single(
+            too_deep.message, file=path, line=too_deep.line, col=too_deep.col, hint=too_deep.hint
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col, what = decode_error_position(str(exc))
-        if line is None:  # "at end of document": point at what was left open, else the end
-            lines = text.splitlines() or [""]
-            line, col = locate_keys(text).unclosed or (len(lines), len(lines[-1]) + 1)
+        found = explain(text, line, col, what)
         raise BulletinError.single(
-            f"malformed TOML: {what}",
-            file=path,
-            line=line,
-            col=col,
-            hint='text values need double quotes; multi-line text goes between """ and """',
+            found.message, file=path, line=found.line, col=found.col, key=found.key, hint=found.hint
+        ) from None
+    except RecursionError:  # check_limits keeps nesting shallow; this is the last guard
+        raise BulletinError.single(
+            _("the file is nested too deeply to read"), file=path, line=1, col=1
         ) from None
     return SourceFile(path, data, locate_keys(text))
 
@@ -153,7 +182,7 @@ def place_diagnostic(
         owner.path,
         line,
         col,
-        _key_name(key),
+        key_name(key),
         hint,
     )
 
@@ -161,14 +190,6 @@ def place_diagnostic(
 def _depth_set(source: SourceFile, key: KeyPath) -> int:
     """How much of the key's path the file itself sets: its longest prefix found there."""
     return max((end for end in range(1, len(key) + 1) if source.keys.has(key[:end])), default=0)
-
-
-def _key_name(key: KeyPath) -> str | None:
-    """Human key path with 1-based positions: columns[2].articles[1].title."""
-    text = ""
-    for part in key:
-        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or None
 
 
 def parse_key_name(name: str) -> KeyPath:
@@ -204,7 +225,7 @@ def _from_problem(
     loc = problem.loc
     if problem.kind == "missing":
         described = description(schema_at(root, loc[:-1]), str(loc[-1]))
-        table = _key_name(loc[:-1])
+        table = key_name(loc[:-1])
         where = f"under [{table}]" if table else "at the top of the file"
         return place_diagnostic(
             "error",
@@ -221,7 +242,7 @@ def _from_problem(
         )
         return place_diagnostic("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
     words = problem.message or KIND_WORDS[problem.kind]
-    name = _key_name(loc) or "the file"
+    name = key_name(loc) or "the file"
     return place_diagnostic(
         "error", f"'{name}' must be {words}", loc, _TYPE_HINTS.get(problem.kind), source, series
     )
@@ -246,7 +267,7 @@ def _control_characters(
             if char not in "\n\t" and unicodedata.category(char) == "Cc":
                 diagnostic = place_diagnostic(
                     "error",
-                    f"control character U+{ord(char):04X} in '{_key_name(key)}'",
+                    f"control character U+{ord(char):04X} in '{key_name(key)}'",
                     key,
                     "delete it: it is invisible and cannot be printed "
                     "(often pasted in from another program)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -54,6 +55,10 @@ class KeyPositions:
     positions: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
     multiline_starts: dict[KeyPath, int] = field(default_factory=dict)
     unclosed: tuple[int, int] | None = None  # a multi-line string or array never closed
+    # Line of each table header with the table it opens, in order, for table_at.
+    headers: list[tuple[int, KeyPath]] = field(default_factory=list)
+    # A line that sets a key or declares a table a second time → (its path, the first position).
+    repeats: dict[int, tuple[KeyPath, tuple[int, int]]] = field(default_factory=dict)
 
     def find(self, path: KeyPath) -> tuple[int, int] | None:
         """Position of the key, or of its nearest enclosing key or table that exists."""
@@ -67,6 +72,11 @@ class KeyPositions:
         """Whether the text itself sets this key or table."""
         return path in self.positions
 
+    def table_at(self, line: int) -> KeyPath:
+        """The table that the given line belongs to (() for the top of the file)."""
+        index = bisect.bisect_right([start for start, _ in self.headers], line) - 1
+        return self.headers[index][1] if index >= 0 else ()
+
     def line_of_offset(self, path: KeyPath, offset_newlines: int) -> int | None:
         """Line of a character inside a multi-line string value, given newlines before it."""
         start = self.multiline_starts.get(path)
@@ -77,6 +87,7 @@ def locate_keys(text: str) -> KeyPositions:
     """Scan TOML text for key assignments and table headers, recording where each stands."""
     found = KeyPositions()
     array_counts: dict[KeyPath, int] = {}
+    declared: set[KeyPath] = set()  # tables opened by a [header] and keys set, for repeats
     current: KeyPath = ()
     open_string = ""
     depth = 0
@@ -104,18 +115,29 @@ def locate_keys(text: str) -> KeyPositions:
         col = len(raw) - len(stripped) + 1
         if not stripped or stripped.startswith("#"):
             continue
-        if stripped.startswith("[["):
-            keys = _split_dotted(stripped[2 : stripped.find("]]")])
-            table = (*resolve(keys[:-1]), keys[-1])
-            index = array_counts.get(table, 0)
-            array_counts[table] = index + 1
-            current = (*table, index)
+        if stripped.startswith("["):
+            double = stripped.startswith("[[")
+            close = stripped.find("]]" if double else "]")
+            keys = _split_dotted(stripped[2 if double else 1 : close if close > 0 else None])
+            if not keys:
+                continue  # not a header at all: tomllib reports it
+            if double:
+                table = (*resolve(keys[:-1]), keys[-1])
+                if table in declared:
+                    found.repeats[lineno] = (table, found.positions[table])
+                index = array_counts.get(table, 0)
+                array_counts[table] = index + 1
+                current = (*table, index)
+            else:
+                table = current = resolve(keys)
+                if current in declared:
+                    found.repeats[lineno] = (current, found.positions[current])
+                declared.add(current)
+            for end in range(1, len(table)):
+                found.positions.setdefault(table[:end], (lineno, col))
             found.positions.setdefault(table, (lineno, col))
             found.positions[current] = (lineno, col)
-            continue
-        if stripped.startswith("["):
-            current = resolve(_split_dotted(stripped[1 : stripped.find("]")]))
-            found.positions.setdefault(current, (lineno, col))
+            found.headers.append((lineno, current))
             continue
         match = _KEY_RE.match(stripped)
         if not match:
@@ -123,6 +145,9 @@ def locate_keys(text: str) -> KeyPositions:
         path = current + tuple(_split_dotted(match.group(1)))
         for end in range(len(current) + 1, len(path)):
             found.positions.setdefault(path[:end], (lineno, col))
+        if path in declared:
+            found.repeats[lineno] = (path, found.positions[path])
+        declared.add(path)
         found.positions[path] = (lineno, col)
         value = stripped[match.end() :].lstrip()
         for delimiter in ('"""', "'''"):
@@ -141,10 +166,18 @@ def locate_keys(text: str) -> KeyPositions:
     return found
 
 
+def key_name(key: KeyPath) -> str | None:
+    """Human key path with 1-based positions: columns[2].articles[1].title."""
+    text = ""
+    for part in key:
+        text += f"[{part + 1}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or None
+
+
 def decode_error_position(message: str) -> tuple[int | None, int | None, str]:
     """Split tomllib's '... (at line L, column C)' message into line, column and text."""
     match = _ERROR_POS_RE.search(message)
     if not match:
-        return None, None, message
+        return None, None, message.removesuffix(" (at end of document)")
     text = message[: match.start()].rstrip()
     return int(match.group(1)), int(match.group(2)), text
