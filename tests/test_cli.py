@@ -75,7 +75,7 @@ def test_a_failed_build_leaves_the_previous_pdf_byte_identical(project: Path) ->
     )
     code, _, err = run("build", "issues/s/2024-01.toml")
     assert code == 1
-    assert "issues/s/2024-01.toml:4:8: error: malformed TOML: Invalid date or datetime" in err
+    assert "issues/s/2024-01.toml:4:8: error: 2024-02-30 is not a real date [masthead.date]" in err
     assert pdf.read_bytes() == before
     assert sorted(p.name for p in pdf.parent.iterdir()) == ["2024-01.pdf"]
 
@@ -171,7 +171,7 @@ def test_a_fresh_interpreter_reports_and_exits(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 1
-    assert "issues/s/2024-01.toml:2:9: error: malformed TOML: Invalid value" in done.stderr
+    assert "2024-01.toml:2:9: error: the text of 'title' needs double quotes" in done.stderr
     assert not (tmp_path / "output").exists()
     usage = subprocess.run(
         [*command, "build", "--bogus"],
