@@ -13,6 +13,7 @@ from pipeline.files import write_atomically
 from pipeline.fonts.chains import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
+from pipeline.formats import pdfa
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.templates import Template, TemplateStore, render_document
@@ -166,7 +167,7 @@ class Builder:
             *self._font_dependencies(chains),
             *(Dependency(p, "photo") for p in photo_files(loaded.issue, loaded.path)),
         )
-        return result.pdf, result.pages, warnings, dependencies
+        return pdfa.finish(result.pdf), result.pages, warnings, dependencies
 
     def possible_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:
         """What a build of this issue may read whatever it holds: for an issue that failed early."""

@@ -13,12 +13,14 @@ correction every subset change inside a run would move the rest of the run 0.21 
 from __future__ import annotations
 
 import contextlib
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pdfplumber
+import pikepdf.pdfa
 from pdfminer.pdfdevice import PDFTextDevice
 
 PT_PER_MM = 72 / 25.4
@@ -201,8 +203,16 @@ def _color(value: Any) -> tuple[float, ...]:
     return tuple(round(float(v), 4) for v in value)
 
 
-def read_pdf(path: Path) -> Measured:
-    """Read every page's characters and rules."""
+def assert_pdfa(pdf: Path | bytes, flavour: str = "2b") -> None:
+    """The file passes pikepdf's PDF/A check with the verdict pass (nothing "not checked")."""
+    source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
+    report = pikepdf.pdfa.validate_written(source, flavour)
+    assert report.verdict == "pass", report.summary()
+
+
+def read_pdf(path: Path, flavour: str = "2b") -> Measured:
+    """Check that the file is PDF/A (interfaces.md), then read every page's characters and rules."""
+    assert_pdfa(path, flavour)
     pages: list[Page] = []
     with _trailing_char_space(), pdfplumber.open(path) as pdf:
         metadata = dict(pdf.metadata)

@@ -9,9 +9,9 @@ import pipeline
 
 PACKAGE_DIR = Path(pipeline.__file__).parent
 
-# TOML → model → fonts → document blocks → pages → PDF → recipients → the application.
+# TOML → model → fonts → document blocks → pages → PDF/A and OFD → build → recipients → the app.
 # A module may import from its own stage and from the stages before it.
-STAGES = ("", "source", "fonts", "layout", "build", "deliver", "app")
+STAGES = ("", "source", "fonts", "layout", "formats", "build", "deliver", "app")
 
 
 def module_name(path: Path) -> str:

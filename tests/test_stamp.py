@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+from pdfmeasure import assert_pdfa
 from pypdf import PdfReader
 
 from pipeline.build import Builder
@@ -114,3 +115,8 @@ def test_a_name_the_stamp_font_cannot_print_is_an_error() -> None:
     with pytest.raises(BulletinError) as caught:
         stamp_copy(built(), "000001", "甲\ue000单位", place())
     assert "U+E000" in caught.value.diagnostics[0].message
+
+
+def test_a_numbered_copy_stays_pdfa_2b() -> None:
+    """interfaces.md "PDF/A and OFD": numbered copies stay PDF/A-2b, the stamp's font embedded."""
+    assert_pdfa(stamp_copy(built(), "000001", "省委办公厅", place()))

@@ -82,7 +82,14 @@ def _overlay(
     from reportlab.pdfgen.canvas import Canvas
 
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), invariant=1, pageCompression=1)
+    # The stamp's own font from the start: reportlab's default Helvetica is not embedded (PDF/A).
+    canvas = Canvas(
+        buffer,
+        pagesize=(width, height),
+        invariant=1,
+        pageCompression=1,
+        initialFontName=STAMP_FONT_NAME,
+    )
     canvas.setFillColorCMYK(0, 0, 0, 1)
     if number is not None:
         canvas.setFont(STAMP_FONT_NAME, COPY_NUMBER_PT)

@@ -1,0 +1,88 @@
+"""PDF/A finishing with pikepdf: XMP, the CMYK output intent, no empty /Trans; checked as saved."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from pipeline.diagnostics import BulletinError
+
+if TYPE_CHECKING:
+    import pikepdf
+
+Flavour = Literal["2b", "3b"]
+Edit = Callable[["pikepdf.Pdf"], None]
+
+DATA_DIR = Path(__file__).parent / "data"
+# The style's colours are DeviceCMYK (print red 0/80/80/0, K-only black), so the output intent is
+# a CMYK printing condition: FOGRA39 (ISO 12647-2 coated offset), profile made from Fogra's
+# characterization data (Zlib licence; see data/README.md).
+OUTPUT_PROFILE = DATA_DIR / "FOGRA39L-bulletin.icc"
+OUTPUT_CONDITION = "FOGRA39L"
+PRODUCER = "bulletin-pipeline (reportlab, pikepdf)"
+
+
+def output_profile() -> bytes:
+    """The ICC profile of the output intent every PDF carries."""
+    return OUTPUT_PROFILE.read_bytes()
+
+
+def finish(pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None) -> bytes:
+    """The PDF made PDF/A (2b, or 3b for the archive copy), validated as written.
+
+    Reproducible: the metadata dates are the document's /CreationDate (the issue's date) and the
+    file identifier is computed from the content. `edit` may change the document first (e.g.
+    attach files). Raises BulletinError if the written file does not pass.
+    """
+    import pikepdf
+    import pikepdf.pdfa
+
+    with pikepdf.open(io.BytesIO(pdf)) as doc:
+        if edit is not None:
+            edit(doc)
+        for page in doc.pages:
+            trans = page.obj.get("/Trans")
+            if isinstance(trans, pikepdf.Dictionary) and len(trans.keys()) == 0:
+                del page.obj["/Trans"]  # reportlab writes an empty one that PDF/A cannot check
+        day = _xmp_date(str(doc.docinfo.get("/CreationDate", "")))
+        pikepdf.pdfa.prepare(
+            doc,
+            flavour,
+            output_intent=output_profile(),
+            output_condition_identifier=OUTPUT_CONDITION,
+        )
+        with doc.open_metadata(set_pikepdf_as_editor=False) as meta:
+            meta["pdf:Producer"] = PRODUCER
+            if day:
+                for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+                    meta[key] = day
+        out = io.BytesIO()
+        try:
+            pikepdf.pdfa.save(doc, out, flavour, repair=False, deterministic_id=True)
+        except pikepdf.pdfa.PdfaError as exc:
+            raise BulletinError.single(
+                f"the PDF is not PDF/A-{flavour}: {exc.report.summary(5)}",
+                hint="this is a bug of bulletin-pipeline; please report it with the issue file",
+            ) from None
+    return out.getvalue()
+
+
+def verdict(pdf: bytes | Path, flavour: Flavour = "2b") -> tuple[str, str]:
+    """pikepdf's PDF/A verdict ('pass', 'fail' or 'not_checked') on a file, and its summary."""
+    import pikepdf.pdfa
+
+    source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
+    report = pikepdf.pdfa.validate_written(source, flavour)
+    return report.verdict, report.summary()
+
+
+def _xmp_date(pdf_date: str) -> str:
+    """D:20240724120000+08'00' → 2024-07-24T12:00:00+08:00 ('' if it is not such a date)."""
+    found = re.fullmatch(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)([+-])(\d\d)'(\d\d)'?", pdf_date)
+    if not found:
+        return ""
+    y, mo, d, h, mi, s, sign, oh, om = found.groups()
+    return f"{y}-{mo}-{d}T{h}:{mi}:{s}{sign}{oh}:{om}"
