@@ -3,61 +3,24 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import click
 
+from pipeline.app.console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    paths_and_output,
+    print_diagnostics,
+    require_existing,
+    shown,
+)
 from pipeline.diagnostics import BulletinError, Diagnostic
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-
-
-def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
-    """Print diagnostics to stderr, paths relative to the working folder."""
-    for diagnostic in diagnostics:
-        click.echo(diagnostic.format(relative_to=Path.cwd()), err=True)
-
-
-def _paths_and_output(command: Callable[..., None]) -> Callable[..., None]:
-    """The PATH arguments (issue files or folders) and -o DIR that build and watch share."""
-    command = click.option(
-        "-o",
-        "--output",
-        "output_dir",
-        type=click.Path(path_type=Path, file_okay=False),
-        help="Folder for the PDFs (default: output/ of the project).",
-    )(command)
-    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
-
-
-def _require_existing(paths: Sequence[Path]) -> None:
-    """Report every path that does not exist and exit 1 if there is any."""
-    missing = [path for path in paths if not path.exists()]
-    print_diagnostics(
-        [
-            Diagnostic(
-                "error",
-                "no such file or folder",
-                path,
-                hint="give an issue file or a folder of issues",
-            )
-            for path in missing
-        ]
-    )
-    if missing:
-        sys.exit(EXIT_FAILED)
-
-
-def _shown(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,8 +41,9 @@ def run() -> None:
 
     When `bulletin build` is done, every PDF is written, closed and renamed into place, and the
     process has nothing left to clean up; the interpreter's teardown would still free the loaded
-    fonts' ~300,000 objects one by one (~30 ms of a 300 ms build). So a build flushes its output
-    and ends with os._exit. Other commands (watch, distribute) end as usual.
+    fonts' ~300,000 objects one by one (~30 ms of a 300 ms build; over a second after a long
+    `serve`). So build and serve flush their output and end with os._exit. Other commands end as
+    usual.
     """
     ending = _Ending()
     try:
@@ -97,7 +61,7 @@ def run() -> None:
 
 
 @main.command()
-@_paths_and_output
+@paths_and_output
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "-j",
@@ -110,7 +74,7 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
     from pipeline.build import find_issue_files, find_project_root
 
     targets = list(paths) or [Path("issues")]
-    _require_existing(targets)
+    require_existing(targets)
     root = find_project_root(targets[0])
     issue_files = list(find_issue_files(targets))
     if not issue_files:
@@ -156,10 +120,10 @@ def _build_all(
         with _above(progress):
             print_diagnostics(outcome.diagnostics)
             if outcome.pdf is None:
-                click.echo(f"failed  {_shown(outcome.source)}", err=True)
+                click.echo(f"failed  {shown(outcome.source)}", err=True)
             else:
                 click.echo(
-                    f"built   {_shown(outcome.source)} → {_shown(outcome.pdf)} "
+                    f"built   {shown(outcome.source)} → {shown(outcome.pdf)} "
                     f"({outcome.pages} pages, {outcome.seconds * 1000:.0f} ms)"
                 )
     if progress is not None:
@@ -197,7 +161,7 @@ def new(series_folder: Path) -> None:
     except BulletinError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_FAILED)
-    click.echo(f"wrote   {_shown(path)}")
+    click.echo(f"wrote   {shown(path)}")
 
 
 @main.command()
@@ -246,7 +210,7 @@ def distribute(
     def announce(plan: Plan) -> None:
         print_diagnostics(plan.warnings)
         if plan.rebuilt:
-            click.echo(f"built   {_shown(issue)} → {_shown(plan.pdf_path)}")
+            click.echo(f"built   {shown(issue)} → {shown(plan.pdf_path)}")
 
     if not issue.is_file():
         print_diagnostics(
@@ -275,7 +239,7 @@ def distribute(
         )
     except BulletinError as exc:
         print_diagnostics(exc.diagnostics)
-        click.echo(f"nothing sent for {_shown(issue)}", err=True)
+        click.echo(f"nothing sent for {shown(issue)}", err=True)
         sys.exit(EXIT_FAILED)
     for line in report.summary():
         click.echo(line, err=line.startswith("failed"))
@@ -283,7 +247,7 @@ def distribute(
 
 
 @main.command()
-@_paths_and_output
+@paths_and_output
 @click.option(
     "--quiet-ms",
     type=click.IntRange(0, 5000),
@@ -300,7 +264,7 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     from pipeline.build import Builder, find_project_root
 
     targets = list(paths) or [Path("issues")]
-    _require_existing(targets)
+    require_existing(targets)
     root = find_project_root(targets[0])
     status = StatusLines(echo=click.echo)
     watcher = Watcher(Builder(root, output_dir), targets, [status], quiet_s=quiet_ms / 1000)
@@ -316,6 +280,24 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
 
 
 @main.command()
+@paths_and_output
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+def serve(paths: tuple[Path, ...], output_dir: Path | None, host: str, port: int) -> None:
+    """Build like watch and show the issues in the browser, reloading on save (Ctrl-C stops)."""
+    from pipeline.app.serve import serve_until_stopped
+
+    targets = list(paths) or [Path("issues")]
+    require_existing(targets)
+    warn = functools.partial(click.echo, err=True)
+    status = serve_until_stopped(targets, output_dir, host, port, click.echo, warn)
+    ending = click.get_current_context().obj
+    if isinstance(ending, _Ending):  # everything is stopped: Ctrl-C ends at once
+        ending.skip_teardown = True
+    sys.exit(status)
+
+
+@main.command()
 @click.argument("issues", nargs=-1, type=click.Path(path_type=Path))
 def fonts(issues: tuple[Path, ...]) -> None:
     """Show each role's font and coverage; for the issues given, characters needing a fallback."""
@@ -325,7 +307,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
     from pipeline.fonts.roles import ROLES, Role
     from pipeline.source.load import LoadedIssue, load_issue
 
-    _require_existing(issues)
+    require_existing(issues)
     start = issues[0] if issues else Path.cwd()
     builder = Builder(find_project_root(start))
     failed = False
@@ -352,7 +334,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
         chains = builder.fonts.chains(wanted)
         rows = role_fonts(chains)
         click.echo(f"Fonts by role (template {', '.join(templates)}):")
-        for line in role_table(rows, _shown):
+        for line in role_table(rows, shown):
             click.echo(f"  {line}")
         click.echo(
             "Fallback order (a character a role's font lacks comes from the first that has it):"
@@ -373,7 +355,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
             if not face.refusal and (Path(face.path), face.index) not in used:
                 family = (face.families or face.typographic or ("?",))[0]
                 click.echo(
-                    f"{_shown(Path(face.path))}: note: no role names the family {family}; "
+                    f"{shown(Path(face.path))}: note: no role names the family {family}; "
                     "add it to [fonts] in the template's style.toml to use it"
                 )
     for issue in loaded:
@@ -384,7 +366,7 @@ def fonts(issues: tuple[Path, ...]) -> None:
             failed = True
             continue
         if not reports:
-            click.echo(f"{_shown(issue.path)}: every character has a font of its role")
+            click.echo(f"{shown(issue.path)}: every character has a font of its role")
         for report in reports:
             click.echo(report.format(relative_to=Path.cwd()))
             failed = failed or report.is_error

@@ -1,0 +1,57 @@
+"""What every command shares: exit codes, the PATH and -o DIR arguments, problems on stderr."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import click
+
+from pipeline.diagnostics import Diagnostic
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def print_diagnostics(diagnostics: Sequence[Diagnostic]) -> None:
+    """Print diagnostics to stderr, paths relative to the working folder."""
+    for diagnostic in diagnostics:
+        click.echo(diagnostic.format(relative_to=Path.cwd()), err=True)
+
+
+def paths_and_output(command: Callable[..., None]) -> Callable[..., None]:
+    """The PATH arguments (issue files or folders) and -o DIR that build, watch and serve share."""
+    command = click.option(
+        "-o",
+        "--output",
+        "output_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Folder for the PDFs (default: output/ of the project).",
+    )(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def require_existing(paths: Sequence[Path]) -> None:
+    """Report every path that does not exist and exit 1 if there is any."""
+    missing = [path for path in paths if not path.exists()]
+    print_diagnostics(
+        [
+            Diagnostic(
+                "error",
+                "no such file or folder",
+                path,
+                hint="give an issue file or a folder of issues",
+            )
+            for path in missing
+        ]
+    )
+    if missing:
+        sys.exit(EXIT_FAILED)
+
+
+def shown(path: Path) -> str:
+    """A path as the user sees it: relative to the working folder where it is below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)

@@ -1,0 +1,151 @@
+"""`bulletin serve`: the watcher's rebuilds shown live in a browser (uvicorn on a bound socket)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import ipaddress
+import signal
+import socket
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+from sse_starlette.sse import AppStatus
+
+from pipeline.app.board import AnnouncingBuilder, Board
+from pipeline.app.console import EXIT_OK, EXIT_USAGE
+from pipeline.app.pageimages import PageImages
+from pipeline.app.watch import Watcher
+from pipeline.app.web import KEEP_ALIVE_S, make_app
+from pipeline.build import find_issue_files, find_project_root
+
+SHUTDOWN_S = 1  # open event streams are closed this long after Ctrl-C at the latest
+
+
+class AddressError(Exception):
+    """The address to serve on cannot be used (taken, not on this machine, not a name)."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on host:port; AddressError saying why not."""
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise AddressError(
+            f"cannot serve on {host}: not an address of this machine ({exc})"
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart may reuse it
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise AddressError(
+                f"port {port} on {host} is already in use (another bulletin serve?); "
+                f"stop that one, or give another port: --port {port + 1}"
+            ) from None
+        raise AddressError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def url_of(host: str, sock: socket.socket) -> str:
+    """http://HOST:PORT/ with the port the socket really has (--port 0 picks a free one)."""
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}/"
+
+
+def is_loopback(sock: socket.socket) -> bool:
+    """Whether the socket only takes connections from this machine."""
+    return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
+
+
+class Preview:
+    """One `bulletin serve`: the board of issues, the watcher feeding it and the web server."""
+
+    def __init__(
+        self,
+        builder: AnnouncingBuilder,
+        targets: Sequence[Path],
+        sock: socket.socket,
+        host: str,
+        echo: Callable[[str], None],
+        keep_alive_s: float = KEEP_ALIVE_S,
+    ) -> None:
+        AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]  # we end them
+        self.images = PageImages()
+        self.board = Board(builder.project_root, builder.output_root, self.images.page_count)
+        self.board.discover(find_issue_files(targets))
+        builder.on_start = self.board.start
+        self.watcher = Watcher(builder, targets, echo=echo, on_outcome=self.board.finish)
+        self.sock, self.url, self._echo = sock, url_of(host, sock), echo
+        config = uvicorn.Config(
+            make_app(self.board, self.images, keep_alive_s),
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=SHUTDOWN_S,
+        )
+        self.server = uvicorn.Server(config)
+
+    def run(self) -> None:
+        """Serve until stop() (or, on the main thread, Ctrl-C or SIGTERM); then stop watching."""
+        try:
+            with contextlib.suppress(KeyboardInterrupt):  # uvicorn hands Ctrl-C on after its stop
+                asyncio.run(self._serve())
+        finally:
+            self.watcher.stop()
+            self.sock.close()
+
+    def stop(self) -> None:
+        """Ask the server to end (from any thread)."""
+        self.server.should_exit = True
+
+    async def _serve(self) -> None:
+        serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
+        while not self.server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        if self.server.started:
+            self._echo(f"serving {self.url}")
+            self.watcher.start()
+        while not serving.done() and not self.server.should_exit:
+            await asyncio.wait({serving}, timeout=0.05)
+        self.board.close_streams()  # open event streams end now, not at the shutdown timeout
+        await serving
+
+
+def serve_until_stopped(
+    targets: Sequence[Path],
+    output_dir: Path | None,
+    host: str,
+    port: int,
+    echo: Callable[[str], None],
+    warn: Callable[[str], None],
+) -> int:
+    """Bind, build everything, serve until Ctrl-C or SIGTERM; the exit status."""
+    try:
+        sock = bind(host, port)
+    except AddressError as exc:
+        warn(f"error: {exc}")
+        return EXIT_USAGE
+    if not is_loopback(sock):
+        warn(
+            f"warning: serving on {host}: anyone who can reach this machine on that network "
+            "can read the bulletins; leave out --host to serve on this computer only"
+        )
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
+    builder = AnnouncingBuilder(find_project_root(targets[0]), output_dir)
+    Preview(builder, targets, sock, host, echo).run()
+    echo("stopped")
+    return EXIT_OK

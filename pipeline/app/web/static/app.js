@@ -1,0 +1,67 @@
+// bulletin serve: after each rebuild, fetch this page again and swap it in without a blank frame,
+// keeping the scroll position. The new page images are loaded before the swap.
+"use strict";
+(function () {
+  const watched = document.body.dataset.watch; // "*" (the index) or "series/name"
+  const live = document.getElementById("live");
+  let running = null;
+  let again = false;
+
+  function show(state, text) {
+    live.dataset.state = state;
+    live.textContent = text;
+  }
+
+  function preload(img) {
+    const probe = new Image();
+    probe.sizes = img.getAttribute("sizes") || "";
+    probe.srcset = img.getAttribute("srcset") || "";
+    probe.src = img.getAttribute("src");
+    return probe.decode().catch(() => undefined);
+  }
+
+  function nearView(img, index) {
+    // the images of the pages the reader sees (and the next one) are loaded before the swap
+    const old = document.getElementById(img.closest("figure").id);
+    if (!old) return index < 2;
+    const box = old.getBoundingClientRect();
+    return box.bottom > -innerHeight && box.top < 2 * innerHeight;
+  }
+
+  async function refresh() {
+    const response = await fetch(location.href, { cache: "no-store" });
+    if (!response.ok) return;
+    const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+    const content = fresh.getElementById("content");
+    const images = [...content.querySelectorAll("figure.page img")];
+    await Promise.all(images.filter(nearView).map(preload));
+    const x = scrollX, y = scrollY;
+    document.getElementById("content").replaceWith(document.adoptNode(content));
+    document.title = fresh.title;
+    scrollTo(x, y);
+    window.dispatchEvent(new CustomEvent("bulletin:reloaded", { detail: content.dataset }));
+  }
+
+  function schedule() {
+    if (running) { again = true; return; }
+    running = refresh().catch(() => undefined).finally(() => {
+      running = null;
+      if (again) { again = false; schedule(); }
+    });
+  }
+
+  function onBuild(event) {
+    const item = JSON.parse(event.data);
+    if (watched === "*" || watched === item.series + "/" + item.name) schedule();
+  }
+
+  const source = new EventSource("/events");
+  let lost = false;
+  source.addEventListener("open", () => {
+    show("open", "自动更新已开启");
+    if (lost) { lost = false; schedule(); } // a rebuild may have happened while away
+  });
+  source.addEventListener("error", () => { lost = true; show("lost", "连接已断开，正在重连…"); });
+  source.addEventListener("built", onBuild);
+  source.addEventListener("failed", onBuild);
+})();

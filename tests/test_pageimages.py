@@ -1,0 +1,52 @@
+"""Page images and text of a built PDF: sizes, caching by version, a replaced PDF read anew."""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import Built
+from PIL import Image
+
+from pipeline.app.pageimages import PageImages
+
+
+def test_pages_are_rendered_at_the_asked_width_with_their_text(
+    samples: dict[str, Built], tmp_path: Path
+) -> None:
+    pdf = shutil.copy(samples["2024-14"].result.pdf, tmp_path / "a.pdf")
+    images = PageImages()
+    document = images.document(pdf)
+    assert len(document.sizes) == images.page_count(pdf) == 7
+    assert "我省扎实推进地方志数字化建设" in document.texts[0]
+    assert document.sizes[0].height_px(1240) == 1754
+    found = images.png(pdf, 0, 1240)
+    assert found is not None
+    version, png = found
+    assert version == document.version
+    assert Image.open(io.BytesIO(png)).size == (1240, 1754)
+    assert images.png(pdf, 0, 1240) == found  # kept
+    assert images.png(pdf, 7, 1240) is None
+
+
+def test_a_replaced_pdf_is_read_again(samples: dict[str, Built], tmp_path: Path) -> None:
+    pdf = tmp_path / "a.pdf"
+    shutil.copy(samples["2024-14"].result.pdf, pdf)
+    images = PageImages()
+    before = images.document(pdf)
+    shutil.copy(samples["2024-07"].result.pdf, tmp_path / "b.pdf")
+    (tmp_path / "b.pdf").replace(pdf)  # as a build puts its PDF in place
+    after = images.document(pdf)
+    assert after.version != before.version
+    assert len(after.sizes) == 3
+
+
+def test_an_unreadable_pdf_has_no_pages(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"not a pdf")
+    assert PageImages().page_count(broken) == 0
+    assert PageImages().page_count(tmp_path / "missing.pdf") == 0
+    with pytest.raises(OSError):
+        PageImages().document(tmp_path / "missing.pdf")
