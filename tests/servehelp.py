@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from pipeline.app.board import AnnouncingBuilder
 from pipeline.app.serve import Preview, bind
+from pipeline.build import Builder
 from pipeline.fonts.chains import FontLibrary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,7 +36,7 @@ class Served:
     def __init__(self, root: Path, fonts: FontLibrary) -> None:
         self.root = root
         self.lines: list[str] = []
-        builder = AnnouncingBuilder(root)
+        builder = Builder(root)
         builder.fonts = fonts
         sock = bind("127.0.0.1", 0)
         self.port = sock.getsockname()[1]

@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from pipeline.app.board import Board
-from pipeline.app.watch import Outcome
+from pipeline.app.watch import Rebuild
 from pipeline.build import BuildResult
 from pipeline.diagnostics import Diagnostic
 
@@ -18,11 +18,15 @@ def make_board(tmp_path: Path) -> tuple[Board, Path]:
     return Board(tmp_path, tmp_path / "output", lambda _pdf: 5), issue
 
 
-def built(issue: Path, tmp_path: Path, pages: int = 7) -> Outcome:
+def built(issue: Path, tmp_path: Path, pages: int = 7) -> Rebuild:
     pdf = tmp_path / "output" / "work-bulletin" / "2024-14.pdf"
     pdf.parent.mkdir(parents=True, exist_ok=True)
     pdf.write_bytes(b"%PDF")
-    return Outcome(issue, issue, BuildResult(issue, pdf, pages))
+    return Rebuild(issue, issue, "built", BuildResult(issue, pdf, pages), pdf=pdf)
+
+
+def failure(issue: Path, *problems: Diagnostic) -> Rebuild:
+    return Rebuild(issue, issue, "failed", problems=problems)
 
 
 def test_a_discovered_issue_is_building_with_the_pdf_a_previous_run_left(tmp_path: Path) -> None:
@@ -46,12 +50,12 @@ def test_a_discovered_issue_is_building_with_the_pdf_a_previous_run_left(tmp_pat
 def test_a_failure_keeps_the_last_good_pages_and_time(tmp_path: Path) -> None:
     board, issue = make_board(tmp_path)
     error = Diagnostic("error", "malformed TOML", issue, 3, 5, None, "add quotes")
-    board.finish(built(issue, tmp_path))
+    board.rebuilt(built(issue, tmp_path))
     good = board.find("work-bulletin", "2024-14")
     assert good is not None and good.state == "built" and good.pages == 7
-    board.start(issue)
+    board.building(issue, issue)
     assert board.views()[0].state == "building"
-    board.finish(Outcome(issue, issue, None, (error,)))
+    board.rebuilt(failure(issue, error))
     failed = board.find("work-bulletin", "2024-14")
     assert failed is not None and failed.state == "failed"
     assert (failed.pages, failed.built_at) == (good.pages, good.built_at)
@@ -73,8 +77,8 @@ def test_a_failure_keeps_the_last_good_pages_and_time(tmp_path: Path) -> None:
 
 def test_a_deleted_issue_leaves_the_board(tmp_path: Path) -> None:
     board, issue = make_board(tmp_path)
-    board.finish(built(issue, tmp_path))
-    board.finish(Outcome(issue, issue, deleted=True))
+    board.rebuilt(built(issue, tmp_path))
+    board.rebuilt(Rebuild(issue, issue, "deleted"))
     assert board.views() == []
     assert board.find("work-bulletin", "2024-14") is None
 
@@ -102,8 +106,8 @@ def test_every_subscriber_gets_each_finished_rebuild_and_the_end(tmp_path: Path)
     async def listen() -> list[object]:
         first, second = board.subscribe(), board.subscribe()
         loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, board.finish, built(issue, tmp_path))
-        await loop.run_in_executor(None, board.finish, Outcome(issue, issue, None, (error,)))
+        await loop.run_in_executor(None, board.rebuilt, built(issue, tmp_path))
+        await loop.run_in_executor(None, board.rebuilt, failure(issue, error))
         await loop.run_in_executor(None, board.close_streams)
         got = []
         for queue in (first, second):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import io
 import os
 import re
@@ -45,7 +46,9 @@ def test_api_lists_every_issue_built_with_the_contract_fields(served: Served) ->
     for item in items:
         assert set(item) == FIELDS
         assert item["state"] == "built"
-        assert item["problems"] == []
+        for problem in item["problems"]:  # characters from a fallback font
+            assert set(problem) == PROBLEM_FIELDS and problem["severity"] == "warning"
+            assert problem["file"] == item["path"] and isinstance(problem["line"], int)
         assert item["pdf"] == f"/pdf/{item['series']}/{item['name']}.pdf"
         assert item["path"] == f"issues/{item['series']}/{item['name']}.toml"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", item["built_at"])
@@ -70,7 +73,10 @@ def test_issue_page_shows_every_page_and_its_text(served: Served) -> None:
     sources = re.findall(r'<img src="([^"]+)"', html)
     assert len(sources) == 7
     assert "我省扎实推进地方志数字化建设" in html  # page 1's text, for find and screen readers
-    assert "没有发现问题" in html and "尚未分发" in html
+    assert "尚未分发" in html
+    for problem in served.item(W14)["problems"]:  # beside the pages, with file:line and hint
+        assert f"{problem['file']}:{problem['line']}" in html
+        assert problem["hint"] in html_module.unescape(html)
     status, headers, png = served.get(sources[0].replace("&amp;", "&"))
     assert status == 200 and headers["content-type"] == "image/png"
     assert "immutable" in headers["cache-control"]

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pipeline.app.watch import Outcome
-from pipeline.build import Builder, BuildResult, output_path
+from pipeline.app.watch import Rebuild, WatchListener
+from pipeline.build import output_path
 from pipeline.diagnostics import Diagnostic
 
 State = Literal["built", "failed", "building"]
@@ -89,19 +89,7 @@ def now_iso() -> str:
     return datetime.now(UTC).astimezone().isoformat(timespec="seconds")
 
 
-class AnnouncingBuilder(Builder):
-    """A Builder that says which issue it starts, so the board can show it as building."""
-
-    on_start: Callable[[Path], None] | None = None
-
-    def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
-        """Announce the issue, then build it as Builder does."""
-        if self.on_start is not None:
-            self.on_start(issue_path)
-        return super().build(issue_path, strict)
-
-
-class Board:
+class Board(WatchListener):
     """Every issue's view, updated from the watcher's thread, read by the web server's loop."""
 
     def __init__(
@@ -140,24 +128,27 @@ class Board:
         with self._lock:
             self._views[view.key] = replace(view, state="building")
 
-    def finish(self, outcome: Outcome) -> None:
+    def building(self, issue: Path, trigger: Path) -> None:
+        """The watcher starts a build: the issue shows as building."""
+        self.start(issue)
+
+    def rebuilt(self, rebuild: Rebuild) -> None:
         """Record a finished rebuild and send it to every browser; forget a deleted issue."""
-        issue = outcome.issue.resolve()
-        view = self._current(issue)
-        if outcome.deleted:
+        view = self._current(rebuild.issue.resolve())
+        if rebuild.status == "deleted":
             with self._lock:
                 self._views.pop(view.key, None)
             return
-        if outcome.result is not None:
+        if rebuild.result is not None:
             view = replace(
                 view,
                 state="built",
-                pages=outcome.result.pages,
+                pages=rebuild.result.pages,
                 built_at=now_iso(),
-                problems=outcome.diagnostics,
+                problems=rebuild.problems,
             )
         else:
-            view = replace(view, state="failed", problems=outcome.diagnostics)
+            view = replace(view, state="failed", problems=rebuild.problems)
         with self._lock:
             self._views[view.key] = view
         self._publish(("built" if view.state == "built" else "failed", view))

@@ -14,12 +14,14 @@ from pathlib import Path
 import uvicorn
 from sse_starlette.sse import AppStatus
 
-from pipeline.app.board import AnnouncingBuilder, Board
+from pipeline.app.board import Board
 from pipeline.app.console import EXIT_OK, EXIT_USAGE
 from pipeline.app.pageimages import PageImages
 from pipeline.app.watch import Watcher
+from pipeline.app.watch_status import StatusLines
 from pipeline.app.web import KEEP_ALIVE_S, make_app
-from pipeline.build import find_issue_files, find_project_root
+from pipeline.build import Builder, find_issue_files, find_project_root
+from pipeline.i18n import _
 
 SHUTDOWN_S = 1  # open event streams are closed this long after Ctrl-C at the latest
 
@@ -36,7 +38,11 @@ def bind(host: str, port: int) -> socket.socket:
         )[0]
     except (socket.gaierror, UnicodeError) as exc:
         raise AddressError(
-            f"cannot serve on {host}: not an address of this machine ({exc})"
+            _(
+                "cannot serve on {host}: not an address of this machine ({reason})",
+                host=host,
+                reason=exc,
+            )
         ) from None
     sock = socket.socket(family, kind, proto)
     try:
@@ -47,10 +53,17 @@ def bind(host: str, port: int) -> socket.socket:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise AddressError(
-                f"port {port} on {host} is already in use (another bulletin serve?); "
-                f"stop that one, or give another port: --port {port + 1}"
+                _(
+                    "port {port} on {host} is already in use (another bulletin serve?); "
+                    "stop that one, or give another port: --port {next}",
+                    port=port,
+                    host=host,
+                    next=port + 1,
+                )
             ) from None
-        raise AddressError(f"cannot serve on {host}:{port}: {exc.strerror}") from None
+        raise AddressError(
+            _("cannot serve on {host}:{port}: {reason}", host=host, port=port, reason=exc.strerror)
+        ) from None
     sock.set_inheritable(True)
     return sock
 
@@ -72,7 +85,7 @@ class Preview:
 
     def __init__(
         self,
-        builder: AnnouncingBuilder,
+        builder: Builder,
         targets: Sequence[Path],
         sock: socket.socket,
         host: str,
@@ -83,8 +96,7 @@ class Preview:
         self.images = PageImages()
         self.board = Board(builder.project_root, builder.output_root, self.images.page_count)
         self.board.discover(find_issue_files(targets))
-        builder.on_start = self.board.start
-        self.watcher = Watcher(builder, targets, echo=echo, on_outcome=self.board.finish)
+        self.watcher = Watcher(builder, targets, [StatusLines(echo=echo), self.board])
         self.sock, self.url, self._echo = sock, url_of(host, sock), echo
         config = uvicorn.Config(
             make_app(self.board, self.images, keep_alive_s),
@@ -133,19 +145,22 @@ def serve_until_stopped(
     try:
         sock = bind(host, port)
     except AddressError as exc:
-        warn(f"error: {exc}")
+        warn(_("error: {message}", message=exc))
         return EXIT_USAGE
     if not is_loopback(sock):
         warn(
-            f"warning: serving on {host}: anyone who can reach this machine on that network "
-            "can read the bulletins; leave out --host to serve on this computer only"
+            _(
+                "warning: serving on {host}: anyone who can reach this machine on that network "
+                "can read the bulletins; leave out --host to serve on this computer only",
+                host=host,
+            )
         )
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
-    builder = AnnouncingBuilder(find_project_root(targets[0]), output_dir)
+    builder = Builder(find_project_root(targets[0]), output_dir)
     Preview(builder, targets, sock, host, echo).run()
     echo("stopped")
     return EXIT_OK
