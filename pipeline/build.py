@@ -10,13 +10,14 @@ from typing import Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity
 from pipeline.files import write_atomically
-from pipeline.fonts.chains import PACKAGE_ROOT, FontCatalog, FontChain, FontLibrary
+from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.templates import Template, TemplateStore, render_document
+from pipeline.resources import DEFAULT_TEMPLATES_DIR
 from pipeline.source.addressbook import ADDRESS_BOOK, copies_for, find_address_book
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
@@ -49,12 +50,15 @@ class BuildResult:
 
 
 def find_project_root(start: Path) -> Path:
-    """The nearest folder at or above `start` (a file or folder) with templates/ or issues/."""
+    """The nearest folder at or above `start` with templates/ or issues/ (a workspace).
+
+    Outside any workspace it is `start`'s folder: the package's templates and fonts serve it.
+    """
     here = start.resolve()
     for folder in [here, *here.parents]:
         if (folder / "templates").is_dir() or (folder / "issues").is_dir():
             return folder
-    return PACKAGE_ROOT
+    return here if here.is_dir() else here.parent
 
 
 @dataclass(frozen=True)
@@ -118,9 +122,9 @@ class Builder:
     ) -> None:
         self.project_root = project_root
         self.output_root = output_root or project_root / "output"
-        roots = [project_root / "templates"]
-        if PACKAGE_ROOT / "templates" not in roots:
-            roots.append(PACKAGE_ROOT / "templates")
+        roots = [project_root / "templates"]  # a workspace's own templates win
+        if DEFAULT_TEMPLATES_DIR not in roots:
+            roots.append(DEFAULT_TEMPLATES_DIR)
         self.templates = TemplateStore(roots)
         self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
         self.line_caches: dict[Path, LineCache] = {}

@@ -13,7 +13,8 @@ from fontTools.pens.t2CharStringPen import T2CharStringPen
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.ttCollection import TTCollection
 
-from pipeline.fonts.chains import BUNDLED_DIR, PACKAGE_ROOT
+from pipeline.fonts.chains import BUNDLED_DIR
+from pipeline.resources import DEFAULT_TEMPLATES_DIR
 
 ZH, EN = 0x0804, 0x0409  # Windows langIDs: Chinese (PRC), English (US)
 BODY = "张堃同志和王喆、李犇同志到玥湖镇调研。今年以来，全省地方志工作扎实推进（2024年）。"
@@ -45,7 +46,7 @@ def issue(body: str = BODY, title: str = "调研工作简讯") -> str:
 
 def gb2312_text() -> str:
     """Every GB2312 character the test issues and the template's fixed wording use, plus ASCII."""
-    template = (PACKAGE_ROOT / "templates" / "work-bulletin" / "bulletin.xml.j2").read_text("utf-8")
+    template = (DEFAULT_TEMPLATES_DIR / "work-bulletin" / "bulletin.xml.j2").read_text("utf-8")
     text = BODY + HEADING2 + SERIES + issue() + template + "年月日〇一二三四五六七八九十"
     text += "".join(map(chr, range(32, 127)))
 

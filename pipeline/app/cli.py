@@ -165,6 +165,22 @@ def new(series_folder: Path) -> None:
 
 
 @main.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
+def init(folder: Path) -> None:
+    """Write a new workspace into FOLDER: a series with its first issue, templates/, fonts/."""
+    from pipeline.app.workspace import init_workspace
+
+    try:
+        written = init_workspace(folder)
+    except BulletinError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_FAILED)
+    for path in written:
+        click.echo(f"wrote   {_shown(path)}")
+    click.echo(f"next: cd {_shown(folder)} && bulletin build")
+
+
+@main.command()
 @click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
     "-o",

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
 from pipeline.source.load import merge_series, read_toml
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
+
+SKELETON_DIR = Path(__file__).resolve().parent / "skeleton"
+NEW_ISSUE_TEMPLATE = "new-issue.toml.j2"
+
+
+@functools.cache
+def _skeleton() -> jinja2.Template:
+    """The commented skeleton of a new issue (skeleton/new-issue.toml.j2)."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(SKELETON_DIR),
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+    )
+    return environment.get_template(NEW_ISSUE_TEMPLATE)
 
 
 def _toml_value(value: Any) -> str:
@@ -63,54 +81,19 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
             return opt(key, table, example, comment)
         return f"{key} = {_toml_value(example)}    # {comment}（必填）"
 
-    total_line = (
-        f"total = {total}    # 总期号，印为（总第{total}期）"
-        if total
-        else "# total = 1    # 总期号，印为（总第…期）（可选）"
+    text = _skeleton().render(
+        name=name,
+        number=number,
+        total=total,
+        today=today,
+        series_file=SERIES_FILE,
+        series=series,
+        head=head,
+        dist=dist,
+        opt=opt,
+        required=required,
     )
-    lines = [
-        f"# {name} {today.year}年第{number}期",
-        f"# 未写明的项目沿用 {SERIES_FILE}。以 # 开头的行不起作用；去掉 # 即可启用该项。",
-        "",
-        opt("template", series, "work-bulletin", "模板：templates/ 下的文件夹名"),
-        "",
-        "[masthead]",
-        f"number = {number}    # 期号，印为第{number}期",
-        total_line,
-        f"date = {today.isoformat()}    # 日期（不加引号）",
-        required("title", head, "工作简报", "简报名称，红色套印"),
-        required("editor", head, "××××办公室", "编发单位"),
-        opt("mark", head, "内部资料 注意保存", "左上角标"),
-        opt("duplex", head, True, "双面印刷：版记落在偶数页"),
-        "",
-        '# note = """编者按的正文……"""    # 编者按（可选），印在第一个栏目之前',
-        "",
-        "[[columns]]",
-        'name = "特别关注"    # 栏目名，印为【特别关注】；不分栏目时删去此行',
-        "",
-        "[[columns.articles]]",
-        'title = "文章标题"',
-        'source = "来源单位"    # 来源，印为（来源单位）；可删去此行',
-        'body = """',
-        "第一段正文。",
-        "",
-        "第二段正文。段与段之间空一行；段内换行会被连起来。",
-        '"""',
-        "",
-        "# 再加一篇文章：复制上面的 [[columns.articles]] 一节。",
-        "# 再加一个栏目：写 [[columns]] 和 name，其后跟它的文章。",
-        "",
-        "[distribution]",
-        opt("disclosure", dist, "主动公开", "信息公开选项"),
-        opt("report_to", dist, ["上级机关"], "报"),
-        opt("send_to", dist, ["同级机关"], "送"),
-        opt("issue_to", dist, ["下级机关"], "发"),
-        opt("printer", dist, "××××办公室综合处", "印发单位"),
-        opt("print_date", dist, today, "印发日期，默认同 masthead.date"),
-        opt("copies", dist, 30, '印数，印为（共印…份）；写 "auto" 按收文单位计数'),
-        "",
-    ]
-    return f"{today.year}-{number:02d}.toml", "\n".join(lines)
+    return f"{today.year}-{number:02d}.toml", text
 
 
 def write_next_issue(folder: Path, today: datetime.date | None = None) -> Path:

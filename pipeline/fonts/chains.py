@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.fonts.roles import ROLES, Role
+from pipeline.resources import BUNDLED_FONTS_DIR
 
-PACKAGE_ROOT = Path(__file__).resolve().parents[2]
-BUNDLED_DIR = PACKAGE_ROOT / "fonts" / "bundled"
+BUNDLED_DIR = BUNDLED_FONTS_DIR  # fonts/bundled/ of the checkout, or the package's copy
 
 Origin = Literal["fonts/", "system", "bundled"]
 ORIGIN_RANK: dict[str, int] = {"fonts/": 0, "system": 1, "bundled": 2}
