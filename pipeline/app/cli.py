@@ -176,8 +176,8 @@ def init(folder: Path) -> None:
         print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_FAILED)
     for path in written:
-        click.echo(f"wrote   {_shown(path)}")
-    click.echo(f"next: cd {_shown(folder)} && bulletin build")
+        click.echo(f"wrote   {shown(path)}")
+    click.echo(f"next: cd {shown(folder)} && bulletin build")
 
 
 @main.command()
