@@ -263,6 +263,29 @@ def distribute(
 
 
 @main.command()
+@click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Folder of the PDFs and the ledger (default: output/ of the project).",
+)
+def archive(issue: Path, output_dir: Path | None) -> None:
+    """Write the PDF/A-3b archive copy of an issue, its TOML, series.toml and ledger rows inside."""
+    from pipeline.app.archive import write_archive
+
+    try:
+        done = write_archive(issue, output_dir)
+    except BulletinError as exc:
+        print_diagnostics(exc.diagnostics)
+        sys.exit(EXIT_FAILED)
+    print_diagnostics(done.warnings)
+    inside = ", ".join(done.attached)
+    click.echo(f"archived {shown(issue)} → {shown(done.path)} ({inside})")
+
+
+@main.command()
 @paths_and_output
 @click.option(
     "--quiet-ms",

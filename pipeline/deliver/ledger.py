@@ -143,6 +143,11 @@ class Ledger:
         )
         return {d.recipient: d for d in map(_delivery, rows)}
 
+    def deliveries(self, issue: str) -> list[Delivery]:
+        """Every delivery attempt recorded for an issue, oldest first."""
+        rows = self._db.execute("SELECT * FROM deliveries WHERE issue = ? ORDER BY id", (issue,))
+        return [_delivery(row) for row in rows]
+
     def last_sent(self, issue: str) -> dict[str, Delivery]:
         """The most recent successful delivery of each recipient of an issue."""
         rows = self._db.execute(

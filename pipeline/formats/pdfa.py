@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pipeline.diagnostics import BulletinError
+from pipeline.i18n import _
 
 if TYPE_CHECKING:
     import pikepdf
@@ -64,8 +65,12 @@ def finish(pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None) -> byt
             pikepdf.pdfa.save(doc, out, flavour, repair=False, deterministic_id=True)
         except pikepdf.pdfa.PdfaError as exc:
             raise BulletinError.single(
-                f"the PDF is not PDF/A-{flavour}: {exc.report.summary(5)}",
-                hint="this is a bug of bulletin-pipeline; please report it with the issue file",
+                _(
+                    "the PDF is not PDF/A-{flavour}: {report}",
+                    flavour=flavour,
+                    report=exc.report.summary(5),
+                ),
+                hint=_("this is a bug of bulletin-pipeline; please report it with the issue file"),
             ) from None
     return out.getvalue()
 
