@@ -16,6 +16,7 @@ from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
+from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
 from pipeline.source.addressbook import ADDRESS_BOOK, copies_for, find_address_book
@@ -128,6 +129,7 @@ class Builder:
         self.templates = TemplateStore(roots)
         self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
         self.line_caches: dict[Path, LineCache] = {}
+        self.photo_caches: dict[Path, PhotoCache] = {}
 
     def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
@@ -229,8 +231,10 @@ class Builder:
         document = render_document(loaded, template, self.copies(loaded))
         chains = self.fonts.chains(template.style.fonts)
         cache = self.line_caches.setdefault(loaded.path.resolve(), LineCache())
-        result = typeset(document, template.style, chains, cache)
+        photos = self.photo_caches.setdefault(loaded.path.resolve(), PhotoCache())
+        result = typeset(document, template.style, chains, cache, photos)
         cache.sweep()
+        photos.sweep()
         return template, chains, result
 
     def copies(self, loaded: LoadedIssue) -> int | None:

@@ -121,6 +121,35 @@ class Rule:
     color: tuple[float, ...]
 
 
+@dataclass(frozen=True)
+class ImageBox:
+    """A drawn picture: its box on the page (y from the paper's top) and its pixel size."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    width_px: int
+    height_px: int
+    filters: tuple[str, ...] = ()
+
+    @property
+    def dpi(self) -> float:
+        """Pixels per inch across (both ways agree for an undistorted picture)."""
+        pixels = max(self.width_px, self.height_px)
+        return pixels / (max(self.x1 - self.x0, self.bottom - self.top) / 72)
+
+
+@dataclass(frozen=True)
+class VerticalRule:
+    """A vertical stroked line (a table's column rule), y from the paper's top."""
+
+    x: float
+    top: float
+    bottom: float
+    thickness: float
+
+
 @dataclass
 class Page:
     """One page: text lines top to bottom, rules, size."""
@@ -131,6 +160,8 @@ class Page:
     lines: list[TextLine]
     rules: list[Rule]
     extracted: str = ""  # pdfplumber's own text extraction of the page
+    images: list[ImageBox] = field(default_factory=list)
+    vertical_rules: list[VerticalRule] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -267,6 +298,17 @@ def read_pdf(path: Path, flavour: str = "2b") -> Measured:
                     lines,
                     sorted(rules, key=lambda r: r.y),
                     page.extract_text(),
+                    [_image_box(image) for image in page.images],
+                    [
+                        VerticalRule(
+                            float(ln["x0"]),
+                            float(ln["top"]),
+                            float(ln["bottom"]),
+                            float(ln.get("linewidth") or 0),
+                        )
+                        for ln in page.lines
+                        if abs(float(ln["x0"]) - float(ln["x1"])) < 0.01
+                    ],
                 )
             )
     return Measured(path, pages, metadata)
@@ -308,3 +350,17 @@ def em_top(line: TextLine) -> float:
 def em_bottom(line: TextLine) -> float:
     """Bottom of the line's em box, from the paper's top."""
     return line.baseline + (1 - BASELINE_EM) * line.size
+
+
+def _image_box(image: dict[str, Any]) -> ImageBox:
+    stream = image.get("stream")
+    filters = stream.get_filters() if stream is not None else []
+    return ImageBox(
+        float(image["x0"]),
+        float(image["x1"]),
+        float(image["top"]),
+        float(image["bottom"]),
+        int(image["srcsize"][0]),
+        int(image["srcsize"][1]),
+        tuple(str(name).strip("/'") for name, _ in filters),
+    )

@@ -120,3 +120,26 @@ def test_a_name_the_stamp_font_cannot_print_is_an_error() -> None:
 def test_a_numbered_copy_stays_pdfa_2b() -> None:
     """interfaces.md "PDF/A and OFD": numbered copies stay PDF/A-2b, the stamp's font embedded."""
     assert_pdfa(stamp_copy(built(), "000001", "省委办公厅", place()))
+
+
+def test_numbered_copies_carry_the_photos(tmp_path: Path) -> None:
+    """A copy of an issue with a photo keeps the picture's bytes; stamping stays reproducible."""
+    from conftest import SERIES_TOML, issue_toml, write
+    from PIL import Image
+
+    folder = tmp_path / "issues" / "s"
+    write(folder / "series.toml", SERIES_TOML)
+    (folder / "photos").mkdir()
+    Image.new("RGB", (600, 400), (30, 90, 160)).save(folder / "photos" / "a.jpg")
+    path = folder / "2024-01.toml"
+    path.write_text(
+        issue_toml() + '\n[[columns.articles.photos]]\nfile = "photos/a.jpg"\n', "utf-8"
+    )
+    original = Builder(ROOT, tmp_path / "out").render(load_issue(path))[0]
+    copy = stamp_copy(original, "000001", "省财政厅", place())
+    assert stamp_copy(original, "000001", "省财政厅", place()) == copy
+
+    def pictures(pdf: bytes) -> list[bytes]:
+        return [image.data for page in PdfReader(io.BytesIO(pdf)).pages for image in page.images]
+
+    assert pictures(copy) == pictures(original) == [(folder / "photos" / "a.jpg").read_bytes()]

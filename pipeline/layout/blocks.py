@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,33 @@ class PageBreak:
     """Start a new page."""
 
 
-Block = TextBlock | RowBlock | RuleBlock | PageBreak
+@dataclass(frozen=True)
+class PhotoBlock:
+    """A photo between paragraphs: its file, its share of the type-area width and its caption."""
+
+    path: Path
+    width_share: float = 0.75
+    caption: str = ""
+    origin: str = ""  # the photo's key, e.g. columns[1].articles[1].photos[1]
+
+    @property
+    def caption_origin(self) -> str:
+        """The key of the caption, for reports on its characters."""
+        return f"{self.origin}.caption" if self.origin else ""
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A ruled table between paragraphs: rows of cell texts, the first header_rows in 黑体."""
+
+    rows: tuple[tuple[str, ...], ...]
+    header_rows: int = 1
+    caption: str = ""
+    origin: str = ""  # the table's key, e.g. columns[1].articles[1].tables[1]
+
+
+FigureBlock = PhotoBlock | TableBlock
+Block = TextBlock | RowBlock | RuleBlock | PageBreak | FigureBlock
 
 
 @dataclass(frozen=True)

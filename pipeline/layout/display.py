@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any, Protocol
 
 from pipeline.fonts.chains import LoadedFont
 from pipeline.layout.style import Color
@@ -49,6 +51,51 @@ class RuleLine:
     color: Color
 
 
+@dataclass(frozen=True)
+class VerticalRule:
+    """A vertical rule at x_pt from y0_pt up to y1_pt (a table's column lines)."""
+
+    x_pt: float
+    y0_pt: float
+    y1_pt: float
+    thickness_pt: float
+    color: Color
+
+
+class Picture(Protocol):
+    """Pixels ready to embed: JPEG bytes kept as they are, or a Pillow image."""
+
+    @property
+    def jpeg(self) -> bytes | None:
+        """The JPEG file's bytes, embedded without recompression; None for `image`."""
+
+    @property
+    def image(self) -> Any:
+        """A Pillow image (RGB, L or CMYK) when there is no `jpeg`."""
+
+    @property
+    def orientation(self) -> int:
+        """The EXIF orientation (1–8) to apply when drawing `jpeg`; 1 for an upright picture."""
+
+
+@dataclass(frozen=True)
+class PlacedImage:
+    """A picture drawn upright into the box whose lower left corner is (x_pt, y_pt)."""
+
+    picture: Picture
+    x_pt: float
+    y_pt: float
+    width_pt: float
+    height_pt: float
+
+
+class Figure(Protocol):
+    """What a line draws besides its text, such as a photo or a table row's rules."""
+
+    def place(self, page: DisplayPage, top_pt: float, pitch_pt: float) -> None:
+        """Add its drawing to the page; its first grid row's top edge is at top_pt."""
+
+
 @dataclass
 class DisplayPage:
     """One page as drawn: its size, its text and its rules, in PDF coordinates (points, y up)."""
@@ -57,6 +104,8 @@ class DisplayPage:
     height_pt: float
     runs: list[GlyphRun] = field(default_factory=list)
     rules: list[RuleLine] = field(default_factory=list)
+    vertical_rules: list[VerticalRule] = field(default_factory=list)
+    images: list[PlacedImage] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,6 +152,8 @@ def render_pdf(pages: list[DisplayPage], info: DocumentInfo, initial_font: str) 
     canvas.setDateFormatter(lambda *_: stamp)
     for page in pages:
         canvas.setPageSize((page.width_pt, page.height_pt))
+        for placed in page.images:
+            _draw_image(canvas, placed)
         for runs in _by_line(page.runs):
             text = canvas.beginText()
             for run in runs:
@@ -117,6 +168,10 @@ def render_pdf(pages: list[DisplayPage], info: DocumentInfo, initial_font: str) 
             canvas.setStrokeColor(color(rule.color))
             canvas.setLineWidth(rule.thickness_pt)
             canvas.line(rule.x0_pt, rule.y_pt, rule.x1_pt, rule.y_pt)
+        for vertical in page.vertical_rules:
+            canvas.setStrokeColor(color(vertical.color))
+            canvas.setLineWidth(vertical.thickness_pt)
+            canvas.line(vertical.x_pt, vertical.y0_pt, vertical.x_pt, vertical.y1_pt)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -131,3 +186,57 @@ def _by_line(runs: list[GlyphRun]) -> list[list[GlyphRun]]:
         else:
             groups.append([run])
     return groups
+
+
+# Where the raw picture's corners go for each EXIF orientation: (x, y) of a pixel, y down,
+# in a w × h picture → its place in the upright picture.
+_ORIENT: dict[int, Callable[[float, float, float, float], tuple[float, float]]] = {
+    1: lambda x, y, w, h: (x, y),
+    2: lambda x, y, w, h: (w - x, y),
+    3: lambda x, y, w, h: (w - x, h - y),
+    4: lambda x, y, w, h: (x, h - y),
+    5: lambda x, y, w, h: (y, x),
+    6: lambda x, y, w, h: (h - y, x),
+    7: lambda x, y, w, h: (h - y, w - x),
+    8: lambda x, y, w, h: (y, w - x),
+}
+
+
+def image_matrix(
+    placed: PlacedImage, raw_width_px: int, raw_height_px: int, orientation: int
+) -> tuple[float, float, float, float, float, float]:
+    """The PDF matrix that maps the raw picture's unit square onto the upright box."""
+    turn = _ORIENT.get(orientation, _ORIENT[1])
+    w, h = raw_width_px, raw_height_px
+    upright_w, upright_h = (h, w) if orientation >= 5 else (w, h)
+
+    def page_point(u: float, v: float) -> tuple[float, float]:
+        x, y = turn(u * w, (1 - v) * h, w, h)  # PDF's unit square has its top row at v = 1
+        return (
+            placed.x_pt + x / upright_w * placed.width_pt,
+            placed.y_pt + (1 - y / upright_h) * placed.height_pt,
+        )
+
+    e, f = page_point(0, 0)
+    a, b = (p - q for p, q in zip(page_point(1, 0), (e, f), strict=True))
+    c, d = (p - q for p, q in zip(page_point(0, 1), (e, f), strict=True))
+    return a, b, c, d, e, f
+
+
+def _draw_image(canvas: Any, placed: PlacedImage) -> None:
+    """Embed a picture: JPEG bytes as they are (DCTDecode), others deflated, never ASCII85."""
+    from reportlab import rl_config
+    from reportlab.lib.utils import ImageReader
+
+    picture = placed.picture
+    source = io.BytesIO(picture.jpeg) if picture.jpeg is not None else picture.image
+    reader = ImageReader(source)
+    raw_w, raw_h = reader.getSize()
+    canvas.saveState()
+    canvas.transform(*image_matrix(placed, raw_w, raw_h, picture.orientation))
+    a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: a quarter smaller
+    try:
+        canvas.drawImage(reader, 0, 0, 1, 1)
+    finally:
+        rl_config.useA85 = a85
+    canvas.restoreState()

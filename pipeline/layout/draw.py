@@ -8,7 +8,9 @@ from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import Document
 from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine, render_pdf
-from pipeline.layout.pages import Composer, Line, LineCache, Typeset, paginate
+from pipeline.layout.figures import FigureLines, paginate_figures
+from pipeline.layout.pages import Composer, Line, LineCache, Typeset
+from pipeline.layout.photos import PhotoCache
 from pipeline.layout.style import PT_PER_MM, Style
 
 PageLines = list[tuple[int, Line]]
@@ -55,10 +57,12 @@ def typeset(
     style: Style,
     chains: dict[Role, FontChain],
     cache: LineCache | None = None,
+    photos: PhotoCache | None = None,
 ) -> Typeset:
     """Lay out a document and draw it into PDF bytes (reproducible: dates from the issue)."""
     composer = Composer(style, chains, cache)
-    content = paginate(composer.lines(document.blocks), style.page.lines)
+    composer.figures = FigureLines(photos if photos is not None else PhotoCache())
+    content = paginate_figures(composer.lines(document.blocks), style.page.lines)
     imprint = composer.lines(document.imprint)
     for line in imprint:
         line.break_before = False
@@ -107,6 +111,8 @@ def _display(
                 )
                 for run in line.runs
             )
+            if line.figure is not None:
+                line.figure.place(shown, cell_top, pitch)
             for rule in line.rules:
                 if rule.where == "below-text":
                     y = em_top - line.size_pt - rule.gap_pt

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
-from pipeline.layout.blocks import Block, PageBreak, RowBlock, RuleBlock, TextBlock
-from pipeline.layout.display import DisplayPage, DocumentInfo
+from pipeline.layout.blocks import Block, FigureBlock, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.display import DisplayPage, DocumentInfo, Figure
 from pipeline.layout.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
 from pipeline.layout.style import PT_PER_MM, Style, TextStyle
 
@@ -54,6 +54,7 @@ class Line:
     break_before: bool = True
     discard_at_top: bool = False
     force_break_before: bool = False
+    figure: Figure | None = None  # a photo or a table row's rules, drawn in the line's cells
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,7 @@ class Composer:
         self.style = style
         self.chains = chains
         self.cache = cache if cache is not None else LineCache()
+        self.figures: Callable[[Composer, FigureBlock], list[Line]] = lambda c, b: []
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
 
@@ -158,8 +160,12 @@ class Composer:
                 else:
                     pending_rules.append(replace(rule, where="top"))
                 continue
-            text_style = self.style.text_style(block.style)
-            new = self._composed_lines(block, text_style)
+            if isinstance(block, FigureBlock):
+                text_style, new = TextStyle(), self.figures(self, block)  # no spacing, no keeps
+            else:
+                text_style = self.style.text_style(block.style)
+                new = self._composed_lines(block, text_style)
+                _forbid_widows(new)
             if not new:
                 continue
             # Content starts on the grid line right after a rule (layout §2.6): no blank line.
@@ -167,7 +173,6 @@ class Composer:
                 spacer = Line(cells=text_style.space_before_lines, discard_at_top=True)
                 out.append(spacer)
             after_rule = False
-            _forbid_widows(new)
             if text_style.keep_with_previous:
                 new[0].break_before = False
             new[0].force_break_before = force_break

@@ -12,10 +12,20 @@ import jinja2
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
-from pipeline.layout.blocks import Block, Document, PageBreak, RowBlock, RuleBlock, TextBlock
+from pipeline.layout.blocks import (
+    Block,
+    Document,
+    PageBreak,
+    PhotoBlock,
+    RowBlock,
+    RuleBlock,
+    TableBlock,
+    TextBlock,
+)
 from pipeline.layout.style import Style, load_style
 from pipeline.source.load import LoadedIssue
-from pipeline.source.model import format_date_cn, split_paragraphs
+from pipeline.source.media import photo_path
+from pipeline.source.model import Article, format_date_cn, split_paragraphs
 
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"
@@ -156,7 +166,9 @@ def _context(loaded: LoadedIssue, copies: int | None) -> dict[str, Any]:
                 {
                     "title": article.title,
                     "source": article.source,
-                    "paragraphs": split_paragraphs(article.body),
+                    "paragraphs": _paragraphs(
+                        article, f"columns[{c + 1}].articles[{a + 1}]", loaded.path
+                    ),
                     "key": f"columns[{c + 1}].articles[{a + 1}]",
                 }
                 for a, article in enumerate(column.articles)
@@ -172,6 +184,35 @@ def _context(loaded: LoadedIssue, copies: int | None) -> dict[str, Any]:
         "print_date": issue.print_date,
         "copies": copies,
     }
+
+
+def _paragraphs(article: Article, key: str, issue_path: Path) -> list[dict[str, Any]]:
+    """An article's paragraphs, each with the photos and tables that follow it."""
+    paragraphs: list[dict[str, Any]] = [
+        {"text": p.text, "level": p.level, "photos": [], "tables": []}
+        for p in split_paragraphs(article.body)
+    ]
+    if not paragraphs:
+        return paragraphs
+    for index, photo in enumerate(article.photos, start=1):
+        paragraphs[(photo.after or len(paragraphs)) - 1]["photos"].append(
+            {
+                "file": str(photo_path(issue_path, photo.file)),
+                "width": photo.width,
+                "caption": photo.caption or "",
+                "key": f"{key}.photos[{index}]",
+            }
+        )
+    for index, table in enumerate(article.tables, start=1):
+        paragraphs[(table.after or len(paragraphs)) - 1]["tables"].append(
+            {
+                "caption": table.caption or "",
+                "header_rows": table.header_rows,
+                "rows": table.rows,
+                "key": f"{key}.tables[{index}]",
+            }
+        )
+    return paragraphs
 
 
 def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Document:
@@ -220,6 +261,21 @@ def _block(element: ET.Element, template_path: Path) -> Block:
         )
     if element.tag == "rule":
         return RuleBlock(style)
+    if element.tag == "photo":
+        return PhotoBlock(
+            Path(element.get("file", "")),
+            float(element.get("width", "0.75")),
+            (element.text or "").strip(),
+            element.get("origin", ""),
+        )
+    if element.tag == "table":
+        caption = element.find("caption")
+        return TableBlock(
+            tuple(tuple(td.text or "" for td in tr.iter("td")) for tr in element.iter("tr")),
+            int(element.get("header_rows", "1")),
+            (caption.text or "").strip() if caption is not None else "",
+            element.get("origin", ""),
+        )
     if element.tag == "pagebreak":
         return PageBreak()
     raise BulletinError(
@@ -228,7 +284,7 @@ def _block(element: ET.Element, template_path: Path) -> Block:
                 "error",
                 f"the template produced an unknown element <{element.tag}>",
                 template_path,
-                hint="use <p>, <row>, <rule>, <pagebreak> or <imprint>",
+                hint="use <p>, <row>, <rule>, <photo>, <table>, <pagebreak> or <imprint>",
             )
         ]
     )

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from pipeline.diagnostics import Diagnostic, Severity
+from pipeline.i18n import _
 from pipeline.source.model import Issue, Photo, Table, split_paragraphs
 from pipeline.source.tomlpos import KeyPath
 
@@ -48,12 +49,23 @@ def check_media(issue: Issue, issue_path: Path, place: Place) -> Iterator[Diagno
 
 def _check_after(after: int | None, count: int, key: KeyPath, place: Place) -> Iterator[Diagnostic]:
     if after is not None and after > count:
+        message = (
+            _("after = {after}, but the article has only 1 paragraph", after=after)
+            if count == 1
+            else _(
+                "after = {after}, but the article has only {count} paragraphs",
+                after=after,
+                count=count,
+            )
+        )
         yield place(
             "error",
-            f"after = {after}, but the article has only {count} paragraph"
-            + ("" if count == 1 else "s"),
+            message,
             (*key, "after"),
-            f"write a number from 1 to {count}, or remove after to place it after the last one",
+            _(
+                "write a number from 1 to {count}, or remove after to place it after the last one",
+                count=count,
+            ),
         )
 
 
@@ -63,15 +75,16 @@ def _check_photo(
     if not 0 < photo.width <= 1:
         yield place(
             "error",
-            f"width = {photo.width} is not a share of the type-area width",
+            _("width = {width} is not a share of the type-area width", width=photo.width),
             (*key, "width"),
-            "write a number above 0 and at most 1, e.g. width = 0.75 for three quarters",
+            _("write a number above 0 and at most 1, e.g. width = 0.75 for three quarters"),
         )
     path = photo_path(issue_path, photo.file)
     problem = photo_problem(path)
     if problem is not None:
         message, hint = problem
-        yield place("error", f"photo {photo.file}: {message}", (*key, "file"), hint)
+        message = _("photo {file}: {problem}", file=photo.file, problem=message)
+        yield place("error", message, (*key, "file"), hint)
 
 
 def photo_problem(path: Path) -> tuple[str, str] | None:
@@ -80,26 +93,37 @@ def photo_problem(path: Path) -> tuple[str, str] | None:
 
     if not path.is_file():
         return (
-            "file not found" if not path.exists() else "not a file",
-            f"put the photo at {path}, or correct the path (relative to the issue file's folder)",
+            _("file not found") if not path.exists() else _("not a file"),
+            _(
+                "put the photo at {path}, or correct the path (relative to the issue's folder)",
+                path=path,
+            ),
         )
     try:
         with Image.open(path) as image:
             kind = image.format
             if kind not in PHOTO_FORMATS:
                 return (
-                    f"a {kind or 'unknown'} image; only JPEG and PNG photos can be printed",
-                    "save the photo as .jpg (or .png) and name that file",
+                    _(
+                        "a {kind} image; only JPEG and PNG photos can be printed",
+                        kind=kind or "unknown",
+                    ),
+                    _("save the photo as .jpg (or .png) and name that file"),
                 )
             width, height = image.size
             image.draft(image.mode, (max(1, width // 8), max(1, height // 8)))
             image.load()  # decodes (at a small scale for JPEG), so damage shows now
     except UnidentifiedImageError:
-        return "not a picture Pillow can read", "save the photo as .jpg or .png and name that file"
+        return _("not a picture Pillow can read"), _(
+            "save the photo as .jpg (or .png) and name that file"
+        )
     except PermissionError:
-        return "the file cannot be read (permission denied)", "allow reading the file"
+        return _("the file cannot be read (permission denied)"), _("allow reading the file")
     except (OSError, SyntaxError, ValueError) as exc:
-        return f"the picture is damaged ({exc})", "save the photo again as .jpg or .png"
+        return (
+            _("the picture is damaged ({reason})", reason=exc),
+            _("save the photo again as .jpg or .png"),
+        )
     return None
 
 
@@ -110,30 +134,42 @@ def _check_table(
     if not table.rows or not table.rows[0]:
         yield place(
             "error",
-            "the table has no rows" if not table.rows else "the table's first row is empty",
+            _("the table has no rows") if not table.rows else _("the table's first row is empty"),
             rows_key,
-            'write rows = [["甲", "乙"], ["1", "2"]]: one list of cell texts per row',
+            _('write rows = [["甲", "乙"], ["1", "2"]]: one list of cell texts per row'),
         )
         return
     width = len(table.rows[0])
     for r, row in enumerate(table.rows[1:], start=1):
         if len(row) != width:
-            diagnostic = place(
-                "error",
-                f"row {r + 1} of the table has {len(row)} cell"
-                + ("" if len(row) == 1 else "s")
-                + f", the first row {width}",
-                (*rows_key, r),
-                f'give every row {width} cells; write "" for an empty cell',
+            message = (
+                _(
+                    "row {row} of the table has 1 cell, the first row {width}",
+                    row=r + 1,
+                    width=width,
+                )
+                if len(row) == 1
+                else _(
+                    "row {row} of the table has {count} cells, the first row {width}",
+                    row=r + 1,
+                    count=len(row),
+                    width=width,
+                )
             )
+            hint = _('give every row {width} cells; write "" for an empty cell', width=width)
+            diagnostic = place("error", message, (*rows_key, r), hint)
             line = _item_line(issue_path, diagnostic, r)
             yield diagnostic.at(line, None) if line else diagnostic
     if not 0 <= table.header_rows <= len(table.rows):
         yield place(
             "error",
-            f"header_rows = {table.header_rows}, but the table has {len(table.rows)} rows",
+            _(
+                "header_rows = {header_rows}, but the table has {count} rows",
+                header_rows=table.header_rows,
+                count=len(table.rows),
+            ),
             (*key, "header_rows"),
-            f"write a number from 0 to {len(table.rows)} (default 1)",
+            _("write a number from 0 to {count} (default 1)", count=len(table.rows)),
         )
 
 
