@@ -50,7 +50,7 @@ def issue(folder: Path, photos: list[dict[str, object]], paragraphs: int = 6) ->
     body = "\n\n".join(PARAGRAPH * 2 for _ in range(paragraphs))
     text = (
         '[masthead]\nnumber = 1\ndate = 2024-07-24\n\n[[columns]]\nname = "栏目"\n\n'
-        f'[[columns.articles]]\ntitle = "标题"\nbody = """\n{body}\n"""\n'
+        f'[[columns.articles]]\ntitle = "标题"\nsource = "测试来源"\nbody = """\n{body}\n"""\n'
     )
     for photo in photos:
         text += "\n[[columns.articles.photos]]\n"
@@ -117,6 +117,7 @@ def test_photos_of_every_mode_are_placed_sized_and_kept_on_the_grid(
         assert (box.x1 - box.x0) / (box.bottom - box.top) == pytest.approx(
             box.width_px / box.height_px, rel=0.01
         )
+    kai = next(line for _, line in pdf.lines() if line.text == "（测试来源）").chars[0].family
     for page in pdf.pages:
         for box in page.images:
             after = [line for line in page.grid_lines if line.baseline > box.bottom]
@@ -127,7 +128,7 @@ def test_photos_of_every_mode_are_placed_sized_and_kept_on_the_grid(
             if body:  # the first body line after the photo (and its caption) is on the grid
                 assert cell_of(body[0]) == pytest.approx(round(cell_of(body[0])), abs=0.01)
             for caption in captions:  # 楷体 四号, centred, directly below
-                assert "WenKai" in caption.chars[0].family
+                assert caption.chars[0].family == kai  # as the source line
                 assert abs((caption.x0 + caption.x1) / 2 - (LEFT + RIGHT) / 2) < 1
                 assert caption.baseline - box.bottom < PITCH
     assert boxes[0].width_px == int(0.75 * WIDTH / 72 * 300)  # downsampled to 300 dpi

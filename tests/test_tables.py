@@ -78,13 +78,15 @@ def test_a_table_is_ruled_on_the_grid_at_the_type_area_width(
     inside = [line for line in page.grid_lines if rules[0].y < line.baseline < rules[-1].y]
     caption = next(line for line in page.grid_lines if line.text == "全市乡镇史志阅览室建设进度")
     assert caption.baseline < rules[0].y and caption.size == 14
-    assert "Sans" in caption.chars[0].family  # 黑体
+    heading = next(line for _, line in pdf.lines() if line.text == "【栏目】").chars[0].family
+    body_font = next(line for _, line in pdf.lines() if line.size == 16 and "资政" in line.text)
+    assert caption.chars[0].family == heading  # 黑体, as the column tag
     assert abs((caption.x0 + caption.x1) / 2 - (LEFT + RIGHT) / 2) < 1
     header = [c for line in inside for c in line.chars if c.baseline < rules[1].y]
     body = [c for line in inside for c in line.chars if c.baseline > rules[1].y]
     assert {c.size for c in header + body} == {14}
-    assert all("Sans" in c.family for c in header)  # header 黑体
-    assert all("Serif" in c.family for c in body)  # cells 仿宋
+    assert all(c.family == heading for c in header)  # header 黑体
+    assert all(c.family == body_font.chars[0].family for c in body)  # cells 仿宋
     for char in header + body:  # every character inside its cell's box
         left = max(x for x in edges if x <= char.x0 + 0.01)
         right = min(x for x in edges if x >= char.x0 + 0.01)
@@ -137,4 +139,5 @@ def test_a_table_without_header_rows_sets_every_row_in_the_cell_font(
     page = next(p for p in pdf.pages if table_rules(p))
     top, bottom = table_rules(page)[0].y, table_rules(page)[-1].y
     chars = [c for line in page.grid_lines if top < line.baseline < bottom for c in line.chars]
-    assert len(chars) == 4 and all("Serif" in c.family for c in chars)
+    body_font = next(line for _, line in pdf.lines() if line.size == 16 and "资政" in line.text)
+    assert len(chars) == 4 and all(c.family == body_font.chars[0].family for c in chars)
