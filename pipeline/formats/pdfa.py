@@ -48,6 +48,7 @@ def finish(pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None) -> byt
             trans = page.obj.get("/Trans")
             if isinstance(trans, pikepdf.Dictionary) and len(trans.keys()) == 0:
                 del page.obj["/Trans"]  # reportlab writes an empty one that PDF/A cannot check
+        _pictures_in_srgb(doc)
         day = _xmp_date(str(doc.docinfo.get("/CreationDate", "")))
         pikepdf.pdfa.prepare(
             doc,
@@ -73,6 +74,31 @@ def finish(pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None) -> byt
                 hint=_("this is a bug of bulletin-pipeline; please report it with the issue file"),
             ) from None
     return out.getvalue()
+
+
+def _pictures_in_srgb(doc: pikepdf.Pdf) -> None:
+    """RGB photos are sRGB (layout/photos.py converts others): tag them so under the CMYK intent."""
+    import pikepdf
+
+    profile: pikepdf.Stream | None = None
+    for obj in doc.objects:
+        if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") != "/Image":
+            continue
+        if obj.get("/ColorSpace") != "/DeviceRGB":
+            continue
+        if profile is None:
+            profile = doc.make_stream(srgb_profile())
+            profile["/N"] = 3
+        obj["/ColorSpace"] = pikepdf.Array([pikepdf.Name("/ICCBased"), profile])
+
+
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile (Pillow's littleCMS) with a fixed creation date: reproducible."""
+    from PIL import ImageCms
+
+    profile = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    profile[24:36] = bytes.fromhex("07e8000100010000000000 00".replace(" ", ""))  # 2024-01-01
+    return bytes(profile)
 
 
 def verdict(pdf: bytes | Path, flavour: Flavour = "2b") -> tuple[str, str]:
