@@ -19,7 +19,7 @@ from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
-from pipeline.source.addressbook import ADDRESS_BOOK, copies_for, find_address_book
+from pipeline.source.addressbook import ADDRESS_BOOK, find_address_book, print_run_for
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file
@@ -228,7 +228,7 @@ class Builder:
 
     def _typeset(self, loaded: LoadedIssue) -> tuple[Template, dict[Role, FontChain], Typeset]:
         template = self._template(loaded)
-        document = render_document(loaded, template, self.copies(loaded))
+        document = render_document(loaded, template, self.print_run(loaded))
         chains = self.fonts.chains(template.style.fonts)
         cache = self.line_caches.setdefault(loaded.path.resolve(), LineCache())
         photos = self.photo_caches.setdefault(loaded.path.resolve(), PhotoCache())
@@ -237,9 +237,9 @@ class Builder:
         photos.sweep()
         return template, chains, result
 
-    def copies(self, loaded: LoadedIssue) -> int | None:
+    def print_run(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
-        count, notes = copies_for(loaded)
+        count, notes = print_run_for(loaded)
         loaded.warnings.extend(note for note in notes if note not in loaded.warnings)
         return count
 

@@ -11,9 +11,9 @@ from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
 from pipeline.source.addressbook import (
     book_for,
-    copies_for,
     find_address_book,
     load_address_book,
+    print_run_for,
 )
 from pipeline.source.load import load_issue
 
@@ -100,9 +100,9 @@ def test_the_sample_address_books_cover_every_name_on_the_samples_lists() -> Non
         assert book is not None, issue_path
         resolved = book.resolve(loaded)
         assert resolved.recipients
-        count, warnings = copies_for(loaded)
+        count, warnings = print_run_for(loaded)
         assert warnings == [], issue_path
-        assert count is not None and count >= resolved.copies
+        assert count is not None and count >= resolved.print_run
 
 
 def test_lists_resolve_in_order_groups_nested_and_each_recipient_once(tmp_path: Path) -> None:
@@ -112,13 +112,13 @@ def test_lists_resolve_in_order_groups_nested_and_each_recipient_once(tmp_path: 
     names = [r.name for r in book.resolve(loaded).recipients]
     # 报, then 送 (group members in order), then 发; 下级机关乙 and 上级机关 are reached twice
     assert names == ["上级机关", "同级机关", "下级机关甲", "下级机关乙", "综合处"]
-    assert book.resolve(loaded).copies == 1 + 2 + 1 + 3 + 1
+    assert book.resolve(loaded).print_run == 1 + 2 + 1 + 3 + 1
 
 
 def test_copies_auto_prints_the_recipients_copies(tmp_path: Path) -> None:
     loaded = load_issue(make_series(tmp_path))
-    assert copies_for(loaded) == (8, [])
-    assert Builder(ROOT, tmp_path / "output").copies(loaded) == 8
+    assert print_run_for(loaded) == (8, [])
+    assert Builder(ROOT, tmp_path / "output").print_run(loaded) == 8
 
 
 def test_a_fixed_copies_below_the_need_is_a_warning_in_the_build(tmp_path: Path) -> None:
@@ -130,7 +130,7 @@ def test_a_fixed_copies_below_the_need_is_a_warning_in_the_build(tmp_path: Path)
         for m in messages
     ), messages
     enough = load_issue(make_series(tmp_path / "b", copies="8"))
-    assert copies_for(enough) == (8, [])
+    assert print_run_for(enough) == (8, [])
 
 
 def test_an_unknown_name_is_an_error_at_its_line_with_did_you_mean(tmp_path: Path) -> None:
@@ -228,4 +228,4 @@ def test_the_series_book_wins_over_the_one_for_all_series(tmp_path: Path) -> Non
 def test_without_an_address_book_auto_counts_the_names(tmp_path: Path) -> None:
     issue = make_series(tmp_path)
     (issue.parent / "recipients.toml").unlink()
-    assert copies_for(load_issue(issue)) == (5, [])
+    assert print_run_for(load_issue(issue)) == (5, [])

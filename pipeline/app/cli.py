@@ -20,7 +20,8 @@ from pipeline.app.console import (
     require_existing,
     shown,
 )
-from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.app.distribute_cli import distribute
+from pipeline.diagnostics import BulletinError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -180,86 +181,7 @@ def init(folder: Path) -> None:
     click.echo(f"next: cd {shown(folder)} && bulletin build")
 
 
-@main.command()
-@click.argument("issue", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Folder of the PDFs, the ledger and outbox/ (default: output/).",
-)
-@click.option("--dry-run", is_flag=True, help="Print who would get what; send nothing.")
-@click.option("--status", "show_status", is_flag=True, help="Print each recipient's state.")
-@click.option(
-    "--resend-changed",
-    is_flag=True,
-    help="Send a rebuilt, changed PDF again to those who had it, marked 更正.",
-)
-@click.option("--smtp-host", help="Mail server, instead of [smtp] host.")
-@click.option("--smtp-port", type=click.IntRange(1, 65535), help="Port, instead of [smtp] port.")
-@click.option(
-    "--smtp-security",
-    type=click.Choice(["starttls", "ssl", "none"]),
-    help="Instead of [smtp] security.",
-)
-def distribute(
-    issue: Path,
-    output_dir: Path | None,
-    dry_run: bool,
-    show_status: bool,
-    resend_changed: bool,
-    smtp_host: str | None,
-    smtp_port: int | None,
-    smtp_security: str | None,
-) -> None:
-    """Deliver every recipient of an issue its own numbered copy, by e-mail or into a folder."""
-    from pipeline.build import find_project_root
-    from pipeline.deliver.distribute import (
-        Distributor,
-        Plan,
-        outcome_line,
-        plan_lines,
-        status_lines,
-    )
-
-    def announce(plan: Plan) -> None:
-        print_diagnostics(plan.warnings)
-        if plan.rebuilt:
-            click.echo(f"built   {shown(issue)} → {shown(plan.pdf_path)}")
-
-    if not issue.is_file():
-        print_diagnostics(
-            [Diagnostic("error", "no such issue file", issue, hint="give the issue's .toml file")]
-        )
-        sys.exit(EXIT_FAILED)
-    distributor = Distributor(
-        find_project_root(issue),
-        output_dir,
-        smtp_host=smtp_host,
-        smtp_port=smtp_port,
-        smtp_security=smtp_security,
-    )
-    try:
-        if dry_run or show_status:
-            plan = distributor.preview(issue, resend_changed)
-            print_diagnostics(plan.warnings)
-            for line in status_lines(plan) if show_status else plan_lines(plan):
-                click.echo(line)
-            sys.exit(EXIT_OK)
-        report = distributor.distribute(
-            issue,
-            resend_changed=resend_changed,
-            on_plan=announce,
-            progress=lambda outcome: click.echo(outcome_line(outcome)),
-        )
-    except BulletinError as exc:
-        print_diagnostics(exc.diagnostics)
-        click.echo(f"nothing sent for {shown(issue)}", err=True)
-        sys.exit(EXIT_FAILED)
-    for line in report.summary():
-        click.echo(line, err=line.startswith("failed"))
-    sys.exit(EXIT_FAILED if report.failed else EXIT_OK)
+main.add_command(distribute)
 
 
 @main.command()

@@ -1,120 +1,81 @@
-"""Distribution: each recipient gets its own numbered copy, by e-mail or into its folder, once."""
+"""Distribution: each recipient gets its own numbered copies, by e-mail or into its folder, once.
+
+`Distributor.distribute` plans (deliver.plan: every check before anything is built or sent),
+connects to the mail server, then delivers each due copy, recording it in the ledger as
+`sending` before anything leaves and `sent` or `failed` after. A run that stops midway (the
+server gone, a full disk, Ctrl-C) returns what was sent and what was not; it never raises then.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import os
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid, parseaddr
+from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Literal
 
 import attrs
 
-from pipeline.build import Builder, output_path
-from pipeline.deliver.ledger import LEDGER_FILE, Allocation, Delivery, Ledger
-from pipeline.deliver.mailer import Mailer, MailTexts, Refused
-from pipeline.deliver.stamp import StampPlace, format_copy_number, stamp_copy
-from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.build import Builder
+from pipeline.deliver.ledger import LEDGER_FILE, Ledger
+from pipeline.deliver.mailer import TIMEOUT_S, LostReply, Mailer, Refused, ServerGone
+from pipeline.deliver.plan import (
+    OUTBOX,
+    KeyAnswers,
+    Plan,
+    PlannedDelivery,
+    check_inside,
+    make_plan,
+)
+from pipeline.deliver.stamp import StampPlace, stamp_copy
+from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
-from pipeline.source.addressbook import ADDRESS_BOOK, AddressBook, Recipient, SmtpSettings, book_for
-from pipeline.source.load import LoadedIssue, load_issue
+from pipeline.source.addressbook import AddressBook, SmtpSettings
 
-OUTBOX = "outbox"
-Action = Literal["send", "resend", "revise", "delivered", "changed"]
-SENDS: tuple[Action, ...] = ("send", "resend", "revise")
-
-
-@dataclass(frozen=True)
-class PlannedCopy:
-    """One recipient's copy: its numbers, what this run does with it, and the last attempt."""
-
-    recipient: Recipient
-    numbers: Allocation
-    action: Action
-    latest: Delivery | None
-
-    @property
-    def copy_number(self) -> str:
-        """The 份号 stamped on the PDF: the first number of the recipient's range."""
-        return format_copy_number(self.numbers.first)
-
-    @property
-    def revised(self) -> bool:
-        """Whether this copy replaces one delivered before (更正)."""
-        return self.action == "revise" or (
-            self.action == "resend" and self.latest is not None and self.latest.revised
-        )
-
-    @property
-    def number_range(self) -> str:
-        """000004 or 000004–000006 when the recipient takes several printed copies."""
-        last = self.numbers.first + self.numbers.count - 1
-        return self.copy_number + (f"–{format_copy_number(last)}" if self.numbers.count > 1 else "")
-
-
-@dataclass
-class Plan:
-    """What one distribution run of an issue will do."""
-
-    issue_key: str
-    loaded: LoadedIssue
-    book: AddressBook
-    pdf_path: Path
-    pdf: bytes
-    rebuilt: bool
-    file_name: str
-    copies: list[PlannedCopy]
-    sha256: str  # of the built (unstamped) PDF: a change means a revised issue
-    warnings: list[Diagnostic] = field(default_factory=list)
+Status = Literal["sent", "failed", "uncertain"]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one copy's delivery ended in this run."""
+    """How one delivery ended in this run; `uncertain`: it may have arrived (a lost reply)."""
 
-    copy: PlannedCopy
-    status: Literal["sent", "failed"]
-    where: str
-    message_id: str | None = None
+    delivery: PlannedDelivery
+    status: Status
     error: str | None = None
 
 
 @dataclass(frozen=True)
 class Report:
-    """One run: its plan and how each copy it owed ended."""
+    """One run: its plan, how each delivery it tried ended, and what it did not get to."""
 
     plan: Plan
     outcomes: list[Outcome]
+    not_sent: list[PlannedDelivery] = field(default_factory=list)
+    stopped: str | None = None  # why the run stopped before the end
 
     @property
     def failed(self) -> list[Outcome]:
-        """The copies that could not be delivered."""
-        return [o for o in self.outcomes if o.status == "failed"]
+        """The deliveries that were tried and not (surely) delivered."""
+        return [o for o in self.outcomes if o.status != "sent"]
 
-    def summary(self) -> list[str]:
-        """Counts, then every failure again, for the end of the run."""
-        sent = sum(o.status == "sent" for o in self.outcomes)
-        skipped = [c.action for c in self.plan.copies if c.action not in SENDS]
-        lines = [
-            f"{sent} sent, {len(self.failed)} failed, "
-            f"{skipped.count('delivered')} already delivered"
-            + (
-                f", {skipped.count('changed')} changed since delivery (not sent; use "
-                "--resend-changed)"
-                if "changed" in skipped
-                else ""
-            )
-        ]
-        lines += [
-            f"failed  {o.copy.copy_number}  {o.copy.recipient.name} <{o.where}>: {o.error}"
-            for o in self.failed
-        ]
-        return lines
+    @property
+    def complete(self) -> bool:
+        """Whether every copy that should have gone out did (exit status 0)."""
+        changed = any(d.action == "changed" for d in self.plan.deliveries)
+        return not (self.failed or self.not_sent or self.stopped or changed)
+
+
+class _Stop(Exception):
+    """The run cannot go on; the delivery in hand ended as `outcome`."""
+
+    def __init__(self, outcome: Outcome, reason: str) -> None:
+        super().__init__(reason)
+        self.outcome, self.reason = outcome, reason
 
 
 class Distributor:
@@ -131,58 +92,51 @@ class Distributor:
         sleep: Callable[[float], None] = time.sleep,
         attempts: int = 4,
         environ: Mapping[str, str] | None = None,
+        timeout_s: float = TIMEOUT_S,
     ) -> None:
         self.builder = Builder(project_root, output_root)
         self.output_root = self.builder.output_root
         self.smtp_host, self.smtp_port, self.smtp_security = smtp_host, smtp_port, smtp_security
-        self.sleep, self.attempts = sleep, attempts
+        self.sleep, self.attempts, self.timeout_s = sleep, attempts, timeout_s
         self.environ = os.environ if environ is None else environ
 
     def ledger(self, create: bool = True) -> Ledger:
         """Open the ledger (created on first use unless `create` is false)."""
-        return Ledger(self.output_root / LEDGER_FILE, create)
+        path = self.output_root / LEDGER_FILE
+        found = [
+            check_inside(self.output_root, p, "the ledger")
+            for p in (path, path.with_suffix(".lock"))
+        ]
+        outside = [d for d in found if d is not None]
+        if outside:
+            raise BulletinError(outside)
+        return Ledger(path, create)
 
     def plan(
-        self, issue_path: Path, ledger: Ledger, *, write: bool, resend_changed: bool = False
+        self,
+        issue_path: Path,
+        ledger: Ledger,
+        *,
+        write: bool,
+        resend_changed: bool = False,
+        answers: KeyAnswers = KeyAnswers(),  # noqa: B008 - frozen
     ) -> Plan:
-        """Check names, build if stale (when `write`), number the copies and decide each action."""
-        loaded = load_issue(issue_path)
-        book = book_for(loaded)
-        if book is None:
-            raise BulletinError.single(
-                f"no {ADDRESS_BOOK} for this series",
-                file=issue_path,
-                hint=f"write one in {loaded.series_dir} or in {loaded.series_dir.parent}",
-            )
-        resolved = book.resolve(loaded)
-        pdf, _pages, warnings, _deps = self.builder.render(loaded)
-        target = output_path(issue_path, self.output_root)
-        rebuilt = not target.is_file() or target.read_bytes() != pdf
-        if rebuilt and write:
-            write_atomically(target, pdf)
-        key = f"{issue_path.parent.name}/{issue_path.stem}"
-        numbers = ledger.allocate(
-            key, [(r.name, r.copies) for r in resolved.recipients], commit=write
+        """The run's plan; see deliver.plan.make_plan."""
+        return make_plan(
+            self.builder,
+            ledger,
+            issue_path,
+            write=write,
+            resend_changed=resend_changed,
+            answers=answers,
         )
-        sha = _digest(pdf)
-        latest, sent = ledger.latest(key), ledger.last_sent(key)
-        copies = [
-            PlannedCopy(
-                r,
-                numbers[r.name],
-                _action(sent.get(r.name), latest.get(r.name), sha, resend_changed),
-                latest.get(r.name),
-            )
-            for r in resolved.recipients
-        ]
-        file_name = _file_name(loaded)
-        return Plan(key, loaded, book, target, pdf, rebuilt, file_name, copies, sha, warnings)
 
     def distribute(
         self,
         issue_path: Path,
         *,
         resend_changed: bool = False,
+        answers: KeyAnswers = KeyAnswers(),  # noqa: B008 - frozen
         on_plan: Callable[[Plan], None] | None = None,
         progress: Callable[[Outcome], None] | None = None,
     ) -> Report:
@@ -190,117 +144,156 @@ class Distributor:
         ledger = self.ledger()
         try:
             with ledger.exclusive():
-                plan = self.plan(issue_path, ledger, write=True, resend_changed=resend_changed)
+                plan = self.plan(
+                    issue_path, ledger, write=True, resend_changed=resend_changed, answers=answers
+                )
                 if on_plan is not None:
                     on_plan(plan)
-                return Report(plan, self._deliver(plan, ledger, progress or (lambda _o: None)))
+                mailer = self._mailer(plan)
+                return self._deliver(plan, ledger, mailer, progress or (lambda _o: None))
         finally:
             ledger.close()
 
-    def preview(self, issue_path: Path, resend_changed: bool = False) -> Plan:
+    def preview(
+        self,
+        issue_path: Path,
+        resend_changed: bool = False,
+        answers: KeyAnswers = KeyAnswers(),  # noqa: B008 - frozen
+    ) -> Plan:
         """The plan without building, numbering or sending anything (--dry-run, --status)."""
         ledger = self.ledger(create=False)
         try:
-            return self.plan(issue_path, ledger, write=False, resend_changed=resend_changed)
+            return self.plan(
+                issue_path, ledger, write=False, resend_changed=resend_changed, answers=answers
+            )
         finally:
             ledger.close()
 
+    def _mailer(self, plan: Plan) -> Mailer | None:
+        """Connected to the server if any e-mail is due; SMTPUTF8 needs checked before sending."""
+        due = [d for d in plan.due if d.address is not None]
+        if not due:
+            return None
+        settings = self._smtp_settings(plan.book)
+        mailer = Mailer(settings, self.environ, self.sleep, self.attempts, timeout_s=self.timeout_s)
+        mailer.open()
+        if mailer.smtputf8:
+            return mailer
+        lacks = f"the mail server {mailer.where} does not offer SMTPUTF8, which the address"
+        hint = (
+            "use an address with an ASCII part before the @ (the domain may stay Chinese), "
+            "or a server that offers SMTPUTF8"
+        )
+        problems = [
+            plan.book.place(d.recipient.name, "email", f"{lacks} {d.address.written} needs", hint)
+            for d in due
+            if d.address and d.address.smtputf8
+        ]
+        if plan.book.sender is not None and plan.book.sender[1].smtputf8:
+            written = plan.book.sender[1].written
+            problems.append(plan.book.place_smtp("sender", f"{lacks} {written} needs", hint))
+        if problems:
+            mailer.close()
+            raise BulletinError(problems)
+        return mailer
+
     def _deliver(
-        self, plan: Plan, ledger: Ledger, progress: Callable[[Outcome], None]
-    ) -> list[Outcome]:
-        due = [c for c in plan.copies if c.action in SENDS]
+        self, plan: Plan, ledger: Ledger, mailer: Mailer | None, progress: Callable[[Outcome], None]
+    ) -> Report:
+        due = plan.due
         template = self.builder.templates.get(plan.loaded.issue.template)
         place = StampPlace.for_style(template.style)
-        mailer: Mailer | None = None
-        texts: MailTexts | None = None
-        if any(c.recipient.channel == "email" for c in due):
-            texts = MailTexts(template.folder)
-            mailer = Mailer(self._smtp_settings(plan.book), self.environ, self.sleep, self.attempts)
-            mailer.open()
         outcomes: list[Outcome] = []
+        stopped: str | None = None
         try:
             for planned in due:
-                personal = stamp_copy(plan.pdf, planned.copy_number, planned.recipient.name, place)
-                if mailer and texts and planned.recipient.channel == "email":
-                    outcome = self._mail(plan, planned, personal, ledger, mailer, texts)
-                else:
-                    outcome = self._file(plan, planned, personal, ledger)
+                stamped = [
+                    stamp_copy(plan.pdf, number, planned.recipient.name, place)
+                    for number in planned.stamped_numbers
+                ]
+                try:
+                    if planned.address is not None and mailer is not None:
+                        outcome = self._mail(plan, planned, stamped, ledger, mailer)
+                    else:
+                        outcome = self._file(plan, planned, stamped, ledger)
+                except _Stop as stop:
+                    outcomes.append(stop.outcome)
+                    progress(stop.outcome)
+                    stopped = stop.reason
+                    break
                 outcomes.append(outcome)
                 progress(outcome)
+        except KeyboardInterrupt:
+            stopped = "interrupted (Ctrl-C); a copy being sent then is sent again by the next run"
+        except (OSError, BulletinError) as exc:
+            stopped = str(exc)
         finally:
             if mailer is not None:
                 mailer.close()
-        return outcomes
+        return Report(plan, outcomes, due[len(outcomes) :], stopped)
 
     def _mail(
         self,
         plan: Plan,
-        planned: PlannedCopy,
-        personal: bytes,
+        planned: PlannedDelivery,
+        stamped: list[bytes],
         ledger: Ledger,
         mailer: Mailer,
-        texts: MailTexts,
     ) -> Outcome:
-        recipient, revised = planned.recipient, planned.revised
-        sender = mailer.settings.sender
-        reused = (
-            planned.latest.message_id if planned.action == "resend" and planned.latest else None
-        )
-        message_id = reused or make_msgid(domain=parseaddr(sender)[1].partition("@")[2] or None)
-        issue = plan.loaded.issue
-        subject, body = texts.render(
-            {
-                "masthead": issue.masthead,
-                "distribution": issue.distribution,
-                "print_date": issue.print_date,
-                "recipient": recipient.name,
-                "copy_number": planned.copy_number,
-                "copy_range": planned.number_range,
-                "copies": planned.numbers.count,
-                "file_name": plan.file_name,
-                "revised": revised,
-            }
-        )
+        assert planned.address is not None and planned.mail_text is not None
+        assert plan.book.sender is not None
+        sender_name, sender = plan.book.sender
+        subject, body = planned.mail_text
         message = EmailMessage()
         message["Subject"] = subject
-        message["From"] = sender
-        message["To"] = formataddr((recipient.name, recipient.address))
+        message["From"] = _header_address(sender_name, sender.envelope)
+        message["To"] = _header_address(planned.recipient.name, planned.address.envelope)
         message["Date"] = formatdate(localtime=True)
-        message["Message-ID"] = message_id
+        message["Message-ID"] = planned.message_id
         message.set_content(body)
-        message.add_attachment(
-            personal, maintype="application", subtype="pdf", filename=plan.file_name
-        )
-        row = _begin(ledger, plan, planned, personal, "email", recipient.address, message_id)
-        try:
-            mailer.send(message, recipient.address)
-        except Refused as exc:
-            ledger.finish(row, "failed", str(exc))
-            return Outcome(planned, "failed", recipient.address, message_id, str(exc))
-        ledger.finish(row, "sent")
-        return Outcome(planned, "sent", recipient.address, message_id)
+        for name, pdf in zip(planned.file_names, stamped, strict=True):
+            message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
+        for attempt in (1, 2):  # a lost reply is sent again once in a run, never more
+            row = _begin(ledger, plan, planned, stamped, "email", planned.address.written)
+            try:
+                mailer.send(message, sender.envelope, planned.address.envelope)
+            except Refused as exc:
+                ledger.finish(row, "failed", str(exc))
+                return Outcome(planned, "failed", str(exc))
+            except ServerGone as exc:
+                ledger.finish(row, "failed", str(exc))
+                raise _Stop(
+                    Outcome(planned, "failed", str(exc)), f"the mail server is gone: {exc}"
+                ) from None
+            except LostReply as exc:
+                why = (
+                    f"the connection broke after the message was sent ({exc}); it may have "
+                    "arrived: the next run sends it again with the same Message-ID"
+                )
+                ledger.finish(row, "failed", why)
+                if attempt == 2:
+                    return Outcome(planned, "uncertain", why)
+                continue
+            ledger.finish(row, "sent")
+            return Outcome(planned, "sent")
+        raise AssertionError("unreachable")  # pragma: no cover
 
-    def _file(self, plan: Plan, planned: PlannedCopy, personal: bytes, ledger: Ledger) -> Outcome:
-        recipient = planned.recipient
-        target = self.output_root / OUTBOX / (recipient.folder or "") / plan.file_name
-        shown = f"{OUTBOX}/{recipient.folder}/{plan.file_name}"
-        row = _begin(ledger, plan, planned, personal, "folder", shown, None)
+    def _file(
+        self, plan: Plan, planned: PlannedDelivery, stamped: list[bytes], ledger: Ledger
+    ) -> Outcome:
+        folder = self.output_root / OUTBOX / (planned.recipient.folder or "")
+        row = _begin(ledger, plan, planned, stamped, "folder", planned.where)
         try:
-            write_atomically(target, personal)
+            for name, pdf in zip(planned.file_names, stamped, strict=True):
+                write_atomically(folder / name, pdf)
         except OSError as exc:
             ledger.finish(row, "failed", str(exc))
-            return Outcome(planned, "failed", shown, error=str(exc))
+            return Outcome(planned, "failed", f"cannot write {folder}: {exc.strerror or exc}")
         ledger.finish(row, "sent")
-        return Outcome(planned, "sent", shown)
+        return Outcome(planned, "sent")
 
     def _smtp_settings(self, book: AddressBook) -> SmtpSettings:
-        settings = book.smtp
-        if settings is None:
-            raise BulletinError.single(
-                "recipients are reached by e-mail, but the address book has no [smtp] table",
-                file=book.path,
-                hint='add [smtp] with host = "…" and sender = "…"',
-            )
+        assert book.smtp is not None  # the plan checked it
         update: dict[str, Any] = {}
         if self.smtp_host:
             update["host"] = self.smtp_host
@@ -308,110 +301,33 @@ class Distributor:
             update["port"] = self.smtp_port
         if self.smtp_security:
             update["security"] = self.smtp_security
-        return attrs.evolve(settings, **update)
+        return attrs.evolve(book.smtp, **update)
 
 
-def _action(
-    sent: Delivery | None, latest: Delivery | None, sha: str, resend_changed: bool
-) -> Action:
-    """Delivered if the same PDF went out; 'sending' or 'failed' rows count as not delivered."""
-    interrupted = latest is not None and latest.status == "sending" and latest.pdf_sha256 == sha
-    if sent is None:
-        return "resend" if interrupted else "send"
-    if sent.pdf_sha256 == sha:
-        return "delivered"
-    if not resend_changed:
-        return "changed"
-    return "resend" if interrupted else "revise"
-
-
-def _file_name(loaded: LoadedIssue) -> str:
-    """The attachment's Chinese file name, e.g. 工作简报2024年第14期.pdf."""
-    head = loaded.issue.masthead
-    title = re.sub(r'[\\/:*?"<>|\s]+', "", head.title) or "简报"
-    return f"{title}{head.date.year}年第{head.number}期.pdf"
+def _header_address(name: str, address: str) -> Address:
+    local, _, domain = address.rpartition("@")
+    return Address(display_name=name, username=local, domain=domain)
 
 
 def _begin(
     ledger: Ledger,
     plan: Plan,
-    planned: PlannedCopy,
-    personal: bytes,
+    planned: PlannedDelivery,
+    stamped: list[bytes],
     channel: str,
     address: str,
-    message_id: str | None,
 ) -> int:
-    """Record in the ledger that this copy is about to go out, before anything leaves."""
+    """Record in the ledger that this delivery is about to go out, before anything leaves."""
+    digests = [hashlib.sha256(pdf).hexdigest() for pdf in stamped]
+    copy_sha = digests[0] if len(digests) == 1 else hashlib.sha256("\n".join(digests).encode())
     return ledger.begin(
-        plan.issue_key,
+        plan.identity.key,
         planned.recipient.name,
-        planned.copy_number,
-        plan.sha256,
-        _digest(personal),
+        planned.number_range,
+        plan.pdf_sha256,
+        copy_sha if isinstance(copy_sha, str) else copy_sha.hexdigest(),
         channel,
         address,
         planned.revised,
-        message_id,
+        planned.message_id if channel == "email" else None,
     )
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-_WORDS: dict[Action, tuple[str, str]] = {
-    "send": ("would send", "pending"),
-    "resend": ("would resend", "interrupted while sending; the next run sends it again"),
-    "revise": ("would send 更正", "changed since delivery; the next run sends it as 更正"),
-    "delivered": ("delivered", "delivered"),
-    "changed": ("changed", "changed since delivery; not sent again without --resend-changed"),
-}
-
-
-def _where(plan: Plan, recipient: Recipient) -> str:
-    if recipient.channel == "email":
-        return f"e-mail {recipient.address}"
-    return f"{OUTBOX}/{recipient.folder}/{plan.file_name}"
-
-
-def plan_lines(plan: Plan) -> list[str]:
-    """--dry-run: who would get what, one line per recipient."""
-    head = f"{plan.issue_key}: {len(plan.copies)} recipients, {plan.file_name}" + (
-        " (its PDF is missing or stale: it would be built first)" if plan.rebuilt else ""
-    )
-    lines = [head]
-    for c in plan.copies:
-        word = _WORDS[c.action][0]
-        lines.append(
-            f"{word:<14}{c.number_range:<16}{c.recipient.name} → {_where(plan, c.recipient)}"
-        )
-    due = sum(c.action in SENDS for c in plan.copies)
-    lines.append(f"{due} to send, {len(plan.copies) - due} not sent; nothing was sent")
-    return lines
-
-
-def status_lines(plan: Plan) -> list[str]:
-    """--status: each recipient's state from the ledger."""
-    lines = [f"{plan.issue_key}: {len(plan.copies)} recipients"]
-    for c in plan.copies:
-        state = _WORDS[c.action][1]
-        last = c.latest
-        if last is not None and c.action in ("send", "delivered"):
-            state = (
-                f"{last.status} {last.time}"
-                if last.status != "failed"
-                else f"failed {last.time}: {last.error}"
-            )
-            state += f" {last.message_id}" if last.message_id and last.status == "sent" else ""
-        lines.append(
-            f"{c.number_range:<16}{c.recipient.name} → {_where(plan, c.recipient)}: {state}"
-        )
-    return lines
-
-
-def outcome_line(outcome: Outcome) -> str:
-    """One line as a copy goes out (or fails)."""
-    c = outcome.copy
-    word = ("sent 更正" if c.revised else "sent") if outcome.status == "sent" else "FAILED"
-    tail = f": {outcome.error}" if outcome.error else ""
-    return f"{word:<10}{c.copy_number}  {c.recipient.name} → {outcome.where}{tail}"

@@ -1,4 +1,11 @@
-"""The distribution ledger (SQLite beside the output): copy numbers and every delivery attempt."""
+"""The distribution ledger (SQLite beside the output): copy numbers and every delivery attempt.
+
+Rows are keyed by the issue's identity (`IssueIdentity.key`, e.g. work-bulletin/2024年第14期).
+Ledgers written before that used `<folder as typed>/<file stem>`; `deliver.oldkeys` moves such
+rows to the identity. A delivery's `copy_number` is the recipient's number range as printed
+(000008 or 000008–000028); its `copy_sha256` is the stamped PDF's sha256, or for a range the
+sha256 of the copies' hex digests joined by newlines.
+"""
 
 from __future__ import annotations
 
@@ -28,15 +35,35 @@ CREATE TABLE IF NOT EXISTS deliveries (
     revised INTEGER NOT NULL DEFAULT 0,
     time TEXT NOT NULL, message_id TEXT, error TEXT);
 CREATE INDEX IF NOT EXISTS deliveries_by_recipient ON deliveries (issue, recipient, id);
+CREATE TABLE IF NOT EXISTS old_keys (
+    old_key TEXT NOT NULL, issue TEXT NOT NULL, mine INTEGER NOT NULL,
+    PRIMARY KEY (old_key, issue));
 """
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """The copy numbers of one recipient of one issue: first .. first + count - 1."""
+class NumberRange:
+    """The copy numbers (份号) of one recipient of one issue: first .. first + count - 1."""
 
     first: int
     count: int
+
+    @property
+    def last(self) -> int:
+        """The range's last copy number."""
+        return self.first + self.count - 1
+
+    def numbers(self) -> range:
+        """Every copy number of the range, in order."""
+        return range(self.first, self.first + self.count)
+
+    def overlaps(self, other: NumberRange) -> bool:
+        """Whether the two ranges share a copy number."""
+        return self.first <= other.last and other.first <= self.last
+
+
+class NumbersDisagree(Exception):
+    """Two keys being merged give one recipient different copy numbers, or two the same."""
 
 
 @dataclass(frozen=True)
@@ -105,34 +132,90 @@ class Ledger:
             self._lock = None
             handle.close()
 
-    def allocations(self, issue: str) -> dict[str, Allocation]:
+    @contextmanager
+    def transaction(self, commit: bool = True) -> Iterator[None]:
+        """One write transaction; rolled back on an exception, or at the end unless `commit`."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT" if commit else "ROLLBACK")
+
+    def keys(self) -> list[str]:
+        """Every issue key the ledger holds, sorted."""
+        rows = self._db.execute(
+            "SELECT issue FROM copy_numbers UNION SELECT issue FROM deliveries ORDER BY issue"
+        )
+        return [str(key) for (key,) in rows]
+
+    def has_pdf(self, issue: str, pdf_sha256: str) -> bool:
+        """Whether a delivery of this issue key was of the PDF with this digest."""
+        row = self._db.execute(
+            "SELECT 1 FROM deliveries WHERE issue = ? AND pdf_sha256 = ? LIMIT 1",
+            (issue, pdf_sha256),
+        )
+        return row.fetchone() is not None
+
+    def recipients(self, issue: str) -> set[str]:
+        """The recipients with copy numbers under an issue key."""
+        return set(self.number_ranges(issue))
+
+    def number_ranges(self, issue: str) -> dict[str, NumberRange]:
         """The copy numbers already given out for an issue, by recipient."""
         rows = self._db.execute(
             "SELECT recipient, first, count FROM copy_numbers WHERE issue = ?", (issue,)
         )
-        return {name: Allocation(first, count) for name, first, count in rows}
+        return {name: NumberRange(first, count) for name, first, count in rows}
 
-    def allocate(
-        self, issue: str, wanted: Sequence[tuple[str, int]], commit: bool = True
-    ) -> dict[str, Allocation]:
-        """Copy numbers for each (recipient, copies): kept if given before, else the next free."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            known = self.allocations(issue)
-            following = max((a.first + a.count for a in known.values()), default=1)
-            for name, copies in wanted:
-                if name not in known:
-                    known[name] = Allocation(following, copies)
-                    following += copies
-                    self._db.execute(
-                        "INSERT INTO copy_numbers VALUES (?, ?, ?, ?)",
-                        (issue, name, known[name].first, copies),
-                    )
-            self._db.execute("COMMIT" if commit else "ROLLBACK")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+    def allocate(self, issue: str, wanted: Sequence[tuple[str, int]]) -> dict[str, NumberRange]:
+        """Copy numbers for each (recipient, its copies): kept if given before, else the next free.
+
+        Call inside `transaction`.
+        """
+        known = self.number_ranges(issue)
+        following = max((r.last + 1 for r in known.values()), default=1)
+        for name, count in wanted:
+            if name not in known:
+                known[name] = NumberRange(following, count)
+                following += count
+                self._db.execute(
+                    "INSERT INTO copy_numbers VALUES (?, ?, ?, ?)",
+                    (issue, name, known[name].first, count),
+                )
         return known
+
+    def merge_key(self, old: str, issue: str) -> None:
+        """Move an old key's rows to `issue` (inside `transaction`); raise NumbersDisagree."""
+        ranges = self.number_ranges(issue)
+        for name, taken in self.number_ranges(old).items():
+            if name in ranges and ranges[name] != taken:
+                raise NumbersDisagree(name)
+            if name not in ranges and any(taken.overlaps(r) for r in ranges.values()):
+                raise NumbersDisagree(name)
+            ranges[name] = taken
+        self._db.execute("DELETE FROM copy_numbers WHERE issue = ?", (issue,))
+        self._db.execute("DELETE FROM copy_numbers WHERE issue = ?", (old,))
+        self._db.executemany(
+            "INSERT INTO copy_numbers VALUES (?, ?, ?, ?)",
+            [(issue, name, r.first, r.count) for name, r in ranges.items()],
+        )
+        self._db.execute("UPDATE deliveries SET issue = ? WHERE issue = ?", (issue, old))
+        self.decide(old, issue, mine=True)
+
+    def decide(self, old: str, issue: str, mine: bool) -> None:
+        """Record whether an old key's rows are this issue's (the clerk's answer or a merge)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO old_keys VALUES (?, ?, ?)", (old, issue, int(mine))
+        )
+
+    def not_mine(self, issue: str) -> set[str]:
+        """The old keys recorded as belonging to another issue than this one."""
+        rows = self._db.execute(
+            "SELECT old_key FROM old_keys WHERE issue = ? AND mine = 0", (issue,)
+        )
+        return {str(key) for (key,) in rows}
 
     def latest(self, issue: str) -> dict[str, Delivery]:
         """The most recent delivery attempt of each recipient of an issue."""

@@ -1,8 +1,16 @@
-"""E-mail: the subject and body templates, and one SMTP connection with retries and backoff."""
+"""E-mail: the subject and body templates, and one SMTP connection with retries and backoff.
+
+A message is sent in one SMTP transaction. When the connection fails before the final dot of
+DATA, nothing was delivered and the send is retried (1, 2, 4 s). When it fails after the final
+dot, before the server's reply, the server may already have taken the message: `LostReply` is
+raised and the caller decides (it retries such a copy once per run, with the same Message-ID).
+After `MAX_REFUSED_CONNECTIONS` failed connections in a row, `ServerGone` stops the run.
+"""
 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable, Mapping
 from email.message import EmailMessage
@@ -16,10 +24,20 @@ from pipeline.source.addressbook import SmtpSettings
 from pipeline.source.model import format_date_cn
 
 SUBJECT_TEMPLATE, BODY_TEMPLATE = "mail-subject.j2", "mail-body.j2"
+MAX_REFUSED_CONNECTIONS = 3  # failed connections in a row before the run stops
+TIMEOUT_S = 30.0
 
 
 class Refused(Exception):
     """A permanent (5xx) refusal, or a transient error that outlasted every retry."""
+
+
+class LostReply(Exception):
+    """The connection broke after the message's final dot: it may or may not have arrived."""
+
+
+class ServerGone(Exception):
+    """The server refused several connections in a row: the run stops."""
 
 
 class MailTexts:
@@ -54,9 +72,32 @@ class MailTexts:
                 f"mail template error: {exc}",
                 file=self.folder,
                 hint="the mail templates may use masthead, recipient, copy_number, "
-                "copy_range, copies, file_name, revised, print_date, distribution",
+                "copy_range, copies, file_name, file_names, revised, print_date, distribution",
             ) from None
         return " ".join(subject.split()), body
+
+
+class _SMTP(smtplib.SMTP):
+    """Notes whether the current DATA has sent its final dot (then a lost reply is uncertain)."""
+
+    final_dot_sent = False
+    _in_data = False
+
+    def send(self, s: Any) -> None:
+        super().send(s)
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.final_dot_sent = True
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.final_dot_sent, self._in_data = False, True
+        try:
+            return super().data(msg)
+        finally:
+            self._in_data = False
+
+
+class _SMTPSSL(smtplib.SMTP_SSL, _SMTP):
+    pass
 
 
 class Mailer:
@@ -68,9 +109,11 @@ class Mailer:
         environ: Mapping[str, str],
         sleep: Callable[[float], None],
         attempts: int = 4,
-        delay: float = 1.0,
+        delay_s: float = 1.0,
+        timeout_s: float = TIMEOUT_S,
     ) -> None:
-        self.settings, self.sleep, self.attempts, self.delay = settings, sleep, attempts, delay
+        self.settings, self.sleep, self.attempts = settings, sleep, attempts
+        self.delay_s, self.timeout_s = delay_s, timeout_s
         self.user = environ.get("BULLETIN_SMTP_USER") or None
         self.password = environ.get("BULLETIN_SMTP_PASSWORD")
         if self.user and self.password is None:
@@ -78,27 +121,36 @@ class Mailer:
                 "BULLETIN_SMTP_USER is set but BULLETIN_SMTP_PASSWORD is not",
                 hint="export BULLETIN_SMTP_PASSWORD=… in the shell that runs bulletin",
             )
-        self._smtp: smtplib.SMTP | None = None
+        self._smtp: _SMTP | _SMTPSSL | None = None
+        self.refused_in_a_row = 0
+        self.smtputf8 = False  # whether the server offers SMTPUTF8 (known once connected)
+
+    @property
+    def where(self) -> str:
+        """host:port of the server."""
+        return f"{self.settings.host}:{self.settings.port}"
 
     def open(self) -> None:
         """Connect and log in now, so a wrong server fails before anything is sent."""
         try:
             self._retrying(self._connect)
-        except Refused as exc:
+        except (Refused, ServerGone) as exc:
             raise BulletinError.single(
-                f"cannot use the mail server {self.settings.host}:{self.settings.port}: {exc}",
+                f"cannot use the mail server {self.where}: {exc}",
                 hint="check [smtp] in the address book, --smtp-host/--smtp-port and "
                 "BULLETIN_SMTP_USER / BULLETIN_SMTP_PASSWORD",
             ) from None
 
-    def send(self, message: EmailMessage, to: str) -> None:
-        """Send one message to one address; raise Refused if it cannot be delivered."""
+    def send(self, message: EmailMessage, sender: str, to: str) -> None:
+        """Send one message from one envelope address to one; raise Refused, LostReply or
+        ServerGone if it cannot be known to be delivered."""
 
         def attempt() -> None:
             if self._smtp is None:
                 self._connect()
             assert self._smtp is not None
-            self._smtp.send_message(message, to_addrs=[to])
+            self._smtp.final_dot_sent = False
+            self._smtp.send_message(message, from_addr=sender, to_addrs=[to])
 
         self._retrying(attempt)
 
@@ -113,20 +165,27 @@ class Mailer:
 
     def _connect(self) -> None:
         s = self.settings
-        if s.security == "ssl":
-            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
-                s.host, s.port, timeout=30, context=ssl.create_default_context()
-            )
-        else:
-            smtp = smtplib.SMTP(s.host, s.port, timeout=30)
+        try:
+            if s.security == "ssl":
+                smtp: _SMTP | _SMTPSSL = _SMTPSSL(
+                    s.host, s.port, timeout=self.timeout_s, context=ssl.create_default_context()
+                )
+            else:
+                smtp = _SMTP(s.host, s.port, timeout=self.timeout_s)
+        except (OSError, smtplib.SMTPException):
+            self.refused_in_a_row += 1
+            raise
+        self.refused_in_a_row = 0
         try:
             if s.security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password or "")
+            smtp.ehlo_or_helo_if_needed()
         except BaseException:
             smtp.close()
             raise
+        self.smtputf8 = smtp.has_extn("smtputf8")
         self._smtp = smtp
 
     def _retrying(self, action: Callable[[], None]) -> None:
@@ -135,13 +194,20 @@ class Mailer:
                 action()
                 return
             except (smtplib.SMTPException, OSError) as exc:
+                after_dot = self._smtp is not None and self._smtp.final_dot_sent
                 code = _code(exc)
                 if code is not None and not 400 <= code < 500:
                     raise Refused(_describe(exc)) from None
                 self._drop()
+                if after_dot and code is None:
+                    raise LostReply(_describe(exc)) from None
+                if self.refused_in_a_row >= MAX_REFUSED_CONNECTIONS:
+                    raise ServerGone(
+                        f"{self.refused_in_a_row} connections in a row failed: {_describe(exc)}"
+                    ) from None
                 if attempt == self.attempts:
                     raise Refused(f"{_describe(exc)} (gave up after {attempt} attempts)") from None
-                self.sleep(self.delay * 2 ** (attempt - 1))
+                self.sleep(self.delay_s * 2 ** (attempt - 1))
 
     def _drop(self) -> None:
         if self._smtp is not None:
@@ -173,4 +239,6 @@ def _describe(exc: BaseException) -> str:
             else str(exc.smtp_error)
         )
         return f"{exc.smtp_code} {text}"
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return "no answer from the server (timed out)"
     return str(exc) or type(exc).__name__

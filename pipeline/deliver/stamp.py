@@ -46,10 +46,15 @@ def format_copy_number(number: int) -> str:
     return f"{number:06d}"
 
 
+def stamp_font_lacks(text: str) -> list[str]:
+    """The characters of `text` that the stamp font cannot draw (e.g. 😀, 𪚥), sorted."""
+    font = _font()
+    return sorted({c for c in text if ord(c) not in font.face.charToGlyph})
+
+
 def stamp_copy(pdf: bytes, copy_number: str, recipient: str, place: StampPlace) -> bytes:
     """The PDF with the copy number on page 1 and the recipient's name on the last page."""
-    font = _font()
-    missing = sorted({c for c in copy_number + recipient if ord(c) not in font.face.charToGlyph})
+    missing = stamp_font_lacks(copy_number + recipient)
     if missing:
         raise BulletinError.single(
             f"the stamp font has no {' '.join(missing)} "

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from email.utils import parseaddr
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import attrs
+import email_validator
 from attrs import field
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
@@ -17,12 +20,14 @@ from pipeline.source.load import (
     diagnostics_from_schema,
     place_diagnostic,
     read_toml,
+    walk_strings,
 )
 from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 from pipeline.source.tomlpos import KeyPath
 
 ADDRESS_BOOK = "recipients.toml"
 LISTS = (("report_to", "报"), ("send_to", "送"), ("issue_to", "发"))
+MAX_COPIES = 100_000  # printed copies one recipient may take
 
 
 @attrs.frozen(kw_only=True)
@@ -42,6 +47,7 @@ class Recipient:
     name: str = field(metadata=doc("the name exactly as it stands on the 报/送/发 lists"))
     email: str | None = field(default=None, metadata=doc("e-mail address"))
     folder: str | None = field(default=None, metadata=doc("folder under <output>/outbox/"))
+    # The TOML key is `copies`; in code it is "a recipient's copies", never the print run.
     copies: PositiveInt = field(default=1, metadata=doc("printed copies this body receives"))
 
     @property
@@ -65,14 +71,23 @@ class AddressBookFile:
 
 
 @dataclass(frozen=True)
+class MailAddress:
+    """An e-mail address checked by email-validator, in the forms SMTP needs."""
+
+    written: str
+    envelope: str  # the local part @ the domain in IDNA (ASCII) form
+    smtputf8: bool  # the local part is not ASCII: only a server offering SMTPUTF8 takes it
+
+
+@dataclass(frozen=True)
 class Resolved:
     """The recipients of one issue in list order (报, 送, 发; group members in order), once each."""
 
     recipients: tuple[Recipient, ...]
 
     @property
-    def copies(self) -> int:
-        """Printed copies the recipients need: the number for 共印N份."""
+    def print_run(self) -> int:
+        """Printed copies the recipients need together: the number for 共印N份."""
         return sum(r.copies for r in self.recipients)
 
 
@@ -84,6 +99,19 @@ class AddressBook:
     smtp: SmtpSettings | None
     recipients: dict[str, Recipient]
     groups: dict[str, list[str]]
+    source: SourceFile
+    mail_addresses: dict[str, MailAddress]  # by recipient name
+    sender: tuple[str, MailAddress] | None  # [smtp] sender: display name and address
+
+    def place(self, recipient: str, key: str | None, message: str, hint: str) -> Diagnostic:
+        """An error placed at a recipient's entry (or one of its keys) in the address book."""
+        index = list(self.recipients).index(recipient)
+        path: KeyPath = ("recipient", index, key) if key else ("recipient", index)
+        return _error(self.source, path, message, hint)
+
+    def place_smtp(self, key: str, message: str, hint: str) -> Diagnostic:
+        """An error placed at a key of the [smtp] table."""
+        return _error(self.source, ("smtp", key), message, hint)
 
     def names(self) -> list[str]:
         """Every name a list may use: recipients and groups."""
@@ -130,10 +158,40 @@ def load_address_book(path: Path) -> AddressBook:
         raise BulletinError(
             [_for_book(d) for d in diagnostics_from_schema(exc, AddressBookFile, source)]
         ) from None
-    problems = list(_check(model, source))
+    problems = list(_control_characters(source))
+    problems += _check(model, source)
+    addresses: dict[str, MailAddress] = {}
+    for index, person in enumerate(model.recipient):
+        if person.email is not None:
+            found = mail_address(person.email)
+            if isinstance(found, str):
+                problems.append(_bad_address(source, ("recipient", index, "email"), found))
+            else:
+                addresses[person.name] = found
+    sender = None
+    if model.smtp is not None:
+        name, written = parseaddr(model.smtp.sender)
+        found = mail_address(written)
+        if isinstance(found, str):
+            problems.append(_bad_address(source, ("smtp", "sender"), found, sender=True))
+        else:
+            sender = (name, found)
     if has_errors(problems):
         raise BulletinError(problems)
-    return AddressBook(path, model.smtp, {r.name: r for r in model.recipient}, model.groups)
+    recipients = {r.name: r for r in model.recipient}
+    return AddressBook(path, model.smtp, recipients, model.groups, source, addresses, sender)
+
+
+def mail_address(text: str) -> MailAddress | str:
+    """The address in its SMTP forms, or why it is not an e-mail address."""
+    try:
+        checked = email_validator.validate_email(
+            text, check_deliverability=False, allow_smtputf8=True, test_environment=True
+        )
+    except email_validator.EmailNotValidError as exc:
+        return f"'{text}' is not an e-mail address: {exc}"
+    envelope = checked.ascii_email or f"{checked.local_part}@{checked.ascii_domain}"
+    return MailAddress(text, envelope, checked.ascii_email is None)
 
 
 def book_for(loaded: LoadedIssue) -> AddressBook | None:
@@ -142,7 +200,7 @@ def book_for(loaded: LoadedIssue) -> AddressBook | None:
     return load_address_book(path) if path else None
 
 
-def copies_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
+def print_run_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
     """共印N份 and warnings: "auto" sums the recipients' copies; a fixed number below warns."""
     copies = loaded.issue.distribution.copies
     dist = loaded.issue.distribution
@@ -152,10 +210,10 @@ def copies_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
         book = book_for(loaded)
         if book is None:
             return len(dict.fromkeys([*dist.report_to, *dist.send_to, *dist.issue_to])) or None, []
-        return book.resolve(loaded).copies or None, []
+        return book.resolve(loaded).print_run or None, []
     try:
         book = book_for(loaded)
-        needed = book.resolve(loaded).copies if book else 0
+        needed = book.resolve(loaded).print_run if book else 0
     except BulletinError:
         return copies, []  # recipients not known: `bulletin distribute` reports the problem
     if copies >= needed:
@@ -235,17 +293,13 @@ def _check(model: AddressBookFile, source: SourceFile) -> Iterator[Diagnostic]:
                 f"recipient '{person.name}' needs exactly one of email and folder",
                 'write email = "…" or folder = "…", not both',
             )
-        if person.email is not None and (
-            person.email.count("@") != 1
-            or " " in person.email
-            or person.email.startswith("@")
-            or person.email.endswith("@")
-        ):
+        if person.copies > MAX_COPIES:
             yield _error(
                 source,
-                (*where, "email"),
-                f"'{person.email}' is not an e-mail address",
-                "write it as office@example.gov.cn",
+                (*where, "copies"),
+                f"recipient '{person.name}' asks for {person.copies} copies; at most "
+                f"{MAX_COPIES} are allowed",
+                f"write the number of printed copies, at most copies = {MAX_COPIES}",
             )
         if person.folder is not None and not _safe_folder(person.folder):
             yield _error(
@@ -305,11 +359,31 @@ def _find_cycle(
     return None
 
 
+def _bad_address(source: SourceFile, key: KeyPath, why: str, sender: bool = False) -> Diagnostic:
+    example = '"综合处 <office@example.gov.cn>"' if sender else '"office@example.gov.cn"'
+    return _error(source, key, why, f"write it as {example}")
+
+
+def _control_characters(source: SourceFile) -> Iterator[Diagnostic]:
+    """Every value of an address book is one line: no newline, tab, NUL or other control."""
+    for key, text in walk_strings(source.data):
+        bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
+        if bad is not None:
+            yield _error(
+                source,
+                key,
+                f"control character U+{ord(bad):04X} in '{text.encode('unicode_escape').decode()}'",
+                "write the value on one line, without control characters "
+                "(often pasted in from another program)",
+            )
+
+
 def _safe_folder(folder: str) -> bool:
     parts = PurePosixPath(folder.replace("\\", "/")).parts
     return (
         bool(parts)
         and not folder.startswith(("/", "\\"))
         and ":" not in folder
+        and not any(unicodedata.category(c) == "Cc" for c in folder)
         and all(part not in ("..", ".") for part in parts)
     )

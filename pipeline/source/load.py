@@ -248,21 +248,22 @@ def _from_problem(
     )
 
 
-def _walk_strings(value: Any, key: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
+def walk_strings(value: Any, key: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
+    """Every text value below a TOML value, with its key path."""
     if isinstance(value, str):
         yield key, value
     elif isinstance(value, dict):
         for name, item in value.items():
-            yield from _walk_strings(item, (*key, name))
+            yield from walk_strings(item, (*key, name))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _walk_strings(item, (*key, index))
+            yield from walk_strings(item, (*key, index))
 
 
 def _control_characters(
     data: dict[str, Any], source: SourceFile, series: SourceFile | None
 ) -> Iterator[Diagnostic]:
-    for key, text in _walk_strings(data):
+    for key, text in walk_strings(data):
         for offset, char in enumerate(text):
             if char not in "\n\t" and unicodedata.category(char) == "Cc":
                 diagnostic = place_diagnostic(
