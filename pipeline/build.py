@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from pipeline.resources import DEFAULT_TEMPLATES_DIR
 from pipeline.source.addressbook import ADDRESS_BOOK, find_address_book, print_run_for
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
-from pipeline.source.series import SERIES_FILE, is_issue_file
+from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
 
@@ -92,6 +93,16 @@ def issue_identity(loaded: LoadedIssue) -> IssueIdentity:
     """The identity of a loaded issue (issue-format.md, "Identity of an issue")."""
     head = loaded.issue.masthead
     return IssueIdentity(series_of(loaded.path), head.date.year, head.number)
+
+
+def peek_identity(issue_path: Path) -> IssueIdentity | None:
+    """The identity from the mastheads of the issue and its series.toml, without a full load."""
+    own = peek_masthead(issue_path) or {}
+    shared = peek_masthead(issue_path.parent / SERIES_FILE) or {}
+    number, date = (own.get(k, shared.get(k)) for k in ("number", "date"))
+    if isinstance(number, int) and isinstance(date, datetime.date):
+        return IssueIdentity(series_of(issue_path), date.year, number)
+    return None
 
 
 def output_path(issue_path: Path, output_root: Path) -> Path:

@@ -205,13 +205,15 @@ def test_a_new_issue_appears_and_a_deleted_one_goes(live: Served) -> None:
 def test_issue_page_shows_the_distribution_from_the_ledger(live: Served) -> None:
     ledger = Ledger(live.root / "output" / LEDGER_FILE)
     try:
-        ledger.allocate(W14, [("省委办公厅", 1), ("各市（州）党委办公室", 21)])
+        key = "work-bulletin/2024年第14期"  # the ledger names an issue by its identity
+        with ledger.transaction():
+            ledger.allocate(key, [("省委办公厅", 1), ("各市（州）党委办公室", 21)])
         sent = ledger.begin(
-            W14, "省委办公厅", "000001", "a", "b", "email", "x@example.cn", False, None
+            key, "省委办公厅", "000001", "a", "b", "email", "x@example.cn", False, None
         )
         ledger.finish(sent, "sent")
         failed = ledger.begin(
-            W14, "各市（州）党委办公室", "000002", "a", "c", "folder", "outbox/sz", False, None
+            key, "各市（州）党委办公室", "000002", "a", "c", "folder", "outbox/sz", False, None
         )
         ledger.finish(failed, "failed", "disk full")
     finally:

@@ -22,7 +22,8 @@ from starlette.staticfiles import StaticFiles
 
 from pipeline.app.board import Board, IssueView
 from pipeline.app.pageimages import WIDTHS_PX, PageImages
-from pipeline.deliver.ledger import LEDGER_FILE, Allocation, Delivery, Ledger
+from pipeline.build import peek_identity
+from pipeline.deliver.ledger import LEDGER_FILE, Delivery, Ledger, NumberRange
 from pipeline.diagnostics import Diagnostic
 from pipeline.source.series import SERIES_FILE, peek_masthead
 
@@ -55,9 +56,12 @@ def distribution(output_root: Path, view: IssueView) -> list[Copy] | None:
     if not path.is_file():
         return None
     ledger = Ledger(path, create=False)
-    try:  # the ledger's name of an issue, as `bulletin distribute` writes it
-        key = f"{view.source.parent.name}/{view.source.stem}"
-        numbers, latest = ledger.allocations(key), ledger.latest(key)
+    try:  # the ledger names an issue by its identity; older ledgers by folder/stem
+        identity = peek_identity(view.source)
+        keys = [identity.key] if identity else []
+        keys.append(f"{view.source.parent.name}/{view.source.stem}")
+        key = next((k for k in keys if ledger.number_ranges(k)), keys[0])
+        numbers, latest = ledger.number_ranges(key), ledger.latest(key)
     finally:
         ledger.close()
     if not numbers:
@@ -66,8 +70,8 @@ def distribution(output_root: Path, view: IssueView) -> list[Copy] | None:
     return [Copy(name, _numbers(a), latest.get(name)) for name, a in ordered]
 
 
-def _numbers(allocation: Allocation) -> str:
-    first, last = allocation.first, allocation.first + allocation.count - 1
+def _numbers(taken: NumberRange) -> str:
+    first, last = taken.first, taken.last
     return f"{first:06d}" if last == first else f"{first:06d}–{last:06d}"
 
 
