@@ -8,7 +8,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipeline.build import Builder, find_project_root, output_path
+from pipeline.build import Builder, find_project_root, issue_identity, output_path
 from pipeline.deliver.ledger import LEDGER_FILE, Delivery, Ledger
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.files import write_atomically
@@ -57,10 +57,12 @@ def write_archive(issue_path: Path, output_root: Path | None = None) -> Archived
         files.append(
             Attachment(series.name, series.read_bytes(), "application/toml", "Source", SERIES_NOTE)
         )
-    # The ledger names an issue as `bulletin distribute` does.
-    rows = ledger_csv(
-        builder.output_root / LEDGER_FILE, f"{issue_path.parent.name}/{issue_path.stem}"
-    )
+    # The ledger names an issue by its identity; a ledger not used since older versions, by
+    # the folder and file name as typed.
+    for key in (issue_identity(loaded).key, f"{issue_path.parent.name}/{issue_path.stem}"):
+        rows = ledger_csv(builder.output_root / LEDGER_FILE, key)
+        if rows.count(b"\n") > 1:
+            break
     count = rows.count(b"\n") - 1
     if count > 0:
         files.append(
