@@ -50,3 +50,29 @@ def test_an_unreadable_pdf_has_no_pages(tmp_path: Path) -> None:
     assert PageImages().page_count(tmp_path / "missing.pdf") == 0
     with pytest.raises(OSError):
         PageImages().document(tmp_path / "missing.pdf")
+
+
+def test_grey_pages_are_one_channel_and_the_masthead_page_keeps_its_red(
+    samples: dict[str, Built],
+) -> None:
+    images = PageImages()
+    pdf = samples["2024-14"].result.pdf
+    modes = []
+    for index in (0, 1):
+        found = images.png(pdf, index, 1240)
+        assert found is not None
+        modes.append(Image.open(io.BytesIO(found[1])).mode)
+    assert modes == ["RGB", "L"]
+
+
+def test_warm_renders_the_pages_last_asked_for(samples: dict[str, Built], tmp_path: Path) -> None:
+    pdf = shutil.copy(samples["2024-14"].result.pdf, tmp_path / "a.pdf")
+    images = PageImages()
+    images.warm(pdf)  # nothing was asked for yet: nothing to do
+    assert images.cached() == []
+    images.png(pdf, 3, 1240)
+    shutil.copy(samples["2024-13"].result.pdf, tmp_path / "b.pdf")
+    (tmp_path / "b.pdf").replace(pdf)
+    images.warm(pdf)
+    version = images.document(pdf).version
+    assert sorted(i for v, i, _w in images.cached() if v == version) == [2, 3, 4]

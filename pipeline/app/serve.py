@@ -9,6 +9,7 @@ import ipaddress
 import signal
 import socket
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import uvicorn
@@ -17,7 +18,7 @@ from sse_starlette.sse import AppStatus
 from pipeline.app.board import Board
 from pipeline.app.console import EXIT_OK, EXIT_USAGE
 from pipeline.app.pageimages import PageImages
-from pipeline.app.watch import Watcher
+from pipeline.app.watch import Rebuild, Watcher, WatchListener
 from pipeline.app.watch_status import StatusLines
 from pipeline.app.web import KEEP_ALIVE_S, make_app
 from pipeline.build import Builder, find_issue_files, find_project_root
@@ -80,6 +81,18 @@ def is_loopback(sock: socket.socket) -> bool:
     return ipaddress.ip_address(sock.getsockname()[0]).is_loopback
 
 
+class _Warmer(WatchListener):
+    """After a rebuild, renders the pages being read on a worker thread (events go first)."""
+
+    def __init__(self, images: PageImages, pool: ThreadPoolExecutor) -> None:
+        self._images, self._pool = images, pool
+
+    def rebuilt(self, rebuild: Rebuild) -> None:
+        """Start rendering the new PDF's pages in view."""
+        if rebuild.status == "built" and rebuild.pdf is not None:
+            self._pool.submit(self._images.warm, rebuild.pdf.resolve())
+
+
 class Preview:
     """One `bulletin serve`: the board of issues, the watcher feeding it and the web server."""
 
@@ -96,7 +109,9 @@ class Preview:
         self.images = PageImages()
         self.board = Board(builder.project_root, builder.output_root, self.images.page_count)
         self.board.discover(find_issue_files(targets))
-        self.watcher = Watcher(builder, targets, [StatusLines(echo=echo), self.board])
+        self.warmer = ThreadPoolExecutor(1, thread_name_prefix="bulletin-pages")
+        listeners = [self.board, StatusLines(echo=echo), _Warmer(self.images, self.warmer)]
+        self.watcher = Watcher(builder, targets, listeners)
         self.sock, self.url, self._echo = sock, url_of(host, sock), echo
         config = uvicorn.Config(
             make_app(self.board, self.images, keep_alive_s),
@@ -114,6 +129,7 @@ class Preview:
                 asyncio.run(self._serve())
         finally:
             self.watcher.stop()
+            self.warmer.shutdown(cancel_futures=True)
             self.sock.close()
 
     def stop(self) -> None:

@@ -75,14 +75,20 @@ def _numbers(taken: NumberRange) -> str:
     return f"{first:06d}" if last == first else f"{first:06d}–{last:06d}"
 
 
+_TITLES: dict[Path, tuple[str, str]] = {}  # the last titles read, for an issue file that is broken
+
+
 def titles(view: IssueView) -> tuple[str, str]:
     """(《工作简报》, 2024年第14期) from the issue's masthead and its series.toml, where known."""
-    own = peek_masthead(view.source) or {}
+    own = peek_masthead(view.source)
+    if own is None and view.source in _TITLES:  # a broken file: its last good titles
+        return _TITLES[view.source]
     shared = peek_masthead(view.source.parent / SERIES_FILE) or {}
-    title, number, date = (own.get(k, shared.get(k)) for k in ("title", "number", "date"))
+    title, number, date = ((own or {}).get(k, shared.get(k)) for k in ("title", "number", "date"))
     series = f"《{title}》" if isinstance(title, str) else view.series
     issue = f"{date.year}年" if isinstance(date, datetime.date) else ""
     issue = f"{issue}第{number}期" if isinstance(number, int) else view.name
+    _TITLES[view.source] = series, issue
     return series, issue
 
 

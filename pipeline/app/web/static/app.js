@@ -20,12 +20,12 @@
     return probe.decode().catch(() => undefined);
   }
 
-  function nearView(img, index) {
-    // the images of the pages the reader sees (and the next one) are loaded before the swap
+  function inView(img, index) {
+    // the pages the reader sees are loaded before the swap; the others load after it
     const old = document.getElementById(img.closest("figure").id);
     if (!old) return index < 2;
     const box = old.getBoundingClientRect();
-    return box.bottom > -innerHeight && box.top < 2 * innerHeight;
+    return box.bottom > -100 && box.top < innerHeight + 100;
   }
 
   async function refresh() {
@@ -34,7 +34,7 @@
     const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
     const content = fresh.getElementById("content");
     const images = [...content.querySelectorAll("figure.page img")];
-    await Promise.all(images.filter(nearView).map(preload));
+    await Promise.all(images.filter(inView).map(preload));
     const x = scrollX, y = scrollY;
     document.getElementById("content").replaceWith(document.adoptNode(content));
     document.title = fresh.title;
