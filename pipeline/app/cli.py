@@ -21,6 +21,7 @@ from pipeline.app.console import (
     shown,
 )
 from pipeline.app.distribute_cli import distribute
+from pipeline.app.importcmd import import_command
 from pipeline.diagnostics import BulletinError
 
 
@@ -28,6 +29,9 @@ from pipeline.diagnostics import BulletinError
 @click.version_option(package_name="bulletin-pipeline")
 def main() -> None:
     """Typeset official work bulletins (工作简报) from TOML into GB/T 9704-style PDFs."""
+
+
+main.add_command(import_command)
 
 
 @dataclass
