@@ -15,6 +15,7 @@ from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
+from pipeline.formats.ofd import write_ofd
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.photos import PhotoCache
@@ -131,8 +132,10 @@ class Builder:
         project_root: Path,
         output_root: Path | None = None,
         catalog: FontCatalog | None = None,
+        ofd: bool = False,
     ) -> None:
         self.project_root = project_root
+        self.ofd = ofd  # also write <issue>.ofd beside each PDF
         self.output_root = output_root or project_root / "output"
         roots = [project_root / "templates"]  # a workspace's own templates win
         if DEFAULT_TEMPLATES_DIR not in roots:
@@ -146,7 +149,7 @@ class Builder:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
         started = time.perf_counter()
         loaded = load_issue(issue_path)
-        pdf, pages, warnings, dependencies = self.render(loaded)
+        pdf, pages, warnings, dependencies, result = self._render(loaded)
         if strict and warnings:
             raise BulletinError(
                 [
@@ -161,6 +164,8 @@ class Builder:
             )
         target = output_path(issue_path, self.output_root)
         write_atomically(target, pdf)
+        if self.ofd and result.info is not None:
+            write_atomically(target.with_suffix(".ofd"), write_ofd(result.display, result.info))
         return BuildResult(
             issue_path, target, pages, warnings, time.perf_counter() - started, dependencies
         )
@@ -169,6 +174,11 @@ class Builder:
         self, loaded: LoadedIssue
     ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...]]:
         """Typeset a loaded issue into PDF bytes, its page count, warnings and dependencies."""
+        return self._render(loaded)[:4]
+
+    def _render(
+        self, loaded: LoadedIssue
+    ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...], Typeset]:
         template, chains, result = self._typeset(loaded)
         warnings = list(loaded.warnings)
         warnings += self.fonts.warnings(chains)
@@ -184,7 +194,7 @@ class Builder:
             *self._font_dependencies(chains),
             *(Dependency(p, "photo") for p in photo_files(loaded.issue, loaded.path)),
         )
-        return pdfa.finish(result.pdf), result.pages, warnings, dependencies
+        return pdfa.finish(result.pdf), result.pages, warnings, dependencies, result
 
     def possible_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:
         """What a build of this issue may read whatever it holds: for an issue that failed early."""

@@ -83,12 +83,12 @@ def build_sequential(builder: Builder, issues: Sequence[Path], strict: bool) -> 
 _worker: Builder | None = None
 
 
-def _start_worker(project_root: Path, output_root: Path | None) -> None:
+def _start_worker(project_root: Path, output_root: Path | None, ofd: bool) -> None:
     """Process-pool initializer: one Builder per worker, so fonts are loaded once per worker."""
     from pipeline.build import Builder
 
     global _worker
-    _worker = Builder(project_root, output_root)
+    _worker = Builder(project_root, output_root, ofd=ofd)
 
 
 def _build_in_worker(issue: Path, strict: bool) -> Outcome:
@@ -104,8 +104,11 @@ def build_parallel(
     strict: bool,
     jobs: int,
     on_done: Callable[[Outcome], None] | None = None,
+    ofd: bool = False,
 ) -> Iterator[Outcome]:
     """Build issues in `jobs` worker processes; yields outcomes in the order of `issues`.
+
+    With `ofd`, each worker also writes the issue's OFD beside its PDF.
 
     `on_done` is called (in this process and thread) as each issue finishes, in whatever order
     they finish, for a progress display; the outcomes themselves come out in input order, so
@@ -121,7 +124,7 @@ def build_parallel(
         max_workers=max(1, min(jobs, len(issues))),
         mp_context=context,
         initializer=_start_worker,
-        initargs=(project_root, output_root),
+        initargs=(project_root, output_root, ofd),
     ) as pool:
         futures: list[Future[Outcome]] = [
             pool.submit(_build_in_worker, issue, strict) for issue in issues

@@ -15,6 +15,7 @@ import click
 from pipeline.app.console import (
     EXIT_FAILED,
     EXIT_OK,
+    ofd_option,
     paths_and_output,
     print_diagnostics,
     require_existing,
@@ -67,6 +68,7 @@ def run() -> None:
 
 @main.command()
 @paths_and_output
+@ofd_option
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option(
     "-j",
@@ -74,7 +76,9 @@ def run() -> None:
     type=click.IntRange(min=1),
     help="Build in this many processes at once (default: the number of cores; 1: in this one).",
 )
-def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: int | None) -> None:
+def build(
+    paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, strict: bool, jobs: int | None
+) -> None:
     """Build issue files (or every issue below the folders given; default issues/) into PDFs."""
     from pipeline.build import find_issue_files, find_project_root
 
@@ -85,7 +89,7 @@ def build(paths: tuple[Path, ...], output_dir: Path | None, strict: bool, jobs: 
     if not issue_files:
         click.echo("no issue files found", err=True)
         sys.exit(EXIT_FAILED)
-    status = _build_all(root, output_dir, issue_files, strict, jobs)
+    status = _build_all(root, output_dir, issue_files, strict, jobs, ofd)
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):
         ending.skip_teardown = True
@@ -96,7 +100,12 @@ PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a termina
 
 
 def _build_all(
-    root: Path, output_dir: Path | None, issues: list[Path], strict: bool, jobs: int | None
+    root: Path,
+    output_dir: Path | None,
+    issues: list[Path],
+    strict: bool,
+    jobs: int | None,
+    ofd: bool,
 ) -> int:
     """Build the issues (in parallel with jobs > 1), print what happened; the exit status."""
     import time
@@ -112,11 +121,11 @@ def _build_all(
             if progress is not None:
                 progress.update()
 
-        outcomes = build_parallel(root, output_dir, issues, strict, jobs, on_done=done)
+        outcomes = build_parallel(root, output_dir, issues, strict, jobs, on_done=done, ofd=ofd)
     else:
         from pipeline.build import Builder
 
-        outcomes = build_sequential(Builder(root, output_dir), issues, strict)
+        outcomes = build_sequential(Builder(root, output_dir, ofd=ofd), issues, strict)
     summary = Summary()
     for outcome in outcomes:
         summary.add(outcome)
@@ -213,6 +222,7 @@ def archive(issue: Path, output_dir: Path | None) -> None:
 
 @main.command()
 @paths_and_output
+@ofd_option
 @click.option(
     "--quiet-ms",
     type=click.IntRange(0, 5000),
@@ -220,7 +230,7 @@ def archive(issue: Path, output_dir: Path | None) -> None:
     show_default=True,
     help="Rebuild once no change came for this long (one build per save).",
 )
-def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> None:
+def watch(paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, quiet_ms: int) -> None:
     """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops)."""
     import signal
 
@@ -232,7 +242,8 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
     require_existing(targets)
     root = find_project_root(targets[0])
     status = StatusLines(echo=click.echo)
-    watcher = Watcher(Builder(root, output_dir), targets, [status], quiet_s=quiet_ms / 1000)
+    builder = Builder(root, output_dir, ofd=ofd)
+    watcher = Watcher(builder, targets, [status], quiet_s=quiet_ms / 1000)
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
@@ -246,16 +257,19 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, quiet_ms: int) -> No
 
 @main.command()
 @paths_and_output
+@ofd_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-def serve(paths: tuple[Path, ...], output_dir: Path | None, host: str, port: int) -> None:
+def serve(
+    paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, host: str, port: int
+) -> None:
     """Build like watch and show the issues in the browser, reloading on save (Ctrl-C stops)."""
     from pipeline.app.serve import serve_until_stopped
 
     targets = list(paths) or [Path("issues")]
     require_existing(targets)
     warn = functools.partial(click.echo, err=True)
-    status = serve_until_stopped(targets, output_dir, host, port, click.echo, warn)
+    status = serve_until_stopped(targets, output_dir, host, port, click.echo, warn, ofd=ofd)
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):  # everything is stopped: Ctrl-C ends at once
         ending.skip_teardown = True

@@ -31,6 +31,13 @@ def paths_and_output(command: Callable[..., None]) -> Callable[..., None]:
     return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
 
 
+def ofd_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--ofd: also write <issue>.ofd beside each PDF (build, watch and serve)."""
+    return click.option(
+        "--ofd", is_flag=True, help="Also write <issue>.ofd (GB/T 33190) beside each PDF."
+    )(command)
+
+
 def require_existing(paths: Sequence[Path]) -> None:
     """Report every path that does not exist and exit 1 if there is any."""
     missing = [path for path in paths if not path.exists()]

@@ -156,8 +156,9 @@ def serve_until_stopped(
     port: int,
     echo: Callable[[str], None],
     warn: Callable[[str], None],
+    ofd: bool = False,
 ) -> int:
-    """Bind, build everything, serve until Ctrl-C or SIGTERM; the exit status."""
+    """Bind, build everything (and each OFD with `ofd`), serve until Ctrl-C or SIGTERM."""
     try:
         sock = bind(host, port)
     except AddressError as exc:
@@ -176,7 +177,7 @@ def serve_until_stopped(
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
-    builder = Builder(find_project_root(targets[0]), output_dir)
+    builder = Builder(find_project_root(targets[0]), output_dir, ofd=ofd)
     Preview(builder, targets, sock, host, echo).run()
     echo("stopped")
     return EXIT_OK

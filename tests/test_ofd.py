@@ -1,0 +1,245 @@
+"""`bulletin build --ofd` (interfaces.md "PDF/A and OFD"): OFD from the same composed pages."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from click.testing import CliRunner
+from conftest import ROOT, SAMPLES, Built
+from fontTools.ttLib import TTFont
+from pdfmeasure import PT_PER_MM, Measured, read_pdf
+
+from pipeline.app.cli import main
+from pipeline.build import Builder
+from pipeline.fonts.chains import FontLibrary
+from pipeline.formats.ofd import NS, read_parts
+
+TOLERANCE_MM = 0.1  # interfaces.md: each baseline origin within 0.1 mm of the PDF's
+RED = "0 204 204 0"  # the style's print red, CMYK 0/80/80/0 as 8-bit components
+
+
+def schema_dir() -> Path | None:
+    """The standard's XSDs: $OFD_SCHEMA_DIR, or ../shared/ofd-schema beside the clone (CI).
+
+    Not vendored: their source (GreenYun/OFD-Schema) states no licence.
+    """
+    candidates = [os.environ.get("OFD_SCHEMA_DIR", ""), str(ROOT.parent / "shared" / "ofd-schema")]
+    found = [Path(c) for c in candidates if c and (Path(c) / "OFD.xsd").is_file()]
+    return found[0] if found else None
+
+
+@cache
+def schema(name: str) -> object:
+    import xmlschema
+
+    folder = schema_dir()
+    assert folder is not None
+    return xmlschema.XMLSchema(str(folder / name))
+
+
+@dataclass(frozen=True)
+class Glyph:
+    """One character of a TextCode: its text, font ID and origin (mm from the top left)."""
+
+    text: str
+    font: str
+    x: float
+    y: float
+
+
+@dataclass
+class OfdPage:
+    glyphs: list[Glyph]
+    rules: list[tuple[float, float, float, float, str]]  # x0, x1, y, width, colour
+    fills: list[str]
+
+
+@dataclass
+class Ofd:
+    """An OFD container as numbers."""
+
+    parts: dict[str, bytes]
+    pages: list[OfdPage]
+
+    def xml(self, name: str) -> ET.Element:
+        return ET.fromstring(self.parts[name])
+
+
+def q(tag: str) -> str:
+    return f"{{{NS}}}{tag}"
+
+
+def read_ofd(path: Path) -> Ofd:
+    parts = dict(read_parts(path.read_bytes()))
+    document = ET.fromstring(parts["Doc_0/Document.xml"])
+    pages = []
+    for entry in document.iter(q("Page")):
+        root = ET.fromstring(parts["Doc_0/" + entry.attrib["BaseLoc"]])
+        glyphs, rules, fills = [], [], []
+        for text in root.iter(q("TextObject")):
+            fill = text.find(q("FillColor"))
+            fills.append(fill.attrib["Value"] if fill is not None else "")
+            for code in text.iter(q("TextCode")):
+                x, y = float(code.attrib["X"]), float(code.attrib["Y"])
+                deltas = [float(d) for d in code.attrib.get("DeltaX", "").split()]
+                chars = list(code.text or "")
+                assert len(deltas) == len(chars) - 1  # one origin per character
+                for char, step in zip(chars, [0.0, *deltas], strict=True):
+                    x += step
+                    glyphs.append(Glyph(char, text.attrib["Font"], x, y))
+        for path_object in root.iter(q("PathObject")):
+            moves = path_object.findtext(q("AbbreviatedData"), "").split()
+            assert moves[0] == "M" and moves[3] == "L" and moves[2] == moves[5]
+            stroke = path_object.find(q("StrokeColor"))
+            rules.append(
+                (
+                    float(moves[1]),
+                    float(moves[4]),
+                    float(moves[2]),
+                    float(path_object.attrib["LineWidth"]),
+                    stroke.attrib["Value"] if stroke is not None else "",
+                )
+            )
+        pages.append(OfdPage(glyphs, rules, fills))
+    return Ofd(parts, pages)
+
+
+@pytest.fixture(scope="module")
+def built_ofd(
+    fonts: FontLibrary, long_issue: Built, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[Measured, Ofd]]:
+    """Every sample and the long issue built with OFD: the PDF measured, the OFD read."""
+    output = tmp_path_factory.mktemp("ofd")
+    sources = {**SAMPLES, "long": long_issue.source}
+    found = {}
+    for name, source in sources.items():
+        builder = Builder(source.parent.parent.parent, output, ofd=True)
+        builder.fonts = fonts
+        result = builder.build(source)
+        found[name] = (read_pdf(result.pdf), read_ofd(result.pdf.with_suffix(".ofd")))
+    return found
+
+
+ALL = [*SAMPLES, "long"]
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_every_xml_part_validates_against_the_standards_schemas(
+    built_ofd: dict[str, tuple[Measured, Ofd]], name: str
+) -> None:
+    if schema_dir() is None:
+        pytest.skip("the OFD schemas are not here: set OFD_SCHEMA_DIR or put ../shared beside")
+    ofd = built_ofd[name][1]
+    xml_parts = [n for n in ofd.parts if n.endswith(".xml")]
+    assert xml_parts[:3] == ["OFD.xml", "Doc_0/Document.xml", "Doc_0/PublicRes.xml"]
+    for part in xml_parts:
+        kind = {"OFD.xml": "OFD.xsd", "Doc_0/Document.xml": "Document.xsd"}.get(part)
+        kind = kind or ("Res.xsd" if part.endswith("Res.xml") else "Page.xsd")
+        errors = list(schema(kind).iter_errors(ofd.parts[part].decode("utf-8")))  # type: ignore[attr-defined]
+        assert not errors, f"{part}: {errors[0]}"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_each_page_has_the_pdfs_text_at_the_same_positions(
+    built_ofd: dict[str, tuple[Measured, Ofd]], name: str
+) -> None:
+    """layout.md §3: every character of the PDF, baseline origin within 0.1 mm, in the OFD."""
+    pdf, ofd = built_ofd[name]
+    assert len(ofd.pages) == len(pdf.pages)
+    for pdf_page, ofd_page in zip(pdf.pages, ofd.pages, strict=True):
+        pdf_chars = [c for line in pdf_page.lines for c in line.chars]
+        assert len(ofd_page.glyphs) == len(pdf_chars)
+        for line in pdf_page.lines:
+            baseline_mm = line.baseline / PT_PER_MM
+            mine = sorted(
+                (g for g in ofd_page.glyphs if abs(g.y - baseline_mm) < TOLERANCE_MM),
+                key=lambda g: g.x,
+            )
+            assert "".join(g.text for g in mine) == line.text
+            for glyph, char in zip(mine, line.chars, strict=True):
+                assert abs(glyph.x - char.x0 / PT_PER_MM) < TOLERANCE_MM, (glyph, char)
+                assert abs(glyph.y - char.baseline / PT_PER_MM) < TOLERANCE_MM, (glyph, char)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_rules_are_paths_where_the_pdf_has_them_in_its_colours(
+    built_ofd: dict[str, tuple[Measured, Ofd]], name: str
+) -> None:
+    """layout.md §2.6 (the red rules): same place, width and colour as the PDF's."""
+    pdf, ofd = built_ofd[name]
+    for pdf_page, ofd_page in zip(pdf.pages, ofd.pages, strict=True):
+        theirs = sorted(pdf_page.rules, key=lambda r: r.y)
+        mine = sorted(ofd_page.rules, key=lambda r: r[2])
+        assert len(mine) == len(theirs)
+        for (x0, x1, y, width, colour), rule in zip(mine, theirs, strict=True):
+            assert abs(x0 - rule.x0 / PT_PER_MM) < TOLERANCE_MM
+            assert abs(x1 - rule.x1 / PT_PER_MM) < TOLERANCE_MM
+            assert abs(y - rule.y / PT_PER_MM) < TOLERANCE_MM
+            assert abs(width - rule.thickness / PT_PER_MM) < 0.01
+            assert colour == " ".join(str(round(v * 255)) for v in rule.color)
+
+
+def test_the_masthead_is_red_and_the_body_black(
+    built_ofd: dict[str, tuple[Measured, Ofd]],
+) -> None:
+    first = built_ofd["2024-14"][1].pages[0]
+    assert RED in first.fills  # the masthead title
+    assert "0 0 0 255" in first.fills  # K-only black text
+    colour_spaces = built_ofd["2024-14"][1].xml("Doc_0/PublicRes.xml").iter(q("ColorSpace"))
+    (cmyk,) = colour_spaces
+    assert cmyk.attrib["Type"] == "CMYK"
+    assert built_ofd["2024-14"][1].parts["Doc_0/Res/" + cmyk.attrib["Profile"]][36:40] == b"acsp"
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_the_embedded_fonts_are_truetype_subsets_mapping_unicode(
+    built_ofd: dict[str, tuple[Measured, Ofd]], name: str
+) -> None:
+    ofd = built_ofd[name][1]
+    res = ofd.xml("Doc_0/PublicRes.xml")
+    used: dict[str, set[str]] = {}
+    for page in ofd.pages:
+        for glyph in page.glyphs:
+            used.setdefault(glyph.font, set()).add(glyph.text)
+    fonts = {f.attrib["ID"]: f for f in res.iter(q("Font"))}
+    assert set(fonts) == set(used)
+    for font_id, chars in used.items():
+        data = ofd.parts["Doc_0/Res/" + fonts[font_id].findtext(q("FontFile"), "")]
+        face = TTFont(io.BytesIO(data))
+        assert "glyf" in face  # TrueType outlines
+        cmap = face.getBestCmap()
+        assert {ord(c) for c in chars} <= set(cmap)
+        assert face["maxp"].numGlyphs < 2000  # a subset, not the whole CJK face
+
+
+def test_docinfo_names_the_bulletin_its_editor_and_the_issue_date(
+    built_ofd: dict[str, tuple[Measured, Ofd]], samples: dict[str, Built]
+) -> None:
+    info = built_ofd["2024-14"][1].xml("OFD.xml").find(f"{q('DocBody')}/{q('DocInfo')}")
+    assert info is not None
+    head = samples["2024-14"].loaded.issue.masthead
+    assert info.findtext(q("Title")) == head.title == "工作简报"
+    assert info.findtext(q("Author")) == head.editor
+    assert info.findtext(q("CreationDate")) == head.date.isoformat()
+
+
+def test_the_cli_writes_the_ofd_beside_the_pdf_reproducibly(
+    tmp_path: Path, make_builder: Callable[[Path], Builder]
+) -> None:
+    issue = SAMPLES["2024-07"]
+    for folder in ("a", "b"):
+        result = CliRunner().invoke(
+            main, ["build", "--ofd", "-j", "1", str(issue), "-o", str(tmp_path / folder)]
+        )
+        assert result.exit_code == 0, result.output
+    first = tmp_path / "a" / "brief-news" / "2024-07.ofd"
+    assert first.read_bytes() == (tmp_path / "b" / "brief-news" / "2024-07.ofd").read_bytes()
+    plain = make_builder(tmp_path / "c").build(issue)
+    assert not plain.pdf.with_suffix(".ofd").exists()  # only with --ofd
