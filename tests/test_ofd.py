@@ -59,6 +59,8 @@ class OfdPage:
     glyphs: list[Glyph]
     rules: list[tuple[float, float, float, float, str]]  # x0, x1, y, width, colour
     fills: list[str]
+    verticals: list[tuple[float, float, float]]  # x, y0, y1
+    images: list[tuple[float, float, float, float]]  # x0, x1, top, bottom of the mapped square
 
 
 @dataclass
@@ -82,7 +84,7 @@ def read_ofd(path: Path) -> Ofd:
     pages = []
     for entry in document.iter(q("Page")):
         root = ET.fromstring(parts["Doc_0/" + entry.attrib["BaseLoc"]])
-        glyphs, rules, fills = [], [], []
+        glyphs, rules, fills, verticals, images = [], [], [], [], []
         for text in root.iter(q("TextObject")):
             fill = text.find(q("FillColor"))
             fills.append(fill.attrib["Value"] if fill is not None else "")
@@ -94,9 +96,19 @@ def read_ofd(path: Path) -> Ofd:
                 for char, step in zip(chars, [0.0, *deltas], strict=True):
                     x += step
                     glyphs.append(Glyph(char, text.attrib["Font"], x, y))
+        for image in root.iter(q("ImageObject")):
+            assert image.attrib["ResourceID"] in media_files(parts)
+            a, b, c, d, e, f = (float(v) for v in image.attrib["CTM"].split())
+            corners = [(a * u + c * v + e, b * u + d * v + f) for u in (0, 1) for v in (0, 1)]
+            xs, ys = [x for x, _ in corners], [y for _, y in corners]
+            images.append((min(xs), max(xs), min(ys), max(ys)))
         for path_object in root.iter(q("PathObject")):
             moves = path_object.findtext(q("AbbreviatedData"), "").split()
-            assert moves[0] == "M" and moves[3] == "L" and moves[2] == moves[5]
+            assert moves[0] == "M" and moves[3] == "L"
+            if moves[1] == moves[4] and moves[2] != moves[5]:
+                verticals.append((float(moves[1]), float(moves[2]), float(moves[5])))
+                continue
+            assert moves[2] == moves[5]
             stroke = path_object.find(q("StrokeColor"))
             rules.append(
                 (
@@ -107,8 +119,32 @@ def read_ofd(path: Path) -> Ofd:
                     stroke.attrib["Value"] if stroke is not None else "",
                 )
             )
-        pages.append(OfdPage(glyphs, rules, fills))
+        pages.append(OfdPage(glyphs, rules, fills, verticals, images))
     return Ofd(parts, pages)
+
+
+def media_files(parts: dict[str, bytes]) -> dict[str, bytes]:
+    """The image resources by ID, their files read from the container."""
+    res = ET.fromstring(parts["Doc_0/PublicRes.xml"])
+    return {
+        m.attrib["ID"]: parts["Doc_0/Res/" + m.findtext(q("MediaFile"), "")]
+        for m in res.iter(q("MultiMedia"))
+    }
+
+
+def figures_issue(folder: Path) -> Path:
+    """An issue with an upright PNG, a JPEG turned by its EXIF orientation and a table."""
+    from test_photos import exif, issue, save, scene
+
+    png = save(folder, "a.png", scene((400, 300)))
+    jpeg = save(folder, "b.jpg", scene((300, 400)), exif=exif(6), quality=85)
+    path = issue(folder, [{"file": png, "after": 1}, {"file": jpeg, "after": 3, "width": 0.5}])
+    with path.open("a", encoding="utf-8") as stream:
+        stream.write(
+            '\n[[columns.articles.tables]]\ncaption = "进度"\nafter = 2\n'
+            'rows = [["县（市、区）", "已建成"], ["市中区", "6"], ["东兴区", "8"]]\n'
+        )
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -117,7 +153,8 @@ def built_ofd(
 ) -> dict[str, tuple[Measured, Ofd]]:
     """Every sample and the long issue built with OFD: the PDF measured, the OFD read."""
     output = tmp_path_factory.mktemp("ofd")
-    sources = {**SAMPLES, "long": long_issue.source}
+    figures = figures_issue(tmp_path_factory.mktemp("figures") / "issues" / "figures")
+    sources = {**SAMPLES, "long": long_issue.source, "figures": figures}
     found = {}
     for name, source in sources.items():
         builder = Builder(source.parent.parent.parent, output, ofd=True)
@@ -127,7 +164,7 @@ def built_ofd(
     return found
 
 
-ALL = [*SAMPLES, "long"]
+ALL = [*SAMPLES, "long", "figures"]
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -243,3 +280,25 @@ def test_the_cli_writes_the_ofd_beside_the_pdf_reproducibly(
     assert first.read_bytes() == (tmp_path / "b" / "brief-news" / "2024-07.ofd").read_bytes()
     plain = make_builder(tmp_path / "c").build(issue)
     assert not plain.pdf.with_suffix(".ofd").exists()  # only with --ofd
+
+
+def test_photos_and_table_rules_are_where_the_pdf_draws_them(
+    built_ofd: dict[str, tuple[Measured, Ofd]],
+) -> None:
+    """layout.md §8: each photo's box and each table's column line, within 0.1 mm of the PDF's."""
+    pdf, ofd = built_ofd["figures"]
+    assert len(media_files(ofd.parts)) == 2
+    for pdf_page, ofd_page in zip(pdf.pages, ofd.pages, strict=True):
+        boxes = sorted(
+            (b.x0 / PT_PER_MM, b.x1 / PT_PER_MM, b.top / PT_PER_MM, b.bottom / PT_PER_MM)
+            for b in pdf_page.images
+        )
+        assert len(ofd_page.images) == len(boxes)
+        for mine, theirs in zip(sorted(ofd_page.images), boxes, strict=True):
+            assert max(abs(m - t) for m, t in zip(mine, theirs, strict=True)) < TOLERANCE_MM
+        lines = sorted((v.x, v.top, v.bottom) for v in pdf_page.vertical_rules)
+        mine_lines = sorted((x, min(y0, y1), max(y0, y1)) for x, y0, y1 in ofd_page.verticals)
+        assert len(mine_lines) == len(lines)
+        for mine_line, line in zip(mine_lines, lines, strict=True):
+            assert max(abs(m - t / PT_PER_MM) for m, t in zip(mine_line, line, strict=True)) < 0.1
+    assert sum(len(page.verticals) for page in ofd.pages) >= 3  # the table's column lines

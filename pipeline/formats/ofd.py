@@ -21,7 +21,15 @@ from xml.etree import ElementTree as ET
 from pipeline.fonts.chains import LoadedFont
 from pipeline.formats import pdfa
 from pipeline.formats.ofdfonts import subset_font
-from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine
+from pipeline.layout.display import (
+    DisplayPage,
+    DocumentInfo,
+    GlyphRun,
+    PlacedImage,
+    RuleLine,
+    VerticalRule,
+    image_matrix,
+)
 from pipeline.layout.style import PT_PER_MM, Color
 
 NS = "http://www.ofdspec.org/2016"
@@ -57,6 +65,13 @@ class _Resources:
     ids: _Ids
     colour_spaces: dict[str, str] = field(default_factory=dict)
     fonts: dict[str, tuple[str, LoadedFont]] = field(default_factory=dict)
+    media: list[tuple[str, str, bytes]] = field(default_factory=list)  # ID, file name, bytes
+
+    def image(self, data: bytes, suffix: str) -> str:
+        """The ID of a new image resource with these bytes."""
+        media_id = self.ids.next()
+        self.media.append((media_id, f"image_{media_id}.{suffix}", data))
+        return media_id
 
     def colour(self, tag: str, color: Color) -> ET.Element:
         """A FillColor or StrokeColor element in the colour's own space (CMYK or RGB, 0–255)."""
@@ -96,6 +111,7 @@ def write_ofd(pages: list[DisplayPage], info: DocumentInfo) -> bytes:
     ]
     for name, (font_id, _font) in resources.fonts.items():
         parts.append((f"Doc_0/Res/font_{font_id}.ttf", font_files[name]))
+    parts += [(f"Doc_0/Res/{file}", data) for _id, file, data in resources.media]
     if "CMYK" in resources.colour_spaces:
         parts.append((f"Doc_0/Res/{PROFILE_NAME}", pdfa.output_profile()))
     parts += [(f"Doc_0/Pages/Page_{n}/Content.xml", c) for n, c in enumerate(contents)]
@@ -148,6 +164,12 @@ def _public_res(resources: _Resources) -> ET.Element:
                 fonts, _q("Font"), ID=font_id, FontName=font.name, FamilyName=font.face.family
             )
             ET.SubElement(entry, _q("FontFile")).text = f"font_{font_id}.ttf"
+    if resources.media:
+        media = ET.SubElement(root, _q("MultiMedias"))
+        for media_id, file, _data in resources.media:
+            kind = "JPEG" if file.endswith(".jpg") else "PNG"
+            entry = ET.SubElement(media, _q("MultiMedia"), ID=media_id, Type="Image", Format=kind)
+            ET.SubElement(entry, _q("MediaFile")).text = file
     return root
 
 
@@ -157,10 +179,16 @@ def _page(page: DisplayPage, ids: _Ids, resources: _Resources) -> bytes:
     ET.SubElement(area, _q("PhysicalBox")).text = _box(page)
     content = ET.SubElement(root, _q("Content"))
     layer = ET.SubElement(content, _q("Layer"), ID=ids.next())
+    for placed in page.images:  # drawn first, as in the PDF
+        layer.append(_image(placed, page, ids, resources))
     for run in page.runs:
         layer.append(_text(run, page, ids, resources))
     for rule in page.rules:
-        layer.append(_path(rule, page, ids, resources))
+        y = page.height_pt - rule.y_pt
+        layer.append(_path((rule.x0_pt, y, rule.x1_pt, y), rule, page, ids, resources))
+    for vertical in page.vertical_rules:
+        y0, y1 = page.height_pt - vertical.y0_pt, page.height_pt - vertical.y1_pt
+        layer.append(_path((vertical.x_pt, y0, vertical.x_pt, y1), vertical, page, ids, resources))
     return _xml(root)
 
 
@@ -186,7 +214,14 @@ def _text(run: GlyphRun, page: DisplayPage, ids: _Ids, resources: _Resources) ->
     return element
 
 
-def _path(rule: RuleLine, page: DisplayPage, ids: _Ids, resources: _Resources) -> ET.Element:
+def _path(
+    line: tuple[float, float, float, float],
+    rule: RuleLine | VerticalRule,
+    page: DisplayPage,
+    ids: _Ids,
+    resources: _Resources,
+) -> ET.Element:
+    """A stroked line from (x0, y0) to (x1, y1), in points from the top left."""
     element = ET.Element(
         _q("PathObject"),
         ID=ids.next(),
@@ -194,11 +229,41 @@ def _path(rule: RuleLine, page: DisplayPage, ids: _Ids, resources: _Resources) -
         LineWidth=mm(rule.thickness_pt),
     )
     element.append(resources.colour("StrokeColor", rule.color))
-    y = mm(page.height_pt - rule.y_pt)
-    ET.SubElement(
-        element, _q("AbbreviatedData")
-    ).text = f"M {mm(rule.x0_pt)} {y} L {mm(rule.x1_pt)} {y}"
+    x0, y0, x1, y1 = (mm(v) for v in line)
+    ET.SubElement(element, _q("AbbreviatedData")).text = f"M {x0} {y0} L {x1} {y1}"
     return element
+
+
+def _image(placed: PlacedImage, page: DisplayPage, ids: _Ids, resources: _Resources) -> ET.Element:
+    """An ImageObject: the picture's unit square mapped upright onto its box, as in the PDF."""
+    picture = placed.picture
+    if picture.jpeg is not None:
+        from PIL import Image
+
+        data, suffix = picture.jpeg, "jpg"
+        with Image.open(io.BytesIO(data)) as opened:
+            raw_w, raw_h = opened.size
+    else:
+        image = picture.image
+        raw_w, raw_h = image.size
+        out = io.BytesIO()
+        if image.mode == "CMYK":  # PNG has no CMYK
+            image.save(out, "JPEG", quality=95)
+            suffix = "jpg"
+        else:
+            image.save(out, "PNG")
+            suffix = "png"
+        data = out.getvalue()
+    # The PDF's matrix (unit square, y up) turned into OFD's (unit square and page, y down).
+    a, b, c, d, e, f = image_matrix(placed, raw_w, raw_h, picture.orientation)
+    ctm = (a, -b, -c, d, c + e, page.height_pt - d - f)
+    return ET.Element(
+        _q("ImageObject"),
+        ID=ids.next(),
+        Boundary=_box(page),
+        CTM=" ".join(mm(v) for v in ctm),
+        ResourceID=resources.image(data, suffix),
+    )
 
 
 def _thousandths(value: int) -> str:
