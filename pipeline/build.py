@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity
-from pipeline.files import write_atomically
+from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
 from pipeline.formats.ofd import write_ofd
+from pipeline.i18n import _
 from pipeline.layout.draw import typeset
 from pipeline.layout.pages import CharReport, LineCache, Typeset
 from pipeline.layout.photos import PhotoCache
@@ -156,16 +157,21 @@ class Builder:
                     *warnings,
                     Diagnostic(
                         "error",
-                        "warnings are errors with --strict",
+                        _("warnings are errors with --strict"),
                         issue_path,
-                        hint="fix the warnings above, or build without --strict",
+                        hint=_("fix the warnings above, or build without --strict"),
                     ),
                 ]
             )
         target = output_path(issue_path, self.output_root)
-        write_atomically(target, pdf)
-        if self.ofd and result.info is not None:
-            write_atomically(target.with_suffix(".ofd"), write_ofd(result.display, result.info))
+        try:
+            write_atomically(target, pdf)
+            if self.ofd and result.info is not None:
+                write_atomically(
+                    target.with_suffix(".ofd"), write_ofd(result.display, result.info)
+                )
+        except OSError as exc:
+            raise BulletinError([write_problem(target, exc)]) from None
         return BuildResult(
             issue_path, target, pages, warnings, time.perf_counter() - started, dependencies
         )

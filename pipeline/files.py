@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import errno
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
+
+from pipeline.diagnostics import Diagnostic
+from pipeline.i18n import _
+
+STALE_AFTER_S = 60.0  # a temporary file this old is a killed writer's: no write takes so long
 
 
 def cache_dir() -> Path:
@@ -23,6 +31,7 @@ def write_atomically(target: Path, data: bytes) -> None:
     On any failure the temporary file is removed and the target is left as it was.
     """
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     handle, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
     )
@@ -34,6 +43,57 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete the `.NAME.XXXX.tmp` files that a writer of `target` killed mid-write left behind.
+
+    Only files older than STALE_AFTER_S go: a younger one may be another process's write.
+    """
+    pattern = os.path.join(glob.escape(str(target.parent)), f".{glob.escape(target.name)}.*.tmp")
+    now = time.time()
+    for leftover in glob.glob(pattern):
+        try:
+            if now - os.stat(leftover).st_mtime > STALE_AFTER_S:
+                os.unlink(leftover)
+        except OSError:
+            pass  # gone already, or not ours to remove: the write itself still goes ahead
+
+
+def write_problem(target: Path, exc: OSError) -> Diagnostic:
+    """What went wrong writing `target`, in plain words with the fix."""
+    blocking = next((p for p in [target, *target.parents] if p.exists()), None)
+    if blocking is not None and blocking != target and not blocking.is_dir():
+        return Diagnostic(
+            "error",
+            _("{path} is a file, so no folder can be made there for the PDF", path=blocking),
+            target,
+            hint=_("rename or delete that file, or choose another folder with -o"),
+        )
+    if target.is_dir():
+        return Diagnostic(
+            "error",
+            _("there is a folder where the PDF is to be written"),
+            target,
+            hint=_("rename or delete that folder, or choose another one with -o"),
+        )
+    if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+        return Diagnostic(
+            "error",
+            _("cannot write into {folder}: permission denied", folder=target.parent),
+            target,
+            hint=_("make the folder writable, or choose another folder with -o"),
+        )
+    if exc.errno == errno.ENOSPC:
+        return Diagnostic(
+            "error",
+            _("the disk is full"),
+            target,
+            hint=_("free some space, or choose another folder with -o"),
+        )
+    return Diagnostic(
+        "error", _("cannot write the file: {reason}", reason=exc.strerror or exc), target
+    )
 
 
 def _umask() -> int:

@@ -91,6 +91,14 @@ def test_optional_keys_are_comments_and_the_file_builds(
     assert '# editor = "测试编发单位"' in text
     assert '# printer = "测试印发单位"' in text
     assert "（可选）" in text
+    with pytest.raises(BulletinError) as untouched:  # the article is still ×××× placeholders
+        load_issue(path)
+    assert {d.key for d in untouched.value.diagnostics} == {
+        "columns[1].articles[1].title",
+        "columns[1].articles[1].source",
+        "columns[1].articles[1].body",
+    }
+    path.write_text(text.replace("××××", "实际文字"), encoding="utf-8")
     loaded = load_issue(path)
     assert loaded.warnings == []
     assert loaded.issue.masthead.editor == "测试编发单位"
@@ -108,7 +116,35 @@ def test_a_series_with_nothing_yet(tmp_path: Path, make_builder: Callable[..., B
     assert data["masthead"]["number"] == 1
     assert "total" not in data["masthead"]
     assert {"title", "editor"} <= set(data["masthead"])  # required, so written out
+    assert data["masthead"]["editor"] == "××××办公室"
+    with pytest.raises(BulletinError):
+        make_builder(tmp_path / "out").build(path)
+    text = path.read_text(encoding="utf-8").replace("××××", "实际文字")
+    path.write_text(text, encoding="utf-8")
     assert make_builder(tmp_path / "out").build(path).pdf.is_file()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_folder_of_all_series_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    series(tmp_path, ("2024-01", 1, 10, "2024-01-05"))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("BULLETIN_LANG", language)
+    result = CliRunner().invoke(main, ["new", "issues"])
+    assert result.exit_code == 1
+    expected = {
+        "en": (
+            "issues: error: this folder holds series folders; an issue belongs in one of them",
+            "  hint: give the series, e.g. bulletin new issues/work-bulletin",
+        ),
+        "zh": (
+            "issues: 错误: 此文件夹存放的是各个系列的文件夹，一期简报应放在其中一个里",
+            "  提示：请给出系列文件夹，例如 bulletin new issues/work-bulletin",
+        ),
+    }
+    assert result.stderr.splitlines() == list(expected[language])
+    assert sorted(p.name for p in (tmp_path / "issues").iterdir()) == ["s"]
 
 
 def test_never_overwrites(tmp_path: Path) -> None:
@@ -137,6 +173,7 @@ def test_bulletin_new_uses_today(
     assert f"wrote   issues/s/{today.year}-05.toml" in result.stdout
     head = tomllib.loads(path.read_text(encoding="utf-8"))["masthead"]
     assert (head["number"], head["total"], head["date"]) == (5, 45, today)
+    path.write_text(path.read_text(encoding="utf-8").replace("××××", "文字"), encoding="utf-8")
     assert load_issue(path).issue.masthead.date == today
     mine = write(folder / f"{today.year}-06.toml", "# mine\n")  # the next name, taken
     again = CliRunner().invoke(main, ["new", "issues/s"])

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.i18n import _
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -71,6 +72,12 @@ def build_one(builder: Builder, issue: Path, strict: bool) -> Outcome:
         result = builder.build(issue, strict=strict)
     except BulletinError as exc:
         return Outcome(issue, None, 0, list(exc.diagnostics), time.perf_counter() - started)
+    except OSError as exc:  # a file-system fault the build did not name more precisely
+        where = Path(exc.filename) if isinstance(exc.filename, str) else issue
+        problem = Diagnostic(
+            "error", _("cannot build: {reason}", reason=exc.strerror or exc), where
+        )
+        return Outcome(issue, None, 0, [problem], time.perf_counter() - started)
     return Outcome(issue, result.pdf, result.pages, list(result.warnings), result.seconds)
 
 

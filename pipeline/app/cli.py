@@ -24,6 +24,7 @@ from pipeline.app.console import (
 from pipeline.app.distribute_cli import distribute
 from pipeline.app.importcmd import import_command
 from pipeline.diagnostics import BulletinError
+from pipeline.i18n import _
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,11 +82,13 @@ def build(
 ) -> None:
     """Build issue files (or every issue below the folders given; default issues/) into PDFs."""
     from pipeline.build import find_issue_files, find_project_root
+    from pipeline.source.series import misnamed_issue_files
 
     targets = list(paths) or [Path("issues")]
     require_existing(targets)
     root = find_project_root(targets[0])
     issue_files = list(find_issue_files(targets))
+    print_diagnostics(misnamed_issue_files(targets))
     if not issue_files:
         click.echo("no issue files found", err=True)
         sys.exit(EXIT_FAILED)
@@ -191,7 +194,13 @@ def init(folder: Path) -> None:
         sys.exit(EXIT_FAILED)
     for path in written:
         click.echo(f"wrote   {shown(path)}")
-    click.echo(f"next: cd {shown(folder)} && bulletin build")
+    click.echo(
+        _(
+            "next: write your office's names where the files say ××××, then: "
+            "cd {folder} && bulletin build",
+            folder=shown(folder),
+        )
+    )
 
 
 main.add_command(distribute)

@@ -12,6 +12,7 @@ import jinja2
 
 from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
+from pipeline.i18n import _
 from pipeline.source.load import merge_series, read_toml
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 
@@ -96,21 +97,41 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
     return f"{today.year}-{number:02d}.toml", text
 
 
+def holds_series(folder: Path) -> bool:
+    """Whether a folder is above the series (such as issues/ itself) rather than one series."""
+    if (folder / SERIES_FILE).is_file() or any(folder.glob("*.toml")):
+        return False
+    return folder.name == "issues" or any(
+        (sub / SERIES_FILE).is_file() or any(sub.glob("*.toml"))
+        for sub in folder.iterdir()
+        if sub.is_dir()
+    )
+
+
 def write_next_issue(folder: Path, today: datetime.date | None = None) -> Path:
     """Write the next issue file into a series folder; never overwrite an existing file."""
     if not folder.is_dir():
         raise BulletinError.single(
-            "no such series folder",
+            _("no such series folder"),
             file=folder,
-            hint="give a folder under issues/, e.g. issues/work-bulletin",
+            hint=_("give a folder under issues/, e.g. issues/work-bulletin"),
+        )
+    if holds_series(folder):
+        raise BulletinError.single(
+            _("this folder holds series folders; an issue belongs in one of them"),
+            file=folder,
+            hint=_(
+                "give the series, e.g. bulletin new {example}",
+                example=(folder / "work-bulletin").as_posix(),
+            ),
         )
     name, text = next_issue_text(folder, today or datetime.date.today())
     target = folder / name
     if target.exists():
         raise BulletinError.single(
-            "the next issue file already exists",
+            _("the next issue file already exists"),
             file=target,
-            hint="edit that file, or rename it first",
+            hint=_("edit that file, or rename it first"),
         )
     write_atomically(target, text.encode("utf-8"))
     return target

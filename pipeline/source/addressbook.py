@@ -20,9 +20,9 @@ from pipeline.source.load import (
     diagnostics_from_schema,
     place_diagnostic,
     read_toml,
-    walk_strings,
 )
 from pipeline.source.schema import PositiveInt, SchemaError, check, doc
+from pipeline.source.textrules import walk_strings
 from pipeline.source.tomlpos import KeyPath
 
 ADDRESS_BOOK = "recipients.toml"

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 import tomllib
-import unicodedata
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity, did_you_mean, has_errors
-from pipeline.i18n import _
+from pipeline.i18n import N_, _
 from pipeline.source.limits import check_limits
 from pipeline.source.media import check_media
 from pipeline.source.model import Issue
@@ -24,7 +23,8 @@ from pipeline.source.schema import (
     schema_at,
 )
 from pipeline.source.series import SERIES_FILE, series_findings
-from pipeline.source.tomlerrors import explain
+from pipeline.source.textrules import check_contents, check_text, without_fixed_wording
+from pipeline.source.tomlerrors import explain, iso_date, whole_number
 from pipeline.source.tomlpos import (
     KeyPath,
     KeyPositions,
@@ -138,21 +138,20 @@ def load_issue(path: Path) -> LoadedIssue:
     series = read_toml(series_path) if series_path.is_file() else None
     data = merge_series(series.data if series else {}, source.data)
 
-    diagnostics = list(_control_characters(data, source, series))
+    def place(severity: Severity, message: str, key: KeyPath, hint: str | None) -> Diagnostic:
+        return place_diagnostic(severity, message, key, hint, source, series)
+
+    diagnostics = list(check_text(data, place, source.keys.line_of_offset))
     issue: Issue | None = None
     try:
         issue = check(data, Issue)
     except SchemaError as exc:
         diagnostics += diagnostics_from_schema(exc, Issue, source, series)
     if issue is not None:
-        diagnostics += _semantic_checks(issue, source, series)
-        diagnostics += check_media(
-            issue,
-            path,
-            lambda severity, message, key, hint: place_diagnostic(
-                severity, message, key, hint, source, series
-            ),
-        )
+        issue, warnings = without_fixed_wording(issue, place)
+        diagnostics += warnings
+        diagnostics += check_contents(issue, place)
+        diagnostics += check_media(issue, path, place)
         diagnostics += [
             place_diagnostic(f.severity, f.message, f.key, f.hint, source, series)
             for f in series_findings(path, issue.masthead)
@@ -204,141 +203,146 @@ def parse_key_name(name: str) -> KeyPath:
 
 
 _TYPE_HINTS = {
-    "date_type": "write the date without quotes, e.g. date = 2024-07-24",
-    "string_type": 'put the text in double quotes, e.g. title = "工作简报"',
-    "int_type": "write the number without quotes, e.g. number = 14",
-    "greater_than": "numbers start at 1",
-    "bool_type": "write true or false without quotes",
+    "date_type": N_("write the date without quotes, e.g. date = 2024-07-24"),
+    "string_type": N_('put the text in double quotes, e.g. title = "工作简报"'),
+    "int_type": N_("write the number without quotes, e.g. number = 14"),
+    "greater_than": N_("numbers start at 1"),
+    "bool_type": N_("write true or false without quotes"),
+}
+
+# What to type for a missing key: TOML that a clerk can copy.
+_EXAMPLES = {
+    "masthead": '[masthead] number = 1, date = 2024-03-08, title = "工作简报", editor = "…"',
+    "columns": '[[columns]] [[columns.articles]] title = "…" body = """…"""',
+    "articles": '[[columns.articles]] title = "…" body = """…"""',
+    "number": "number = 1",
+    "date": "date = 2024-03-08",
+    "title": 'title = "…"',
+    "editor": 'editor = "…"',
+    "body": 'body = """…"""',
 }
 
 
 def diagnostics_from_schema(
     exc: SchemaError, root: type[Any], source: SourceFile, series: SourceFile | None = None
 ) -> list[Diagnostic]:
-    """Turn the schema's problems into plain-worded diagnostics placed at their keys."""
-    return [_from_problem(problem, root, source, series) for problem in exc.problems]
+    """Turn the schema's problems into plain-worded diagnostics placed at their keys.
+
+    A misspelt key is one mistake: its "unknown key, did you mean" error is given, and not also
+    a "missing" error for the key it was meant to be.
+    """
+    meant: set[KeyPath] = set()
+    for problem in exc.problems:
+        if problem.kind == "extra_forbidden":
+            known = fields_of(schema_at(root, problem.loc[:-1]))
+            close = difflib.get_close_matches(str(problem.loc[-1]), list(known), n=1, cutoff=0.6)
+            meant.update((*problem.loc[:-1], word) for word in close)
+    ordered = sorted(exc.problems, key=lambda problem: problem.kind == "missing")
+    return [
+        _from_problem(problem, root, source, series)
+        for problem in ordered
+        if not (problem.kind == "missing" and any(problem.loc[: len(m)] == m for m in meant))
+    ]
 
 
 def _from_problem(
     problem: Problem, root: type[Any], source: SourceFile, series: SourceFile | None
 ) -> Diagnostic:
     loc = problem.loc
+    name = key_name(loc) or ""
     if problem.kind == "missing":
-        described = description(schema_at(root, loc[:-1]), str(loc[-1]))
-        table = key_name(loc[:-1])
-        where = f"under [{table}]" if table else "at the top of the file"
-        return place_diagnostic(
-            "error",
-            f"missing required key '{loc[-1]}'" + (f" ({described})" if described else ""),
-            loc,
-            f"add {loc[-1]} = … {where}, in the issue or in {SERIES_FILE}",
-            source,
-            series,
-        )
+        return _missing(root, loc, source)
     if problem.kind == "extra_forbidden":
         known = list(fields_of(schema_at(root, loc[:-1])))
         hint = did_you_mean(str(loc[-1]), known) or (
-            "known keys here: " + ", ".join(known) if known else None
+            _("known keys here: {keys}", keys=", ".join(known)) if known else None
         )
-        return place_diagnostic("error", f"unknown key '{loc[-1]}'", loc, hint, source, series)
+        return place_diagnostic(
+            "error", _("unknown key '{key}'", key=loc[-1]), loc, hint, source, series
+        )
+    value = _value_at(source.data, loc, _value_at(series.data if series else {}, loc))
+    header = _single_bracket_header(problem, source, loc, value)
+    if header is not None:
+        return place_diagnostic(
+            "error",
+            _(
+                "[{table}] is a list of tables: write [[{table}]] with double brackets",
+                table=header,
+            ),
+            loc,
+            _("each column is [[columns]] and each article [[columns.articles]]"),
+            source,
+            series,
+        )
     words = problem.message or KIND_WORDS[problem.kind]
-    name = key_name(loc) or "the file"
     return place_diagnostic(
-        "error", f"'{name}' must be {words}", loc, _TYPE_HINTS.get(problem.kind), source, series
+        "error",
+        _("'{key}' must be {words}", key=name or _("the file"), words=_(words)),
+        loc,
+        _typed_fix(problem.kind, loc, value),
+        source,
+        series,
     )
 
 
-def walk_strings(value: Any, key: KeyPath = ()) -> Iterator[tuple[KeyPath, str]]:
-    """Every text value below a TOML value, with its key path."""
-    if isinstance(value, str):
-        yield key, value
-    elif isinstance(value, dict):
-        for name, item in value.items():
-            yield from walk_strings(item, (*key, name))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from walk_strings(item, (*key, index))
+def _missing(root: type[Any], loc: KeyPath, source: SourceFile) -> Diagnostic:
+    """A missing key, reported in the issue file (where it is to be added) with the TOML to add.
+
+    It stands at the table's header when the issue has one, else at the top of the file, also
+    when series.toml holds the rest of the table.
+    """
+    described = description(schema_at(root, loc[:-1]), str(loc[-1]))
+    table = ".".join(str(part) for part in loc[:-1] if isinstance(part, str))
+    if table:
+        table = f"[[{table}]]" if isinstance(loc[-2], int) else f"[{table}]"
+    example = _EXAMPLES.get(str(loc[-1]), f"{loc[-1]} = …")
+    line, col = (source.keys.find(loc[:-1]) or (1, 1)) if table else (1, 1)
+    return Diagnostic(
+        "error",
+        _("missing required key '{key}'", key=loc[-1])
+        + (f" ({_(described)})" if described else ""),
+        source.path,
+        line,
+        col,
+        key_name(loc),
+        _("add under {table}: {example}", table=table, example=example)
+        if table
+        else _("add: {example}", example=example),
+    )
 
 
-def _control_characters(
-    data: dict[str, Any], source: SourceFile, series: SourceFile | None
-) -> Iterator[Diagnostic]:
-    for key, text in walk_strings(data):
-        for offset, char in enumerate(text):
-            if char not in "\n\t" and unicodedata.category(char) == "Cc":
-                diagnostic = place_diagnostic(
-                    "error",
-                    f"control character U+{ord(char):04X} in '{key_name(key)}'",
-                    key,
-                    "delete it: it is invisible and cannot be printed "
-                    "(often pasted in from another program)",
-                    source,
-                    series,
-                )
-                line = source.keys.line_of_offset(key, text.count("\n", 0, offset))
-                yield diagnostic.at(line, None) if line else diagnostic
-                break
+def _value_at(data: Any, loc: KeyPath, default: Any = None) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return default
+    return data
 
 
-def _semantic_checks(
-    issue: Issue, source: SourceFile, series: SourceFile | None
-) -> Iterator[Diagnostic]:
-    if not issue.masthead.title.strip():
-        yield place_diagnostic(
-            "error",
-            "the bulletin name is empty",
-            ("masthead", "title"),
-            'write the name, e.g. title = "工作简报"',
-            source,
-            series,
-        )
-    if not issue.columns:
-        yield place_diagnostic(
-            "error",
-            "the issue has no articles",
-            ("columns",),
-            "add a [[columns]] table with at least one [[columns.articles]]",
-            source,
-            series,
-        )
-    for c, column in enumerate(issue.columns):
-        if not column.articles:
-            yield place_diagnostic(
-                "error",
-                "this column has no articles",
-                ("columns", c),
-                "add a [[columns.articles]] table after it, or remove the column",
-                source,
-                series,
-            )
-        for a, article in enumerate(column.articles):
-            where: KeyPath = ("columns", c, "articles", a)
-            if not article.title.strip():
-                yield place_diagnostic(
-                    "error",
-                    "the article's title is empty",
-                    (*where, "title"),
-                    "write the title between the quotes",
-                    source,
-                    series,
-                )
-            if not article.body.strip():
-                yield place_diagnostic(
-                    "error",
-                    "the article's body is empty",
-                    (*where, "body"),
-                    'write the text between body = """ and """',
-                    source,
-                    series,
-                )
-    dist = issue.distribution
-    if dist.print_date is not None and dist.print_date < issue.masthead.date:
-        yield place_diagnostic(
-            "error",
-            f"print_date {dist.print_date} is before the issue date {issue.masthead.date}",
-            ("distribution", "print_date"),
-            "the 印发 date cannot come before the masthead date; "
-            "remove print_date to use the masthead date",
-            source,
-            series,
-        )
+def _single_bracket_header(
+    problem: Problem, source: SourceFile, loc: KeyPath, value: Any
+) -> str | None:
+    """For [columns.articles] written where [[columns.articles]] is meant: the table's name."""
+    if problem.kind != "list_type" or not isinstance(value, dict):
+        return None
+    position = source.keys.find(loc)
+    if position is None:
+        return None
+    for line, path in source.keys.headers:
+        if line == position[0] and path[: len(loc)] == loc:
+            return ".".join(str(part) for part in path)
+    return None
+
+
+def _typed_fix(kind: str, loc: KeyPath, value: Any) -> str | None:
+    """The exact line to type for a value of the wrong kind, when the value shows what was meant."""
+    key = str(loc[-1]) if loc else ""
+    if kind == "date_type" and isinstance(value, str) and iso_date(value):
+        return _("write it without quotes: {key} = {iso}", key=key, iso=iso_date(value))
+    if kind in ("int_type", "greater_than") and isinstance(value, str):
+        number = whole_number(value)
+        if number is not None:
+            return _("write it without quotes: {key} = {number}", key=key, number=number)
+    hint = _TYPE_HINTS.get(kind)
+    return _(hint) if hint else None

@@ -28,6 +28,7 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn
 
+from pipeline.i18n import N_
 from pipeline.source.tomlpos import KeyPath
 
 T = TypeVar("T")
@@ -42,15 +43,15 @@ PositiveInt = Annotated[int, _Positive()]
 
 # What each kind of value must be, as the words after "must be".
 KIND_WORDS = {
-    "string_type": "text in double quotes",
-    "int_type": "a whole number",
-    "greater_than": "a positive whole number",
-    "float_type": "a number",
-    "bool_type": "true or false",
-    "date_type": "a date",
-    "list_type": 'a list such as ["甲", "乙"]',
-    "model_type": "a table",
-    "dict_type": "a table",
+    "string_type": N_("text in double quotes"),
+    "int_type": N_("a whole number"),
+    "greater_than": N_("a positive whole number"),
+    "float_type": N_("a number"),
+    "bool_type": N_("true or false"),
+    "date_type": N_("a date"),
+    "list_type": N_('a list such as ["甲", "乙"]'),
+    "model_type": N_("a table"),
+    "dict_type": N_("a table"),
 }
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.diagnostics import Severity
+from pipeline.diagnostics import Diagnostic, Severity
+from pipeline.i18n import _
 from pipeline.source.model import Masthead
 from pipeline.source.tomlpos import KeyPath
 
@@ -25,6 +26,33 @@ def is_issue_file(path: Path) -> bool:
         and not path.name.startswith(("_", "."))
         and path.stem != "recipients"
     )
+
+
+def misnamed_issue_files(paths: Iterable[Path]) -> list[Diagnostic]:
+    """A warning for each file below the folders that looks like an issue saved under a wrong
+    name (Notepad's 2026-02.toml.txt): it is not built, and the clerk should know why."""
+    found = []
+    for folder in paths:
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*.toml.*")):
+            if path.is_file() and not path.name.startswith((".", "_")):
+                proper = path.name[: path.name.lower().index(".toml.") + len(".toml")]
+                found.append(
+                    Diagnostic(
+                        "warning",
+                        _(
+                            "this looks like an issue file, but its name does not end in .toml, "
+                            "so it is not built"
+                        ),
+                        path,
+                        hint=_(
+                            "rename it to {name} (in Notepad, save as type “All files”)",
+                            name=proper,
+                        ),
+                    )
+                )
+    return found
 
 
 @dataclass(frozen=True)
