@@ -167,9 +167,7 @@ class Builder:
         try:
             write_atomically(target, pdf)
             if self.ofd and result.info is not None:
-                write_atomically(
-                    target.with_suffix(".ofd"), write_ofd(result.display, result.info)
-                )
+                write_atomically(target.with_suffix(".ofd"), write_ofd(result.display, result.info))
         except OSError as exc:
             raise BulletinError([write_problem(target, exc)]) from None
         return BuildResult(
