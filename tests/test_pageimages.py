@@ -21,14 +21,14 @@ def test_pages_are_rendered_at_the_asked_width_with_their_text(
     document = images.document(pdf)
     assert len(document.sizes) == images.page_count(pdf) == 7
     assert "我省扎实推进地方志数字化建设" in document.texts[0]
-    assert document.sizes[0].height_px(1240) == 1754
-    found = images.png(pdf, 0, 1240)
+    assert document.sizes[0].height_px(900) == 1273
+    found = images.png(pdf, 0, 900)
     assert found is not None
     version, png = found
     assert version == document.version
-    assert Image.open(io.BytesIO(png)).size == (1240, 1754)
-    assert images.png(pdf, 0, 1240) == found  # kept
-    assert images.png(pdf, 7, 1240) is None
+    assert Image.open(io.BytesIO(png)).size == (900, 1273)
+    assert images.png(pdf, 0, 900) == found  # kept
+    assert images.png(pdf, 7, 900) is None
 
 
 def test_a_replaced_pdf_is_read_again(samples: dict[str, Built], tmp_path: Path) -> None:
@@ -59,7 +59,7 @@ def test_grey_pages_are_one_channel_and_the_masthead_page_keeps_its_red(
     pdf = samples["2024-14"].result.pdf
     modes = []
     for index in (0, 1):
-        found = images.png(pdf, index, 1240)
+        found = images.png(pdf, index, 900)
         assert found is not None
         modes.append(Image.open(io.BytesIO(found[1])).mode)
     assert modes == ["RGB", "L"]
@@ -70,7 +70,7 @@ def test_warm_renders_the_pages_last_asked_for(samples: dict[str, Built], tmp_pa
     images = PageImages()
     images.warm(pdf)  # nothing was asked for yet: nothing to do
     assert images.cached() == []
-    images.png(pdf, 3, 1240)
+    images.png(pdf, 3, 900)
     shutil.copy(samples["2024-13"].result.pdf, tmp_path / "b.pdf")
     (tmp_path / "b.pdf").replace(pdf)
     images.warm(pdf)

@@ -81,15 +81,15 @@ def test_issue_page_shows_every_page_and_its_text(served: Served) -> None:
     assert status == 200 and headers["content-type"] == "image/png"
     assert "immutable" in headers["cache-control"]
     image = Image.open(io.BytesIO(png))
-    assert image.size == (1240, 1754)  # A4 at 150 dpi
+    assert image.size == (900, 1273)  # A4 as the page shows it at 1366 and 1920 wide
     colours = image.convert("RGB").getcolors(maxcolors=1 << 20) or []
     assert len(colours) > 50  # text and the red masthead, not a blank page
 
 
 def test_a_page_image_of_an_older_pdf_is_not_cached(served: Served) -> None:
-    status, headers, _png = served.get(f"/pages/{W14}/1.png?v=old&w=1240")
+    status, headers, _png = served.get(f"/pages/{W14}/1.png?v=old&w=900")
     assert status == 200 and headers["cache-control"] == "no-store"
-    assert served.get(f"/pages/{W14}/8.png?w=1240")[0] == 404
+    assert served.get(f"/pages/{W14}/8.png?w=900")[0] == 404
     assert served.get(f"/pages/{W14}/1.png?w=999")[0] == 404
 
 
@@ -136,7 +136,7 @@ def test_a_symlink_in_the_output_is_not_followed_out(served: Served, tmp_path: P
     try:
         status, _headers, body = served.get("/pdf/brief-news/2024-07.pdf")
         assert status == 404 and b"secret" not in body
-        assert served.get("/pages/brief-news/2024-07/1.png?w=1240")[0] == 404
+        assert served.get("/pages/brief-news/2024-07/1.png?w=900")[0] == 404
     finally:
         pdf.unlink()
         pdf.write_bytes(kept)
