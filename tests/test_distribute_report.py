@@ -117,3 +117,19 @@ def test_a_run_that_stops_midway_says_what_was_sent_and_what_not(
         f"not sent  000007  下级机关 <outbox/xiaji/{FILE_NAME}>: the run stopped before it",
     ]
     assert lines[5] == "sent in this run: 000001 上级机关, 000002–000004 同级机关甲"
+
+
+def test_the_lines_are_in_chinese_for_a_chinese_clerk(
+    project: Project, server: Mailbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", "zh")
+    lines = project.cli("--dry-run").output.splitlines()
+    assert lines[0].startswith("test-series/2024年第3期：5 个收件单位，7 份")
+    assert f"将发送        000007          下级机关 → outbox/xiaji/{FILE_NAME}" in lines
+    assert lines[-1] == "待发送 5 份，不发送 0 份；本次未发送任何副本"
+    server.refuse.add("bing@example.gov.cn")
+    result = project.cli()
+    assert "已发送 4 份，失败 1 份，此前已送达 0 份" in result.output
+    assert "失败  000006  同级机关丙 <bing@example.gov.cn>：550 5.1.1 mailbox unavailable" in (
+        result.output
+    )

@@ -9,6 +9,7 @@ import click
 
 from pipeline.app.console import EXIT_FAILED, EXIT_OK, print_diagnostics, shown
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.i18n import _
 
 
 @click.command()
@@ -78,13 +79,23 @@ def distribute(
     def announce(plan: Plan) -> None:
         print_diagnostics(plan.warnings)
         for key in plan.adopted_keys:
-            click.echo(f"ledger: the rows under the old key '{key}' are now {plan.identity.key}")
+            click.echo(
+                _(
+                    "ledger: the rows under the old key '{key}' are now {issue}",
+                    key=key,
+                    issue=plan.identity.key,
+                )
+            )
         if plan.rebuilt:
             click.echo(f"built   {shown(issue)} → {shown(plan.pdf_path)}")
 
     if not issue.is_file():
         print_diagnostics(
-            [Diagnostic("error", "no such issue file", issue, hint="give the issue's .toml file")]
+            [
+                Diagnostic(
+                    "error", _("no such issue file"), issue, hint=_("give the issue's .toml file")
+                )
+            ]
         )
         sys.exit(EXIT_FAILED)
     distributor = Distributor(
@@ -111,8 +122,8 @@ def distribute(
         )
     except BulletinError as exc:
         print_diagnostics(exc.diagnostics)
-        click.echo(f"nothing sent for {shown(issue)}", err=True)
+        click.echo(_("nothing sent for {issue}", issue=shown(issue)), err=True)
         sys.exit(EXIT_FAILED)
-    for line in summary_lines(report):
-        click.echo(line, err=not line[0].isdigit())
+    for index, line in enumerate(summary_lines(report)):
+        click.echo(line, err=index > 0)  # the counts on stdout, what went wrong on stderr
     sys.exit(EXIT_OK if report.complete else EXIT_FAILED)

@@ -4,62 +4,86 @@ recipient (--status), one line per delivery as it ends, and the run's summary.""
 from __future__ import annotations
 
 import datetime
+import unicodedata
 
 from pipeline.deliver.distribute import Outcome, Report
 from pipeline.deliver.plan import Action, Plan, PlannedDelivery
+from pipeline.i18n import N_, _
 
 _WORDS: dict[Action, tuple[str, str]] = {
-    "send": ("would send", "pending"),
-    "resend": ("would resend", "interrupted while sending; the next run sends it again"),
-    "revise": ("would send 更正", "changed since delivery; the next run sends it as 更正"),
-    "delivered": ("delivered", "delivered"),
-    "changed": ("changed", "changed since delivery; not sent again without --resend-changed"),
+    "send": (N_("would send"), N_("pending")),
+    "resend": (
+        N_("would resend"),
+        N_("interrupted while sending; the next run sends it again"),
+    ),
+    "revise": (
+        N_("would send 更正"),
+        N_("changed since delivery; the next run sends it as 更正"),
+    ),
+    "delivered": (N_("delivered"), N_("delivered")),
+    "changed": (
+        N_("changed"),
+        N_("changed since delivery; not sent again without --resend-changed"),
+    ),
 }
 RANGE_WIDTH = 16  # 000003–000010 and two spaces
 
 
 def plan_lines(plan: Plan) -> list[str]:
     """--dry-run: who would get what, one line per recipient."""
-    lines = [
-        _head(plan)
-        + f", {plan.file_name}"
-        + (" (its PDF is missing or stale: it would be built first)" if plan.rebuilt else "")
-    ]
+    head = _head(plan) + f", {plan.file_name}"
+    if plan.rebuilt:
+        head += _(" (its PDF is missing or stale: it would be built first)")
+    lines = [head]
     for d in plan.deliveries:
-        word = _WORDS[d.action][0]
-        lines.append(f"{word:<14}{d.number_range:<{RANGE_WIDTH}}{d.recipient.name} → {_where(d)}")
+        lines.append(_pad(_(_WORDS[d.action][0]), 14) + _numbered(d))
     due = len(plan.due)
-    lines.append(f"{due} to send, {len(plan.deliveries) - due} not sent; nothing was sent")
+    lines.append(
+        _(
+            "{due} to send, {rest} not sent; nothing was sent",
+            due=due,
+            rest=len(plan.deliveries) - due,
+        )
+    )
     return lines
 
 
 def status_lines(plan: Plan) -> list[str]:
     """--status: each recipient's state from the ledger, times in local time, then a total."""
     lines = [_head(plan)]
-    counts = {"delivered": 0, "failed": 0, "not yet sent": 0, "changed since delivery": 0}
+    delivered = failed = owed = changed = 0
     for d in plan.deliveries:
-        state = _WORDS[d.action][1]
+        state = _(_WORDS[d.action][1])
         last = d.latest
         if d.action == "changed":
-            counts["changed since delivery"] += 1
+            changed += 1
         elif d.action == "delivered":
-            counts["delivered"] += 1
+            delivered += 1
         elif last is not None and last.status == "failed":
-            counts["failed"] += 1
+            failed += 1
         else:
-            counts["not yet sent"] += 1
+            owed += 1
         if last is not None and d.action in ("send", "delivered"):
-            word = "sent 更正" if last.status == "sent" and last.revised else last.status
-            state = f"{word} {local_time(last.time)}"
+            word = {"sent": _("sent"), "failed": _("failed"), "sending": _("sending")}
+            revised = last.status == "sent" and last.revised
+            state = _("sent 更正") if revised else word[last.status]
+            state += " " + local_time(last.time)
             if last.status == "failed":
                 state += f": {last.error}"
             elif last.message_id and last.status == "sent":
                 state += f" {last.message_id}"
-        lines.append(f"{d.number_range:<{RANGE_WIDTH}}{d.recipient.name} → {_where(d)}: {state}")
-    copies = sum(d.numbers.count for d in plan.deliveries)
+        lines.append(f"{_numbered(d)}: {state}")
     lines.append(
-        f"total: {len(plan.deliveries)} recipients, {copies} copies: "
-        + ", ".join(f"{n} {word}" for word, n in counts.items())
+        _(
+            "total: {recipients} recipients, {copies} copies: {delivered} delivered, "
+            "{failed} failed, {owed} not yet sent, {changed} changed since delivery",
+            recipients=len(plan.deliveries),
+            copies=sum(d.numbers.count for d in plan.deliveries),
+            delivered=delivered,
+            failed=failed,
+            owed=owed,
+            changed=changed,
+        )
     )
     return lines
 
@@ -73,43 +97,52 @@ def outcome_line(outcome: Outcome) -> str:
     """One line as a delivery ends."""
     d = outcome.delivery
     if outcome.status == "sent":
-        word = "sent 更正" if d.revised else "sent"
+        word = _("sent 更正") if d.revised else _("sent")
     else:
-        word = "FAILED" if outcome.status == "failed" else "UNSURE"
+        word = _("FAILED") if outcome.status == "failed" else _("UNSURE")
     tail = f": {outcome.error}" if outcome.error else ""
-    return f"{word:<10}{d.number_range:<{RANGE_WIDTH}}{d.recipient.name} → {_where(d)}{tail}"
+    return _pad(word, 10) + _numbered(d) + tail
 
 
 def summary_lines(report: Report) -> list[str]:
-    """Counts, then every delivery not made (failed, unsure, not reached), for the end of a run."""
+    """The counts (the first line), then every delivery not made and what this run sent."""
     plan = report.plan
     sent = [o for o in report.outcomes if o.status == "sent"]
     skipped = [d.action for d in plan.deliveries if not d.due]
-    counts = f"{len(sent)} sent, {len(report.failed)} failed"
+    counts = _("{sent} sent, {failed} failed", sent=len(sent), failed=len(report.failed))
     if report.not_sent:
-        counts += f", {len(report.not_sent)} not sent"
-    counts += f", {skipped.count('delivered')} already delivered"
+        counts += _(", {count} not sent", count=len(report.not_sent))
+    counts += _(", {count} already delivered", count=skipped.count("delivered"))
     if "changed" in skipped:
-        counts += (
-            f", {skipped.count('changed')} changed since delivery (not sent; use --resend-changed)"
+        counts += _(
+            ", {count} changed since delivery (not sent; use --resend-changed)",
+            count=skipped.count("changed"),
         )
     lines = [counts]
     if report.stopped:
-        lines.append(f"stopped: {report.stopped}")
+        lines.append(_("stopped: {reason}", reason=report.stopped))
     lines += [
-        f"failed  {o.delivery.number_range}  {o.delivery.recipient.name} <{o.delivery.where}>: "
-        f"{o.error}"
+        _(
+            "failed  {numbers}  {name} <{where}>: {reason}",
+            numbers=o.delivery.number_range,
+            name=o.delivery.recipient.name,
+            where=o.delivery.where,
+            reason=o.error,
+        )
         for o in report.failed
     ]
     lines += [
-        f"not sent  {d.number_range}  {d.recipient.name} <{d.where}>: the run stopped before it"
+        _(
+            "not sent  {numbers}  {name} <{where}>: the run stopped before it",
+            numbers=d.number_range,
+            name=d.recipient.name,
+            where=d.where,
+        )
         for d in report.not_sent
     ]
     if sent and not report.complete:
-        lines.append(
-            "sent in this run: "
-            + ", ".join(f"{o.delivery.number_range} {o.delivery.recipient.name}" for o in sent)
-        )
+        done = ", ".join(f"{o.delivery.number_range} {o.delivery.recipient.name}" for o in sent)
+        lines.append(_("sent in this run: {copies}", copies=done))
     return lines
 
 
@@ -123,9 +156,21 @@ def local_time(stamp: str) -> str:
 
 
 def _head(plan: Plan) -> str:
-    copies = sum(d.numbers.count for d in plan.deliveries)
-    return f"{plan.identity.key}: {len(plan.deliveries)} recipients, {copies} copies"
+    return _(
+        "{issue}: {recipients} recipients, {copies} copies",
+        issue=plan.identity.key,
+        recipients=len(plan.deliveries),
+        copies=sum(d.numbers.count for d in plan.deliveries),
+    )
 
 
-def _where(d: PlannedDelivery) -> str:
-    return f"e-mail {d.where}" if d.address is not None else d.where
+def _numbered(d: PlannedDelivery) -> str:
+    """000003–000010   机关第一党支部 → outbox/zhibu-1/…"""
+    where = _("e-mail {address}", address=d.where) if d.address is not None else d.where
+    return f"{d.number_range:<{RANGE_WIDTH}}{d.recipient.name} → {where}"
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a width in terminal columns (a Chinese character takes two)."""
+    columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return text + " " * max(width - columns, 1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from pipeline.deliver.plan import (
 from pipeline.deliver.stamp import StampPlace, stamp_copy
 from pipeline.diagnostics import BulletinError
 from pipeline.files import write_atomically
+from pipeline.i18n import _
 from pipeline.source.addressbook import AddressBook, SmtpSettings
 
 Status = Literal["sent", "failed", "uncertain"]
@@ -104,7 +106,7 @@ class Distributor:
         """Open the ledger (created on first use unless `create` is false)."""
         path = self.output_root / LEDGER_FILE
         found = [
-            check_inside(self.output_root, p, "the ledger")
+            check_inside(self.output_root, p, _("the ledger"))
             for p in (path, path.with_suffix(".lock"))
         ]
         outside = [d for d in found if d is not None]
@@ -179,19 +181,18 @@ class Distributor:
         mailer.open()
         if mailer.smtputf8:
             return mailer
-        lacks = f"the mail server {mailer.where} does not offer SMTPUTF8, which the address"
-        hint = (
+        hint = _(
             "use an address with an ASCII part before the @ (the domain may stay Chinese), "
             "or a server that offers SMTPUTF8"
         )
         problems = [
-            plan.book.place(d.recipient.name, "email", f"{lacks} {d.address.written} needs", hint)
+            plan.book.place(d.recipient.name, "email", _lacks(mailer, d.address.written), hint)
             for d in due
             if d.address and d.address.smtputf8
         ]
         if plan.book.sender is not None and plan.book.sender[1].smtputf8:
             written = plan.book.sender[1].written
-            problems.append(plan.book.place_smtp("sender", f"{lacks} {written} needs", hint))
+            problems.append(plan.book.place_smtp("sender", _lacks(mailer, written), hint))
         if problems:
             mailer.close()
             raise BulletinError(problems)
@@ -224,8 +225,10 @@ class Distributor:
                 outcomes.append(outcome)
                 progress(outcome)
         except KeyboardInterrupt:
-            stopped = "interrupted (Ctrl-C); a copy being sent then is sent again by the next run"
-        except (OSError, BulletinError) as exc:
+            stopped = _(
+                "interrupted (Ctrl-C); a copy being sent then is sent again by the next run"
+            )
+        except (OSError, sqlite3.Error, BulletinError) as exc:
             stopped = str(exc)
         finally:
             if mailer is not None:
@@ -253,22 +256,27 @@ class Distributor:
         message.set_content(body)
         for name, pdf in zip(planned.file_names, stamped, strict=True):
             message.add_attachment(pdf, maintype="application", subtype="pdf", filename=name)
+        lost = False  # whether an attempt of this run may have arrived
         for attempt in (1, 2):  # a lost reply is sent again once in a run, never more
             row = _begin(ledger, plan, planned, stamped, "email", planned.address.written)
+            status: Status = "uncertain" if lost else "failed"
             try:
                 mailer.send(message, sender.envelope, planned.address.envelope)
             except Refused as exc:
                 ledger.finish(row, "failed", str(exc))
-                return Outcome(planned, "failed", str(exc))
+                return Outcome(planned, status, str(exc))
             except ServerGone as exc:
                 ledger.finish(row, "failed", str(exc))
                 raise _Stop(
-                    Outcome(planned, "failed", str(exc)), f"the mail server is gone: {exc}"
+                    Outcome(planned, status, str(exc)),
+                    _("the mail server is gone: {reason}", reason=exc),
                 ) from None
             except LostReply as exc:
-                why = (
-                    f"the connection broke after the message was sent ({exc}); it may have "
-                    "arrived: the next run sends it again with the same Message-ID"
+                lost = True
+                why = _(
+                    "the connection broke after the message was sent ({reason}); it may have "
+                    "arrived: the next run sends it again with the same Message-ID",
+                    reason=exc,
                 )
                 ledger.finish(row, "failed", why)
                 if attempt == 2:
@@ -288,7 +296,8 @@ class Distributor:
                 write_atomically(folder / name, pdf)
         except OSError as exc:
             ledger.finish(row, "failed", str(exc))
-            return Outcome(planned, "failed", f"cannot write {folder}: {exc.strerror or exc}")
+            why = _("cannot write {folder}: {reason}", folder=folder, reason=exc.strerror or exc)
+            return Outcome(planned, "failed", why)
         ledger.finish(row, "sent")
         return Outcome(planned, "sent")
 
@@ -302,6 +311,14 @@ class Distributor:
         if self.smtp_security:
             update["security"] = self.smtp_security
         return attrs.evolve(book.smtp, **update)
+
+
+def _lacks(mailer: Mailer, address: str) -> str:
+    return _(
+        "the mail server {server} does not offer SMTPUTF8, which the address {address} needs",
+        server=mailer.where,
+        address=address,
+    )
 
 
 def _header_address(name: str, address: str) -> Address:

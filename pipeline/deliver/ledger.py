@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from pipeline.diagnostics import BulletinError
+from pipeline.i18n import _
 
 LEDGER_FILE = "distribution.sqlite3"
 
@@ -121,9 +122,9 @@ class Ledger:
         except BlockingIOError:
             handle.close()
             raise BulletinError.single(
-                "another distribution run is using the ledger",
+                _("another distribution run is using the ledger"),
                 file=self.path,
-                hint="wait for it to finish; a run that was killed releases the lock",
+                hint=_("wait for it to finish; a run that was killed releases the lock"),
             ) from None
         self._lock = handle
         try:
@@ -157,10 +158,6 @@ class Ledger:
             (issue, pdf_sha256),
         )
         return row.fetchone() is not None
-
-    def recipients(self, issue: str) -> set[str]:
-        """The recipients with copy numbers under an issue key."""
-        return set(self.number_ranges(issue))
 
     def number_ranges(self, issue: str) -> dict[str, NumberRange]:
         """The copy numbers already given out for an issue, by recipient."""

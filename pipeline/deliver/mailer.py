@@ -20,6 +20,7 @@ from typing import Any
 import jinja2
 
 from pipeline.diagnostics import BulletinError
+from pipeline.i18n import _
 from pipeline.source.addressbook import SmtpSettings
 from pipeline.source.model import format_date_cn
 
@@ -47,9 +48,9 @@ class MailTexts:
         for name in (SUBJECT_TEMPLATE, BODY_TEMPLATE):
             if not (folder / name).is_file():
                 raise BulletinError.single(
-                    f"the template folder has no {name}",
+                    _("the template folder has no {name}", name=name),
                     file=folder / name,
-                    hint="copy it from templates/work-bulletin/",
+                    hint=_("copy it from templates/work-bulletin/"),
                 )
         self.folder = folder
         self.environment = jinja2.Environment(
@@ -69,10 +70,12 @@ class MailTexts:
             body = self.environment.get_template(BODY_TEMPLATE).render(context)
         except jinja2.TemplateError as exc:
             raise BulletinError.single(
-                f"mail template error: {exc}",
+                _("mail template error: {reason}", reason=exc),
                 file=self.folder,
-                hint="the mail templates may use masthead, recipient, copy_number, "
-                "copy_range, copies, file_name, file_names, revised, print_date, distribution",
+                hint=_(
+                    "the mail templates may use masthead, recipient, copy_number, copy_range, "
+                    "copies, file_name, file_names, revised, print_date, distribution"
+                ),
             ) from None
         return " ".join(subject.split()), body
 
@@ -118,8 +121,8 @@ class Mailer:
         self.password = environ.get("BULLETIN_SMTP_PASSWORD")
         if self.user and self.password is None:
             raise BulletinError.single(
-                "BULLETIN_SMTP_USER is set but BULLETIN_SMTP_PASSWORD is not",
-                hint="export BULLETIN_SMTP_PASSWORD=… in the shell that runs bulletin",
+                _("BULLETIN_SMTP_USER is set but BULLETIN_SMTP_PASSWORD is not"),
+                hint=_("export BULLETIN_SMTP_PASSWORD=… in the shell that runs bulletin"),
             )
         self._smtp: _SMTP | _SMTPSSL | None = None
         self.refused_in_a_row = 0
@@ -136,9 +139,11 @@ class Mailer:
             self._retrying(self._connect)
         except (Refused, ServerGone) as exc:
             raise BulletinError.single(
-                f"cannot use the mail server {self.where}: {exc}",
-                hint="check [smtp] in the address book, --smtp-host/--smtp-port and "
-                "BULLETIN_SMTP_USER / BULLETIN_SMTP_PASSWORD",
+                _("cannot use the mail server {server}: {reason}", server=self.where, reason=exc),
+                hint=_(
+                    "check [smtp] in the address book, --smtp-host/--smtp-port and "
+                    "BULLETIN_SMTP_USER / BULLETIN_SMTP_PASSWORD"
+                ),
             ) from None
 
     def send(self, message: EmailMessage, sender: str, to: str) -> None:
@@ -203,10 +208,20 @@ class Mailer:
                     raise LostReply(_describe(exc)) from None
                 if self.refused_in_a_row >= MAX_REFUSED_CONNECTIONS:
                     raise ServerGone(
-                        f"{self.refused_in_a_row} connections in a row failed: {_describe(exc)}"
+                        _(
+                            "{count} connections in a row failed: {reason}",
+                            count=self.refused_in_a_row,
+                            reason=_describe(exc),
+                        )
                     ) from None
                 if attempt == self.attempts:
-                    raise Refused(f"{_describe(exc)} (gave up after {attempt} attempts)") from None
+                    raise Refused(
+                        _(
+                            "{reason} (gave up after {count} attempts)",
+                            reason=_describe(exc),
+                            count=attempt,
+                        )
+                    ) from None
                 self.sleep(self.delay_s * 2 ** (attempt - 1))
 
     def _drop(self) -> None:
@@ -240,5 +255,5 @@ def _describe(exc: BaseException) -> str:
         )
         return f"{exc.smtp_code} {text}"
     if isinstance(exc, socket.timeout | TimeoutError):
-        return "no answer from the server (timed out)"
+        return _("no answer from the server (timed out)")
     return str(exc) or type(exc).__name__

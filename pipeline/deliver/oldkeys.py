@@ -19,6 +19,7 @@ from pathlib import Path
 from pipeline.build import IssueIdentity
 from pipeline.deliver.ledger import Ledger, NumbersDisagree
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.i18n import _
 from pipeline.source.series import is_issue_file
 
 _OLD_KEY = re.compile(r"(?P<folder>[^/]*)/(?P<stem>[^/]+)")
@@ -70,10 +71,18 @@ def adopt_old_keys(
             ledger.merge_key(key, issue.identity.key)
         except NumbersDisagree as exc:
             raise BulletinError.single(
-                f"the ledger's rows under the old key '{key}' give '{exc}' other copy numbers "
-                f"than those of {issue.identity.key}; nothing was sent",
+                _(
+                    "the ledger's rows under the old key '{key}' give '{name}' other copy "
+                    "numbers than those of {issue}; nothing was sent",
+                    key=key,
+                    name=exc,
+                    issue=issue.identity.key,
+                ),
                 file=ledger.path,
-                hint=f'if those rows are another issue\'s, run again with --not-mine "{key}"',
+                hint=_(
+                    'if those rows are another issue\'s, run again with --not-mine "{key}"',
+                    key=key,
+                ),
             ) from None
     return certain
 
@@ -103,19 +112,27 @@ def _issue_files(series_folder: Path) -> list[Path]:
 def _ambiguous(ledger: Ledger, issue: IssueWhere, key: str) -> Diagnostic:
     return Diagnostic(
         "error",
-        f"the ledger holds deliveries under the old key '{key}' that may be those of "
-        f"{issue.identity.key} or of another issue with the file name {issue.file.name}; "
-        "nothing was sent, so that no copy goes out twice",
+        _(
+            "the ledger holds deliveries under the old key '{key}' that may be those of "
+            "{issue} or of another issue with the file name {file}; nothing was sent, so "
+            "that no copy goes out twice",
+            key=key,
+            issue=issue.identity.key,
+            file=issue.file.name,
+        ),
         ledger.path,
-        hint=f'if those copies were this issue\'s, run again with --adopt "{key}"; '
-        f'if not, with --not-mine "{key}"',
+        hint=_(
+            'if those copies were this issue\'s, run again with --adopt "{key}"; if not, '
+            'with --not-mine "{key}"',
+            key=key,
+        ),
     )
 
 
 def _no_such_key(ledger: Ledger, key: str) -> Diagnostic:
     return Diagnostic(
         "error",
-        f"the ledger has no rows under the key '{key}'",
+        _("the ledger has no rows under the key '{key}'", key=key),
         ledger.path,
-        hint="give a key exactly as the message that asked for it wrote it",
+        hint=_("give a key exactly as the message that asked for it wrote it"),
     )

@@ -19,6 +19,7 @@ from pipeline.deliver.oldkeys import IssueWhere, adopt_old_keys
 from pipeline.deliver.stamp import format_copy_number, stamp_font_lacks
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.files import write_atomically
+from pipeline.i18n import _
 from pipeline.source.addressbook import ADDRESS_BOOK, AddressBook, MailAddress, Recipient, book_for
 from pipeline.source.load import LoadedIssue, load_issue
 
@@ -121,9 +122,13 @@ def make_plan(
     book = book_for(loaded)
     if book is None:
         raise BulletinError.single(
-            f"no {ADDRESS_BOOK} for this series",
+            _("no {file} for this series", file=ADDRESS_BOOK),
             file=issue_path,
-            hint=f"write one in {loaded.series_dir} or in {loaded.series_dir.parent}",
+            hint=_(
+                "write one in {folder} or in {parent}",
+                folder=loaded.series_dir,
+                parent=loaded.series_dir.parent,
+            ),
         )
     recipients = book.resolve(loaded).recipients
     target = output_path(loaded.path, output_root)
@@ -171,10 +176,16 @@ def check_inside(output_root: Path, path: Path, what: str) -> Diagnostic | None:
         return None
     return Diagnostic(
         "error",
-        f"{what} {path} leads outside the output folder {output_root} "
-        f"(through a link, to {path.resolve()}); nothing was written there",
+        _(
+            "{what} {path} leads outside the output folder {root} (through a link, to "
+            "{target}); nothing was written there",
+            what=what,
+            path=path,
+            root=output_root,
+            target=path.resolve(),
+        ),
         path,
-        hint="remove the link, or give another output folder with -o",
+        hint=_("remove the link, or give another output folder with -o"),
     )
 
 
@@ -227,9 +238,9 @@ def _with_mail(
     """Render every due e-mail's subject and body now: a template error stops the plan."""
     if book.smtp is None or book.sender is None:
         raise BulletinError.single(
-            "recipients are reached by e-mail, but the address book has no [smtp] table",
+            _("recipients are reached by e-mail, but the address book has no [smtp] table"),
             file=book.path,
-            hint='add [smtp] with host = "…" and sender = "…"',
+            hint=_('add [smtp] with host = "…" and sender = "…"'),
         )
     texts = MailTexts(builder.templates.get(loaded.issue.template).folder)
     issue = loaded.issue
@@ -266,10 +277,16 @@ def _recipient_problems(book: AddressBook, recipients: tuple[Recipient, ...]) ->
                 book.place(
                     r.name,
                     "name",
-                    f"the stamp font cannot draw {' '.join(missing)} ({codes}) of the name "
-                    f"'{r.name}'",
-                    "write the name with characters of the national standard (GB 18030 "
-                    "common hanzi), e.g. replace an emoji or a rare character by its usual form",
+                    _(
+                        "the stamp font cannot draw {chars} ({codes}) of the name '{name}'",
+                        chars=" ".join(missing),
+                        codes=codes,
+                        name=r.name,
+                    ),
+                    _(
+                        "write the name with common characters: replace an emoji or a rare "
+                        "character by its usual form"
+                    ),
                 )
             )
     return problems
@@ -278,9 +295,9 @@ def _recipient_problems(book: AddressBook, recipients: tuple[Recipient, ...]) ->
 def _path_problems(
     output_root: Path, target: Path, recipients: tuple[Recipient, ...]
 ) -> list[Diagnostic]:
-    checks = [(target.parent, "the PDF's folder"), (output_root / LEDGER_FILE, "the ledger")]
+    checks = [(target.parent, _("the PDF's folder")), (output_root / LEDGER_FILE, _("the ledger"))]
     checks += [
-        (output_root / OUTBOX / r.folder, f"the outbox folder of '{r.name}'")
+        (output_root / OUTBOX / r.folder, _("the outbox folder of '{name}'", name=r.name))
         for r in recipients
         if r.folder is not None
     ]
@@ -297,9 +314,14 @@ def _check_bounds(
                 book.place(
                     r.name,
                     "copies",
-                    f"the copy numbers of '{r.name}' would pass {MAX_COPY_NUMBER} "
-                    f"(up to {numbers[r.name].last}); a copy number has six digits",
-                    "lower the copies of the recipients of this issue",
+                    _(
+                        "the copy numbers of '{name}' would pass {most} (up to {last}); a copy "
+                        "number has six digits",
+                        name=r.name,
+                        most=MAX_COPY_NUMBER,
+                        last=numbers[r.name].last,
+                    ),
+                    _("lower the copies of the recipients of this issue"),
                 )
                 for r in over
             ]

@@ -11,6 +11,7 @@ from pypdf import PdfReader, PdfWriter
 
 from pipeline.diagnostics import BulletinError
 from pipeline.fonts.chains import BUNDLED_DIR
+from pipeline.i18n import _
 from pipeline.layout.style import PT_PER_MM, Style
 
 STAMP_FONT = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"  # GBK complete: any name
@@ -57,10 +58,14 @@ def stamp_copy(pdf: bytes, copy_number: str, recipient: str, place: StampPlace) 
     missing = stamp_font_lacks(copy_number + recipient)
     if missing:
         raise BulletinError.single(
-            f"the stamp font has no {' '.join(missing)} "
-            f"({', '.join(f'U+{ord(c):04X}' for c in missing)}) for '{recipient}'",
+            _(
+                "the stamp font has no {chars} ({codes}) for '{name}'",
+                chars=" ".join(missing),
+                codes=", ".join(f"U+{ord(c):04X}" for c in missing),
+                name=recipient,
+            ),
             file=STAMP_FONT,
-            hint="write the recipient's name with common characters",
+            hint=_("write the recipient's name with common characters"),
         )
     reader = PdfReader(io.BytesIO(pdf))
     writer = PdfWriter(clone_from=reader)

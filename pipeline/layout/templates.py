@@ -12,6 +12,7 @@ import jinja2
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
+from pipeline.i18n import _
 from pipeline.layout.blocks import (
     Block,
     Document,
@@ -73,9 +74,11 @@ class TemplateStore:
         plain = name not in ("", ".", "..") and not any(c in name for c in "/\\\0\n\r")
         if not plain:
             raise BulletinError.single(
-                f"template '{name}' is not a plain folder name",
-                hint="write the name of a folder under templates/, e.g. "
-                + (", ".join(f'"{n}"' for n in self.names()) or '"work-bulletin"'),
+                _("template '{name}' is not a plain folder name", name=name),
+                hint=_(
+                    "write the name of a folder under templates/, e.g. {names}",
+                    names=", ".join(f'"{n}"' for n in self.names()) or '"work-bulletin"',
+                ),
             )
         folder = self.folder(name)
         if folder is None:

@@ -2,72 +2,33 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.utils import parseaddr
-from pathlib import Path, PurePosixPath
-from typing import Literal
+from pathlib import Path
 
-import attrs
 import email_validator
-from attrs import field
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.source.load import (
-    LoadedIssue,
-    SourceFile,
-    diagnostics_from_schema,
-    place_diagnostic,
-    read_toml,
+from pipeline.i18n import _
+from pipeline.source.bookcheck import (
+    MAX_COPIES,
+    AddressBookFile,
+    Recipient,
+    SmtpSettings,
+    bad_address,
+    check_entries,
+    control_characters,
+    error_at,
 )
-from pipeline.source.schema import PositiveInt, SchemaError, check, doc
-from pipeline.source.textrules import walk_strings
+from pipeline.source.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
+from pipeline.source.schema import SchemaError, check
 from pipeline.source.tomlpos import KeyPath
+
+__all__ = ["ADDRESS_BOOK", "MAX_COPIES", "AddressBook", "MailAddress", "Recipient", "SmtpSettings"]
 
 ADDRESS_BOOK = "recipients.toml"
 LISTS = (("report_to", "报"), ("send_to", "送"), ("issue_to", "发"))
-MAX_COPIES = 100_000  # printed copies one recipient may take
-
-
-@attrs.frozen(kw_only=True)
-class SmtpSettings:
-    """The [smtp] table: the mail server; user and password come from the environment."""
-
-    host: str = field(metadata=doc("the mail server, e.g. mail.example.gov.cn"))
-    port: PositiveInt = field(default=587, metadata=doc("587 for starttls, 465 for ssl"))
-    security: Literal["starttls", "ssl", "none"] = "starttls"
-    sender: str = field(metadata=doc('the From address, e.g. "综合处 <office@example.gov.cn>"'))
-
-
-@attrs.frozen(kw_only=True)
-class Recipient:
-    """One [[recipient]]: a body that receives the issue by e-mail or into its folder."""
-
-    name: str = field(metadata=doc("the name exactly as it stands on the 报/送/发 lists"))
-    email: str | None = field(default=None, metadata=doc("e-mail address"))
-    folder: str | None = field(default=None, metadata=doc("folder under <output>/outbox/"))
-    # The TOML key is `copies`; in code it is "a recipient's copies", never the print run.
-    copies: PositiveInt = field(default=1, metadata=doc("printed copies this body receives"))
-
-    @property
-    def channel(self) -> Literal["email", "folder"]:
-        """How the copy is delivered."""
-        return "email" if self.email else "folder"
-
-    @property
-    def address(self) -> str:
-        """The e-mail address or the outbox folder."""
-        return self.email or self.folder or ""
-
-
-@attrs.frozen(kw_only=True)
-class AddressBookFile:
-    """The whole recipients.toml."""
-
-    smtp: SmtpSettings | None = None
-    recipient: list[Recipient] = field(factory=list)
-    groups: dict[str, list[str]] = field(factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,11 +68,11 @@ class AddressBook:
         """An error placed at a recipient's entry (or one of its keys) in the address book."""
         index = list(self.recipients).index(recipient)
         path: KeyPath = ("recipient", index, key) if key else ("recipient", index)
-        return _error(self.source, path, message, hint)
+        return error_at(self.source, path, message, hint)
 
     def place_smtp(self, key: str, message: str, hint: str) -> Diagnostic:
         """An error placed at a key of the [smtp] table."""
-        return _error(self.source, ("smtp", key), message, hint)
+        return error_at(self.source, ("smtp", key), message, hint)
 
     def names(self) -> list[str]:
         """Every name a list may use: recipients and groups."""
@@ -158,14 +119,14 @@ def load_address_book(path: Path) -> AddressBook:
         raise BulletinError(
             [_for_book(d) for d in diagnostics_from_schema(exc, AddressBookFile, source)]
         ) from None
-    problems = list(_control_characters(source))
-    problems += _check(model, source)
+    problems = list(control_characters(source))
+    problems += check_entries(model, source)
     addresses: dict[str, MailAddress] = {}
     for index, person in enumerate(model.recipient):
         if person.email is not None:
             found = mail_address(person.email)
             if isinstance(found, str):
-                problems.append(_bad_address(source, ("recipient", index, "email"), found))
+                problems.append(bad_address(source, ("recipient", index, "email"), found))
             else:
                 addresses[person.name] = found
     sender = None
@@ -173,7 +134,7 @@ def load_address_book(path: Path) -> AddressBook:
         name, written = parseaddr(model.smtp.sender)
         found = mail_address(written)
         if isinstance(found, str):
-            problems.append(_bad_address(source, ("smtp", "sender"), found, sender=True))
+            problems.append(bad_address(source, ("smtp", "sender"), found, sender=True))
         else:
             sender = (name, found)
     if has_errors(problems):
@@ -189,7 +150,7 @@ def mail_address(text: str) -> MailAddress | str:
             text, check_deliverability=False, allow_smtputf8=True, test_environment=True
         )
     except email_validator.EmailNotValidError as exc:
-        return f"'{text}' is not an e-mail address: {exc}"
+        return _("'{text}' is not an e-mail address: {reason}", text=text, reason=exc)
     envelope = checked.ascii_email or f"{checked.local_part}@{checked.ascii_domain}"
     return MailAddress(text, envelope, checked.ascii_email is None)
 
@@ -221,10 +182,14 @@ def print_run_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
     return copies, [
         loaded.diagnostic(
             "warning",
-            f"共印{copies}份 is fewer than the {needed} copies the recipients in "
-            f"{ADDRESS_BOOK} need",
+            _(
+                "共印{copies}份 is fewer than the {needed} copies the recipients in {book} need",
+                copies=copies,
+                needed=needed,
+                book=ADDRESS_BOOK,
+            ),
             ("distribution", "copies"),
-            f'write copies = {needed}, or copies = "auto" to count them',
+            _('write copies = {needed}, or copies = "auto" to count them', needed=needed),
         )
     ]
 
@@ -232,13 +197,18 @@ def print_run_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
 def _unknown_name(
     loaded: LoadedIssue, book: AddressBook, key: tuple[str, int], name: str
 ) -> Diagnostic:
-    hint = did_you_mean(name, book.names()) or (
-        f'add it to {book.path.name} as a [[recipient]] with name = "{name}", '
-        "or as a group under [groups]"
+    hint = did_you_mean(name, book.names()) or _(
+        'add it to {file} as a [[recipient]] with name = "{name}", or as a group under [groups]',
+        file=book.path.name,
+        name=name,
     )
     diagnostic = loaded.diagnostic(
         "error",
-        f"'{name}' is neither a recipient nor a group in {book.path.parent.name}/{book.path.name}",
+        _(
+            "'{name}' is neither a recipient nor a group in {book}",
+            name=name,
+            book=f"{book.path.parent.name}/{book.path.name}",
+        ),
         ("distribution", *key),
         hint,
     )
@@ -268,122 +238,3 @@ def _for_book(diagnostic: Diagnostic) -> Diagnostic:
     if hint and ", in the issue or in" in hint:
         hint = hint.split(", in the issue or in")[0]
     return replace(diagnostic, hint=hint)
-
-
-def _error(source: SourceFile, key: KeyPath, message: str, hint: str | None) -> Diagnostic:
-    return place_diagnostic("error", message, key, hint, source)
-
-
-def _check(model: AddressBookFile, source: SourceFile) -> Iterator[Diagnostic]:
-    seen: set[str] = set()
-    for index, person in enumerate(model.recipient):
-        where: KeyPath = ("recipient", index)
-        if person.name in seen:
-            yield _error(
-                source,
-                (*where, "name"),
-                f"recipient '{person.name}' is listed twice",
-                "keep one [[recipient]] per name",
-            )
-        seen.add(person.name)
-        if (person.email is None) == (person.folder is None):
-            yield _error(
-                source,
-                where,
-                f"recipient '{person.name}' needs exactly one of email and folder",
-                'write email = "…" or folder = "…", not both',
-            )
-        if person.copies > MAX_COPIES:
-            yield _error(
-                source,
-                (*where, "copies"),
-                f"recipient '{person.name}' asks for {person.copies} copies; at most "
-                f"{MAX_COPIES} are allowed",
-                f"write the number of printed copies, at most copies = {MAX_COPIES}",
-            )
-        if person.folder is not None and not _safe_folder(person.folder):
-            yield _error(
-                source,
-                (*where, "folder"),
-                f"folder '{person.folder}' must be a plain relative name",
-                'write a name such as folder = "chengdu"',
-            )
-    for group, members in model.groups.items():
-        if group in seen:
-            yield _error(
-                source,
-                ("groups", group),
-                f"'{group}' is both a recipient and a group",
-                "rename one of them",
-            )
-        for member in members:
-            if member not in seen and member not in model.groups:
-                yield _error(
-                    source,
-                    ("groups", group),
-                    f"group '{group}' names '{member}', which is neither a recipient nor a group",
-                    did_you_mean(member, [*seen, *model.groups]) or "add it as a [[recipient]]",
-                )
-    yield from _cycles(model.groups, source)
-
-
-def _cycles(groups: dict[str, list[str]], source: SourceFile) -> Iterator[Diagnostic]:
-    done: set[str] = set()
-    for start in groups:
-        path: list[str] = []
-        cycle = _find_cycle(start, groups, path, done)
-        if cycle:
-            yield _error(
-                source,
-                ("groups", cycle[0]),
-                "groups contain each other: " + " → ".join(cycle),
-                "a group may not contain itself, directly or through other groups",
-            )
-            done.update(cycle)
-
-
-def _find_cycle(
-    name: str, groups: dict[str, list[str]], path: list[str], done: set[str]
-) -> list[str] | None:
-    if name in path:
-        return [*path[path.index(name) :], name]
-    if name in done or name not in groups:
-        return None
-    path.append(name)
-    for member in groups[name]:
-        cycle = _find_cycle(member, groups, path, done)
-        if cycle:
-            return cycle
-    path.pop()
-    done.add(name)
-    return None
-
-
-def _bad_address(source: SourceFile, key: KeyPath, why: str, sender: bool = False) -> Diagnostic:
-    example = '"综合处 <office@example.gov.cn>"' if sender else '"office@example.gov.cn"'
-    return _error(source, key, why, f"write it as {example}")
-
-
-def _control_characters(source: SourceFile) -> Iterator[Diagnostic]:
-    """Every value of an address book is one line: no newline, tab, NUL or other control."""
-    for key, text in walk_strings(source.data):
-        bad = next((c for c in text if unicodedata.category(c) == "Cc"), None)
-        if bad is not None:
-            yield _error(
-                source,
-                key,
-                f"control character U+{ord(bad):04X} in '{text.encode('unicode_escape').decode()}'",
-                "write the value on one line, without control characters "
-                "(often pasted in from another program)",
-            )
-
-
-def _safe_folder(folder: str) -> bool:
-    parts = PurePosixPath(folder.replace("\\", "/")).parts
-    return (
-        bool(parts)
-        and not folder.startswith(("/", "\\"))
-        and ":" not in folder
-        and not any(unicodedata.category(c) == "Cc" for c in folder)
-        and all(part not in ("..", ".") for part in parts)
-    )
