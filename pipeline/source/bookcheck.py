@@ -15,8 +15,8 @@ from attrs import field
 from pipeline.diagnostics import Diagnostic, did_you_mean
 from pipeline.i18n import _
 from pipeline.source.load import SourceFile, place_diagnostic
-from pipeline.source.textrules import walk_strings
 from pipeline.source.schema import PositiveInt, doc
+from pipeline.source.textrules import walk_strings
 from pipeline.source.tomlpos import KeyPath
 
 MAX_COPIES = 100_000  # printed copies one recipient may take
