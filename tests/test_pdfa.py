@@ -69,7 +69,7 @@ def test_the_same_issue_gives_the_same_bytes(
     assert again.pdf.read_bytes() == samples["2024-14"].result.pdf.read_bytes()
 
 
-def test_a_pdf_that_cannot_be_pdfa_is_an_error_not_a_bad_file(tmp_path: Path) -> None:
+def test_a_pdf_that_cannot_be_pdfa_is_an_error_when_validated(tmp_path: Path) -> None:
     from reportlab.pdfgen.canvas import Canvas
 
     buffer = io.BytesIO()
@@ -78,5 +78,5 @@ def test_a_pdf_that_cannot_be_pdfa_is_an_error_not_a_bad_file(tmp_path: Path) ->
     canvas.drawString(72, 720, "not embedded")
     canvas.save()
     with pytest.raises(BulletinError) as caught:
-        finish(buffer.getvalue())
+        finish(buffer.getvalue(), validate=True)
     assert "not PDF/A-2b" in caught.value.diagnostics[0].message

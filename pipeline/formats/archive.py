@@ -25,7 +25,8 @@ class Attachment:
 def archive_copy(pdf: bytes, attachments: list[Attachment]) -> bytes:
     """The same pages as PDF/A-3b, each attachment an associated file of the document.
 
-    Reproducible: the files carry the document's own date, not the time of the run.
+    Reproducible: the files carry the document's own date, not the time of the run. The bytes
+    written are validated as PDF/A-3b (BulletinError if they do not pass).
     """
 
     def attach(doc: pikepdf.Pdf) -> None:
@@ -48,4 +49,4 @@ def archive_copy(pdf: bytes, attachments: list[Attachment]) -> bytes:
             associated.append(doc.attachments[item.name].obj)
         doc.Root.AF = doc.make_indirect(associated)
 
-    return pdfa.finish(pdf, "3b", attach)
+    return pdfa.finish(pdf, "3b", attach, validate=True)
