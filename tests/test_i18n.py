@@ -40,7 +40,12 @@ def _marked_texts() -> dict[str, str]:
                 continue
             where = f"{module.relative_to(PACKAGE.parent)}:{node.lineno}"
             first = node.args[0]
-            assert not isinstance(first, ast.JoinedStr | ast.BinOp | ast.Call), (
+            formatted = (
+                isinstance(first, ast.Call)
+                and isinstance(first.func, ast.Attribute)
+                and first.func.attr == "format"
+            )
+            assert not isinstance(first, ast.JoinedStr | ast.BinOp) and not formatted, (
                 f"{where}: _() takes a literal text with {{fields}}, not an f-string or a"
                 " built string (a constant text is marked N_() where it is defined)"
             )

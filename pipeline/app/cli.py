@@ -22,15 +22,26 @@ from pipeline.app.console import (
     shown,
 )
 from pipeline.app.distribute_cli import distribute
+from pipeline.app.helptext import TranslatingGroup
 from pipeline.app.importcmd import import_command
 from pipeline.diagnostics import BulletinError
 from pipeline.i18n import _
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=TranslatingGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="bulletin-pipeline")
 def main() -> None:
-    """Typeset official work bulletins (工作简报) from TOML into GB/T 9704-style PDFs."""
+    """Typeset official work bulletins (工作简报) from TOML into GB/T 9704-style PDFs.
+
+    Examples:
+
+      bulletin init office                  a new workspace with its first issue
+      bulletin new issues/work-bulletin     the next issue of a series
+      bulletin build                        every issue below issues/
+      bulletin watch                        rebuild on every save
+
+    See `bulletin COMMAND --help` for each command.
+    """
 
 
 main.add_command(import_command)
@@ -80,7 +91,14 @@ def run() -> None:
 def build(
     paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, strict: bool, jobs: int | None
 ) -> None:
-    """Build issue files (or every issue below the folders given; default issues/) into PDFs."""
+    """Build issue files (or every issue below the folders given; default issues/) into PDFs.
+
+    Examples:
+
+      bulletin build
+      bulletin build issues/work-bulletin/2024-14.toml
+      bulletin build issues -o out -j 2 --strict
+    """
     from pipeline.build import find_issue_files, find_project_root
     from pipeline.source.series import misnamed_issue_files
 
@@ -170,7 +188,12 @@ def _above(progress: Any) -> contextlib.AbstractContextManager[object]:
 @main.command()
 @click.argument("series_folder", type=click.Path(path_type=Path, file_okay=False))
 def new(series_folder: Path) -> None:
-    """Write the next issue file of a series, with every optional field as a comment."""
+    """Write the next issue file of a series, with every optional field as a comment.
+
+    Example:
+
+      bulletin new issues/work-bulletin
+    """
     from pipeline.app.scaffold import write_next_issue
 
     try:
@@ -184,7 +207,12 @@ def new(series_folder: Path) -> None:
 @main.command()
 @click.argument("folder", type=click.Path(path_type=Path, file_okay=False))
 def init(folder: Path) -> None:
-    """Write a new workspace into FOLDER: a series with its first issue, templates/, fonts/."""
+    """Write a new workspace into FOLDER: a series with its first issue, templates/, fonts/.
+
+    Example:
+
+      bulletin init office
+    """
     from pipeline.app.workspace import init_workspace
 
     try:
@@ -216,7 +244,12 @@ main.add_command(distribute)
     help="Folder of the PDFs and the ledger (default: output/ of the project).",
 )
 def archive(issue: Path, output_dir: Path | None) -> None:
-    """Write the PDF/A-3b archive copy of an issue, its TOML, series.toml and ledger rows inside."""
+    """Write the PDF/A-3b archive copy of an issue, its TOML, series.toml and ledger rows inside.
+
+    Example:
+
+      bulletin archive issues/work-bulletin/2024-14.toml
+    """
     from pipeline.app.archive import write_archive
 
     try:
@@ -240,7 +273,12 @@ def archive(issue: Path, output_dir: Path | None) -> None:
     help="Rebuild once no change came for this long (one build per save).",
 )
 def watch(paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, quiet_ms: int) -> None:
-    """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops)."""
+    """Build everything, then rebuild on every save what the changed file affects (Ctrl-C stops).
+
+    Example:
+
+      bulletin watch issues/work-bulletin
+    """
     import signal
 
     from pipeline.app.watch import Watcher
@@ -272,7 +310,12 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, quiet_ms:
 def serve(
     paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, host: str, port: int
 ) -> None:
-    """Build like watch and show the issues in the browser, reloading on save (Ctrl-C stops)."""
+    """Build like watch and show the issues in the browser, reloading on save (Ctrl-C stops).
+
+    Example:
+
+      bulletin serve --port 8000
+    """
     from pipeline.app.serve import serve_until_stopped
 
     targets = list(paths) or [Path("issues")]
@@ -288,7 +331,13 @@ def serve(
 @main.command()
 @click.argument("issues", nargs=-1, type=click.Path(path_type=Path))
 def fonts(issues: tuple[Path, ...]) -> None:
-    """Show each role's font and coverage; for the issues given, characters needing a fallback."""
+    """Show each role's font and coverage; for the issues given, characters needing a fallback.
+
+    Examples:
+
+      bulletin fonts
+      bulletin fonts issues/work-bulletin/2024-14.toml
+    """
     from pipeline.build import Builder, find_issue_files, find_project_root
     from pipeline.fonts.chains import role_fonts, role_table
     from pipeline.fonts.find import ScanningCatalog

@@ -59,7 +59,13 @@ def distribute(
     adopt: tuple[str, ...],
     not_mine: tuple[str, ...],
 ) -> None:
-    """Deliver every recipient of an issue its own numbered copies, by e-mail or into a folder."""
+    """Deliver every recipient of an issue its own numbered copies, by e-mail or into a folder.
+
+    Examples:
+
+      bulletin distribute issues/work-bulletin/2024-14.toml --dry-run
+      bulletin distribute issues/work-bulletin/2024-14.toml
+    """
     import time
 
     from pipeline.app.distribute_report import (

@@ -25,7 +25,12 @@ from pipeline.i18n import _
 @click.option("--dry-run", is_flag=True, help="Print the TOML it would add; write nothing.")
 def import_command(docx: Path, issue: Path, column: str | None, dry_run: bool) -> None:
     """Add a Word document (.docx) to an issue as one article: title, paragraphs, source,
-    pictures (saved under photos/ beside the issue) and tables."""
+    pictures (saved under photos/ beside the issue) and tables.
+
+    Example:
+
+      bulletin import 调研报告.docx --into issues/work-bulletin/2024-14.toml --column 市州动态
+    """
     from pipeline.source.docximport import import_docx
 
     try:

@@ -20,7 +20,6 @@ _LIST_COMMAS = "，、；"
 _KEY_AT_START = re.compile(
     r"^\s*((?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"\n]*\"|'[^'\n]*'))*)"
 )
-_ASSIGNMENT = re.compile(r"^(\s*)([^=\s]+?)\s*=\s*(.*?)\s*$")
 _DATE = re.compile(
     r"^[\"']?\s*(\d{4})\s*(?:年|[-/.．／－])\s*(\d{1,2})\s*(?:月|[-/.．／－])\s*(\d{1,2})\s*日?\s*[\"']?$"
 )
@@ -28,7 +27,7 @@ _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四":
 _CN_DIGITS |= {"七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _DECLARED_TWICE = re.compile(r"Cannot declare \(([^)]*)\) twice")
-_TABLE_HEADER = re.compile(r"^\s*\[\[?\s*[A-Za-z0-9_.\"' -]+\]\]?\s*(#.*)?$")
+_TABLE_HEADER = re.compile(r"\[\[?[A-Za-z0-9_.\"' -]+\]\]?")
 
 
 def iso_date(value: str) -> str | None:
@@ -76,14 +75,14 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
     if line is None or col is None:  # at the end of the document: what was left open
         if keys.unclosed is not None:
             line, col = keys.unclosed
-            opened = _ASSIGNMENT.match(lines[line - 1])
-            if opened and opened.group(3)[:1] in "[{":
+            opened = _assignment(lines[line - 1])
+            if opened and opened[2][:1] in "[{":
                 return Explained(
                     line,
                     col,
-                    _("the list of '{key}' that opens here is never closed", key=opened.group(2)),
+                    _("the list of '{key}' that opens here is never closed", key=opened[1]),
                     _("end it with ] after its last item"),
-                    _full_key(keys, line, opened.group(2)),
+                    _full_key(keys, line, opened[1]),
                 )
         else:
             line, col = len(lines), len(lines[-1]) + 1
@@ -135,17 +134,17 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
             _("write {fix}", fix=fix),
             full_key,
         )
-    if raw.lstrip().startswith("[") and not _TABLE_HEADER.match(raw):
+    if raw.lstrip().startswith("[") and not _is_table_header(raw):
         return Explained(
             line,
             len(raw) - len(raw.lstrip()) + 1,
             _("this table header is not written right: {header}", header=raw.strip()),
             _("a header is a name in brackets on a line of its own, e.g. [[columns.articles]]"),
         )
-    assignment = _ASSIGNMENT.match(raw)
+    assignment = _assignment(raw)
     if assignment is None:
         return _fallback(line, col, what, full_key)
-    indent, key, value = assignment.groups()
+    indent, key, value = assignment
     value = _without_comment(value)
     value_col = len(indent) + len(key) + raw[len(indent) + len(key) :].find(value) + 1
     if value[:1] in _OPENING_QUOTES:
@@ -264,14 +263,14 @@ def _unclosed_string(
         if error_line is not None and number >= error_line and opened is None:
             return None
         if opened is None:
-            match = _ASSIGNMENT.match(raw)
-            if match and match.group(3).startswith('"""') and match.group(3).count('"""') % 2:
-                opened = (number, match.group(2))
+            match = _assignment(raw)
+            if match and match[2].startswith('"""') and match[2].count('"""') % 2:
+                opened = (number, match[1])
             continue
         if raw.count('"""') % 2:
             start, key = opened
             swallowed = next(
-                (n for n in range(start + 1, number) if _TABLE_HEADER.match(lines[n - 1])), None
+                (n for n in range(start + 1, number) if _is_table_header(lines[n - 1])), None
             )
             if swallowed is not None and (error_line is None or error_line > start):
                 return _unclosed_at(start, key, swallowed, keys)
@@ -290,6 +289,23 @@ def _unclosed_at(start: int, key: str, before: int, keys: KeyPositions) -> Expla
         _('end it with a line holding only """ before line {line}', line=before),
         _full_key(keys, start, key),
     )
+
+
+def _assignment(raw: str) -> tuple[str, str, str] | None:
+    """A `key = value` line as (indent, key, value), in linear time (no regex backtracking)."""
+    stripped = raw.lstrip()
+    equals = stripped.find("=")
+    key = stripped[:equals].rstrip()
+    if equals <= 0 or not key or any(char.isspace() for char in key):
+        return None
+    return raw[: len(raw) - len(stripped)], key, stripped[equals + 1 :].strip()
+
+
+def _is_table_header(raw: str) -> bool:
+    """Whether a line is a table header such as [[columns.articles]] (a comment may follow)."""
+    text = raw.strip()
+    text = text[: text.index("#")].rstrip() if "#" in text else text
+    return _TABLE_HEADER.fullmatch(text) is not None
 
 
 def _full_key(keys: KeyPositions, line: int, written: str | None) -> str | None:
