@@ -1,11 +1,12 @@
 """OFD (GB/T 33190-2016) from the display list: the same glyphs at the same places as the PDF.
 
 The container holds OFD.xml, Doc_0/Document.xml, Doc_0/PublicRes.xml (the CMYK colour space
-with its ICC profile, the fonts), one Doc_0/Pages/Page_N/Content.xml per page and, in Doc_0/Res/,
-a TrueType subset of each font used that maps Unicode in its cmap (cut with fontTools: the subsets
-reportlab embeds in the PDF map codes, not Unicode). Coordinates are millimetres from the top left.
-Each run of the display list is one TextObject whose TextCode gives every glyph's origin (X, Y and
-DeltaX); each rule is a PathObject. Reproducible: entries, dates and IDs come from the input only.
+with its ICC profile, the fonts, the photos), one Doc_0/Pages/Page_N/Content.xml per page and, in
+Doc_0/Res/, a TrueType subset of each font used that maps Unicode in its cmap (cut with fontTools:
+the subsets reportlab embeds in the PDF map codes, not Unicode). Coordinates are millimetres from
+the top left. Each run of the display list is one TextObject whose TextCode gives every glyph's
+origin (X, Y and DeltaX); each rule (a table's column lines too) is a PathObject, each photo an
+ImageObject. Reproducible: entries, dates and IDs come from the input only.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class _Ids:
 
 @dataclass
 class _Resources:
-    """Colour spaces and fonts shared by the pages, with their IDs."""
+    """Colour spaces, fonts and images of the pages, with their IDs."""
 
     ids: _Ids
     colour_spaces: dict[str, str] = field(default_factory=dict)
