@@ -23,7 +23,7 @@ from typing import Any, Literal
 import attrs
 
 from pipeline.build import Builder
-from pipeline.deliver.ledger import LEDGER_FILE, Ledger
+from pipeline.deliver.ledger import LEDGER_FILE, Channel, Ledger
 from pipeline.deliver.mailer import TIMEOUT_S, LostReply, Mailer, Refused, ServerGone
 from pipeline.deliver.plan import (
     OUTBOX,
@@ -331,7 +331,7 @@ def _begin(
     plan: Plan,
     planned: PlannedDelivery,
     stamped: list[bytes],
-    channel: str,
+    channel: Channel,
     address: str,
 ) -> int:
     """Record in the ledger that this delivery is about to go out, before anything leaves."""

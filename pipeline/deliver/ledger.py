@@ -15,12 +15,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 from pipeline.diagnostics import BulletinError
 from pipeline.i18n import _
 
 LEDGER_FILE = "distribution.sqlite3"
+DeliveryStatus = Literal["sending", "sent", "failed"]
+Channel = Literal["email", "folder"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS copy_numbers (
@@ -77,9 +79,9 @@ class Delivery:
     copy_number: str
     pdf_sha256: str
     copy_sha256: str
-    channel: str
+    channel: Channel
     address: str
-    status: str
+    status: DeliveryStatus
     revised: bool
     time: str
     message_id: str | None
@@ -244,7 +246,7 @@ class Ledger:
         copy_number: str,
         pdf_sha256: str,
         copy_sha256: str,
-        channel: str,
+        channel: Channel,
         address: str,
         revised: bool,
         message_id: str | None,
@@ -269,7 +271,7 @@ class Ledger:
         )
         return int(cursor.lastrowid or 0)
 
-    def finish(self, delivery_id: int, status: str, error: str | None = None) -> None:
+    def finish(self, delivery_id: int, status: DeliveryStatus, error: str | None = None) -> None:
         """Record how a delivery ended: 'sent' or 'failed' with the reason."""
         self._db.execute(
             "UPDATE deliveries SET status = ?, time = ?, error = ? WHERE id = ?",
@@ -300,9 +302,9 @@ def _delivery(row: tuple[object, ...]) -> Delivery:
         str(copy_number),
         str(pdf_sha),
         str(copy_sha),
-        str(channel),
+        "email" if channel == "email" else "folder",
         str(address),
-        str(status),
+        "sent" if status == "sent" else "failed" if status == "failed" else "sending",
         bool(revised),
         str(time),
         None if message_id is None else str(message_id),
