@@ -145,3 +145,14 @@ def test_copy_numbers_past_six_digits_are_refused(project: Project, server: Mail
     assert result.exit_code == 1
     assert "would pass 999999" in result.output
     assert server.messages == []
+
+
+def test_an_output_folder_that_cannot_hold_the_ledger_is_an_error_not_a_traceback(
+    project: Project, server: Mailbox
+) -> None:
+    (project.output / LEDGER_FILE).mkdir(parents=True)  # a folder where the database should be
+    result = project.cli()
+    assert result.exit_code == 1
+    assert "cannot open the ledger" in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert server.messages == []

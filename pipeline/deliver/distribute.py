@@ -112,7 +112,14 @@ class Distributor:
         outside = [d for d in found if d is not None]
         if outside:
             raise BulletinError(outside)
-        return Ledger(path, create)
+        try:
+            return Ledger(path, create)
+        except (OSError, sqlite3.Error) as exc:
+            raise BulletinError.single(
+                _("cannot open the ledger: {reason}", reason=exc),
+                file=path,
+                hint=_("check that the output folder can be written, or give another with -o"),
+            ) from None
 
     def plan(
         self,

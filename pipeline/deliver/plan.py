@@ -18,7 +18,7 @@ from pipeline.deliver.mailer import MailTexts
 from pipeline.deliver.oldkeys import IssueWhere, adopt_old_keys
 from pipeline.deliver.stamp import format_copy_number, stamp_font_lacks
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.files import write_atomically
+from pipeline.files import write_atomically, write_problem
 from pipeline.i18n import _
 from pipeline.source.addressbook import ADDRESS_BOOK, AddressBook, MailAddress, Recipient, book_for
 from pipeline.source.load import LoadedIssue, load_issue
@@ -164,7 +164,10 @@ def make_plan(
             deliveries = _with_mail(builder, loaded, book, deliveries, file_name)
     rebuilt = not target.is_file() or target.read_bytes() != pdf
     if rebuilt and write:
-        write_atomically(target, pdf)
+        try:
+            write_atomically(target, pdf)
+        except OSError as exc:
+            raise BulletinError([write_problem(target, exc)]) from None
     return Plan(
         identity, loaded, book, target, pdf, rebuilt, file_name, deliveries, sha, warnings, adopted
     )
