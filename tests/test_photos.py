@@ -333,3 +333,31 @@ def test_image_matrix_maps_the_picture_upright(orientation: int) -> None:
         8: (10, 20),
     }[orientation]
     assert top_left == pytest.approx(expected)
+
+
+def test_prepared_photos_are_kept_on_disk_for_the_next_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A one-shot build reuses what an earlier one prepared; the PDF stays the same bytes."""
+    import pipeline.layout.photos as photos
+
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+    jpeg, png = tmp_path / "a.jpg", tmp_path / "b.png"
+    scene((2000, 1500)).save(jpeg)
+    _transparent((1600, 1000)).save(png)
+    first = [PhotoCache().prepared(p, 800, "k") for p in (jpeg, png)]
+    kept = sorted(p.suffix for p in (tmp_path / "cache").rglob("*.*"))
+    assert kept == [".jpg", ".png"]
+
+    def fail(*_: object) -> None:
+        raise AssertionError("prepared again")
+
+    monkeypatch.setattr(photos, "prepare", fail)
+    again = [PhotoCache().prepared(p, 800, "k") for p in (jpeg, png)]
+    assert again[0].jpeg == first[0].jpeg
+    assert again[1].image.tobytes() == first[1].image.tobytes()
+    small = tmp_path / "small.jpg"
+    scene((600, 400)).save(small)
+    monkeypatch.setattr(photos, "prepare", prepare)
+    PhotoCache().prepared(small, 800, "k")  # embedded as it is: nothing to keep
+    assert len(list((tmp_path / "cache").rglob("*.*"))) == 2

@@ -29,6 +29,7 @@ WAIT_S = 10.0  # how long to wait for an expected build on a loaded machine
 SETTLE_S = 0.6  # after the expected builds, how long to wait for unexpected ones
 CLOCK = datetime(2024, 7, 24, 12, 3, 4)
 W13, W14, B07 = "work-bulletin/2024-13", "work-bulletin/2024-14", "brief-news/2024-07"
+W15 = "work-bulletin/2024-15"  # the sample with a photo and a table
 
 
 @pytest.fixture(scope="module")
@@ -168,11 +169,11 @@ def test_sources_are_not_ignored(name: str) -> None:
 
 
 def test_first_build_of_everything(session: Session) -> None:
-    assert [line[:10] for line in session.statuses[:3]] == ["12:03:04  "] * 3
-    assert all("  built  " in line for line in session.statuses[:3])
-    for name in (W13, W14, B07):
+    assert [line[:10] for line in session.statuses[:4]] == ["12:03:04  "] * 4
+    assert all("  built  " in line for line in session.statuses[:4])
+    for name in (W13, W14, W15, B07):
         assert session.pdf(name).read_bytes().startswith(b"%PDF")
-    assert session.statuses[3].startswith("watching issues/, templates/, fonts/")
+    assert session.statuses[4].startswith("watching issues/, templates/, fonts/")
 
 
 def test_edit_rebuilds_that_issue_and_pdf_is_never_partial(session: Session) -> None:
@@ -300,15 +301,15 @@ def test_template_edit_rebuilds_exactly_its_dependents(session: Session) -> None
     good = template.read_text(encoding="utf-8")
     before = {name: session.pdf(name).read_bytes() for name in (W13, W14)}
     template.write_text(good + "{% if %}", encoding="utf-8")
-    session.wait_for(lambda new: len(new) >= 2)
-    assert sorted(session.summary()) == [(W13, "failed"), (W14, "failed")]
+    session.wait_for(lambda new: len(new) >= 3)
+    assert sorted(session.summary()) == [(W13, "failed"), (W14, "failed"), (W15, "failed")]
     assert {name: session.pdf(name).read_bytes() for name in (W13, W14)} == before
     assert any("template error" in line for line in session.lines)
 
     session.forget()
     template.write_text(good, encoding="utf-8")
-    session.wait_for(lambda new: len(new) >= 2)
-    assert sorted(session.summary()) == [(W13, "built"), (W14, "built")]
+    session.wait_for(lambda new: len(new) >= 3)
+    assert sorted(session.summary()) == [(W13, "built"), (W14, "built"), (W15, "built")]
 
 
 def test_series_edit_rebuilds_its_series(session: Session) -> None:
@@ -318,39 +319,48 @@ def test_series_edit_rebuilds_its_series(session: Session) -> None:
     assert session.summary() == [(B07, "built")]
 
 
+def test_saving_a_photo_rebuilds_the_issue_that_shows_it(session: Session) -> None:
+    from PIL import Image
+
+    photo = session.root / "issues" / "work-bulletin" / "photos" / "2024-15-1.jpg"
+    Image.new("RGB", (600, 400), (200, 40, 40)).save(photo)
+    session.wait_for(lambda new: len(new) >= 1)
+    assert session.summary() == [(W15, "built")]
+
+
 def test_font_change_rebuilds_everything(session: Session) -> None:
     (session.root / "fonts" / "README.txt").write_text("not a font")
     time.sleep(SETTLE_S)
     assert session.new() == []
     (session.root / "fonts" / "Extra.ttf").write_bytes(b"not really a font")
-    session.wait_for(lambda new: len(new) >= 3)
-    assert sorted(issue for issue, _ in session.summary()) == [B07, W13, W14]
+    session.wait_for(lambda new: len(new) >= 4)
+    assert sorted(issue for issue, _ in session.summary()) == [B07, W13, W14, W15]
 
 
 def test_new_issue_is_built_and_deleted_one_keeps_its_pdf(session: Session) -> None:
-    issue = session.root / "issues" / "work-bulletin" / "2024-15.toml"
+    issue = session.root / "issues" / "work-bulletin" / "2024-16.toml"
     text = session.issue(W14).read_text(encoding="utf-8")
-    text = text.replace("number = 14", "number = 15").replace("total = 236", "total = 237")
+    text = text.replace("number = 14", "number = 16").replace("total = 236", "total = 238")
     issue.write_text(text, encoding="utf-8")
     session.wait_for(lambda new: len(new) >= 1)
-    assert session.summary() == [("work-bulletin/2024-15", "built")]
-    pdf = session.pdf("work-bulletin/2024-15")
+    assert session.summary() == [("work-bulletin/2024-16", "built")]
+    pdf = session.pdf("work-bulletin/2024-16")
     assert pdf.exists()
     issue.unlink()
     session.wait_for(lambda new: len(new) >= 2)
-    assert session.summary()[-1] == ("work-bulletin/2024-15", "deleted")
+    assert session.summary()[-1] == ("work-bulletin/2024-16", "deleted")
     assert pdf.exists()
     assert session.statuses[-1] == (
-        "12:03:04  issues/work-bulletin/2024-15.toml  deleted; "
-        "its PDF is kept: output/work-bulletin/2024-15.pdf"
+        "12:03:04  issues/work-bulletin/2024-16.toml  deleted; "
+        "its PDF is kept: output/work-bulletin/2024-16.pdf"
     )
 
 
 def test_an_issue_failed_by_a_sibling_is_retried_when_the_sibling_changes(session: Session) -> None:
-    twin = session.root / "issues" / "work-bulletin" / "2024-15.toml"
+    twin = session.root / "issues" / "work-bulletin" / "2024-16.toml"
     twin.write_text(session.issue(W13).read_text(encoding="utf-8"), encoding="utf-8")
     session.wait_for(lambda new: len(new) >= 1)
-    assert session.summary() == [("work-bulletin/2024-15", "failed")]  # number 13 used twice
+    assert session.summary() == [("work-bulletin/2024-16", "failed")]  # number 13 used twice
     session.forget()
     text = session.issue(W13).read_text(encoding="utf-8")
     session.issue(W13).write_text(
@@ -358,7 +368,7 @@ def test_an_issue_failed_by_a_sibling_is_retried_when_the_sibling_changes(sessio
         encoding="utf-8",
     )
     session.wait_for(lambda new: len(new) >= 2)
-    assert sorted(session.summary()) == [(W13, "built"), ("work-bulletin/2024-15", "built")]
+    assert sorted(session.summary()) == [(W13, "built"), ("work-bulletin/2024-16", "built")]
 
 
 def test_a_crash_in_one_build_does_not_stop_the_watcher(session: Session) -> None:
@@ -438,4 +448,4 @@ def test_cli_watch_stops_cleanly_on_ctrl_c(project: Path) -> None:
     assert process.returncode == 0
     assert "Traceback" not in err
     assert out.strip().endswith("stopped")
-    assert sum("built" in line for line in lines) == 3
+    assert sum("built" in line for line in lines) == 4

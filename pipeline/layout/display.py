@@ -228,9 +228,18 @@ def _draw_image(canvas: Any, placed: PlacedImage) -> None:
     from reportlab import rl_config
     from reportlab.lib.utils import ImageReader
 
+    class JpegReader(ImageReader):  # type: ignore[misc]
+        """reportlab decodes an image to name it; a JPEG is named by its bytes instead."""
+
+        def getRGBData(self) -> bytes:
+            self._dataA = None  # no alpha: what reportlab's own method would have found
+            return picture.jpeg or b""
+
     picture = placed.picture
-    source = io.BytesIO(picture.jpeg) if picture.jpeg is not None else picture.image
-    reader = ImageReader(source)
+    if picture.jpeg is not None:
+        reader = JpegReader(io.BytesIO(picture.jpeg))
+    else:
+        reader = ImageReader(picture.image)
     raw_w, raw_h = reader.getSize()
     canvas.saveState()
     canvas.transform(*image_matrix(placed, raw_w, raw_h, picture.orientation))

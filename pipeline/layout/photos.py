@@ -10,6 +10,7 @@ Transparency is flattened on white.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 from dataclasses import dataclass, field
@@ -17,17 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError
+from pipeline.files import cache_dir, write_atomically
 from pipeline.i18n import _
 from pipeline.layout.blocks import PhotoBlock, TextBlock
 from pipeline.layout.display import DisplayPage, PlacedImage
 from pipeline.layout.pages import Composer, Line
-from pipeline.layout.style import Style, TextStyle
+from pipeline.layout.style import TextStyle
 
 MAX_DPI = 300
+CACHE_VERSION = 1  # of how photos are prepared: a change must not reuse older results
 JPEG_QUALITY = 90
 EXIF_ORIENTATION = 0x0112
-# White kept above a photo inside its rows, as a share of the line pitch.
-MIN_WHITE_SHARE = 0.25
+# The least white a photo's rows keep besides the photo, as a share of the line pitch.
+MIN_WHITE_SHARE = 0.4
 CAPTION_STYLE = TextStyle(font="kai", size_pt=14, align="center", v_align="center")
 
 
@@ -58,13 +61,55 @@ class PhotoCache:
         key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_width_px)
         found = self._used.get(key) or self._entries.get(key)
         if found is None:
-            found = prepare(path, max_width_px, origin)
+            found = _kept_on_disk(path, max_width_px, origin)
         self._used[key] = found
         return found
 
     def sweep(self) -> None:
         """Forget every photo the build just finished did not use."""
         self._entries, self._used = self._used, {}
+
+
+def _kept_on_disk(path: Path, max_width_px: int, origin: str) -> Prepared:
+    """A photo prepared by any earlier build (kept in the cache folder by content), or now.
+
+    Only downsampled pictures are kept: one embedded as it is costs nothing to prepare. A cache
+    folder that cannot be read or written is skipped, never an error.
+    """
+    import hashlib
+
+    from PIL import Image
+
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:32]
+    except OSError as exc:
+        raise _photo_error(path, origin, exc) from None
+    folder = cache_dir() / f"photos-{CACHE_VERSION}"
+    for suffix in (".jpg", ".png"):
+        kept = folder / f"{digest}-{max_width_px}{suffix}"
+        with contextlib.suppress(OSError, ValueError, SyntaxError):
+            data = kept.read_bytes()
+            with Image.open(io.BytesIO(data)) as image:
+                if suffix == ".jpg":
+                    return Prepared(image.width, image.height, jpeg=data)
+                image.load()
+                return Prepared(image.width, image.height, image=image.copy())
+    prepared = prepare(path, max_width_px, origin)
+    if prepared.orientation == 1:  # a JPEG still to be turned is the file as it is
+        with contextlib.suppress(OSError):
+            _keep(folder, digest, max_width_px, prepared, path)
+    return prepared
+
+
+def _keep(folder: Path, digest: str, max_width_px: int, prepared: Prepared, source: Path) -> None:
+    if prepared.jpeg is not None:
+        if len(prepared.jpeg) == source.stat().st_size and prepared.jpeg == source.read_bytes():
+            return  # the file itself, embedded as it is
+        write_atomically(folder / f"{digest}-{max_width_px}.jpg", prepared.jpeg)
+    else:
+        buffer = io.BytesIO()
+        prepared.image.save(buffer, "PNG", compress_level=1)
+        write_atomically(folder / f"{digest}-{max_width_px}.png", buffer.getvalue())
 
 
 def upright_size(path: Path, origin: str) -> tuple[int, int]:
@@ -148,7 +193,8 @@ def _photo_error(path: Path, origin: str, exc: BaseException) -> BulletinError:
 
 @dataclass
 class PhotoFigure:
-    """A photo drawn in its grid rows: centred across, at the bottom of its rows when captioned."""
+    """A photo drawn in its grid rows, centred across: on the caption below it when captioned,
+    else at the top (the white below it keeps the next line's text, set at its row's top, off)."""
 
     prepared: Prepared
     width_pt: float
@@ -160,7 +206,7 @@ class PhotoFigure:
     def place(self, page: DisplayPage, top_pt: float, pitch_pt: float) -> None:
         """Add the photo to the page; its first grid row's top edge is at top_pt."""
         white = self.rows * pitch_pt - self.height_pt
-        bottom = top_pt - self.rows * pitch_pt + (0 if self.captioned else white / 2)
+        bottom = top_pt - self.rows * pitch_pt + (0 if self.captioned else white)
         page.images.append(
             PlacedImage(self.prepared, self.left_pt, bottom, self.width_pt, self.height_pt)
         )
@@ -193,8 +239,3 @@ def photo_lines(composer: Composer, block: PhotoBlock, photos: PhotoCache) -> li
     for line in lines[1:]:
         line.break_before = False
     return lines
-
-
-def effective_dpi(style: Style, share: float, width_px: int) -> float:
-    """Pixels per inch of a picture width_px wide printed at `share` of the type area."""
-    return width_px / (share * style.width_pt / 72)

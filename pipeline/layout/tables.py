@@ -66,7 +66,7 @@ def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
         text = TextBlock("table-caption", block.caption, "", f"{block.origin}.caption")
         caption = composer._composed_lines(text, styles["table-caption"])
     rows = [tuple(_one_line(cell) for cell in row) for row in block.rows]
-    widths = column_widths(composer, rows, styles["table-cell"], style.width_pt)
+    widths = column_widths(composer, rows, styles["table-cell"], style.width_pt, block.header_rows)
     edges = [style.left_pt]
     for width in widths:
         edges.append(edges[-1] + width)
@@ -79,7 +79,12 @@ def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
         ts = styles["table-header" if header else "table-cell"]
         cells = [
             _cell_lines(
-                composer, text, ts, edges[c], edges[c + 1], f"{block.origin}.rows[{r + 1}][{c + 1}]"
+                composer,
+                text,
+                ts,
+                (edges[c], edges[c + 1]),
+                f"{block.origin}.rows[{r + 1}][{c + 1}]",
+                header,
             )
             for c, text in enumerate(row)
         ]
@@ -99,6 +104,8 @@ def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
         lines += row_lines
     for line in caption[1:]:
         line.break_before = False
+    # a blank grid row after the table: the next line's text starts at the top of its row
+    lines.append(Line(cells=1, discard_at_top=True))
     return lines
 
 
@@ -108,9 +115,14 @@ def _one_line(text: str) -> str:
 
 
 def _cell_lines(
-    composer: Composer, text: str, ts: TextStyle, left_pt: float, right_pt: float, origin: str
+    composer: Composer,
+    text: str,
+    ts: TextStyle,
+    edges_pt: tuple[float, float],
+    origin: str,
+    header: bool,
 ) -> list[Line]:
-    """A cell's text lines between its rules: centred when it fits on one line, else justified."""
+    """A cell's text lines between its rules: centred, a body cell's flush left when it wraps."""
     if not text:
         return []
     style = composer.style
@@ -118,34 +130,48 @@ def _cell_lines(
     padding = CELL_PADDING_EM * ts.size_pt
     boxed = attrs.evolve(
         ts,
-        left_indent_chars=(left_pt + padding - style.left_pt) / unit,
-        right_indent_chars=(style.left_pt + style.width_pt - right_pt + padding) / unit,
+        left_indent_chars=(edges_pt[0] + padding - style.left_pt) / unit,
+        right_indent_chars=(style.left_pt + style.width_pt - edges_pt[1] + padding) / unit,
         first_indent_chars=0,
     )
     block = TextBlock("table-cell", text, "", origin)
     lines = composer._composed_lines(block, boxed)
-    if len(lines) > 1 and boxed.align == "center":
-        lines = composer._composed_lines(block, attrs.evolve(boxed, align="justify"))
+    if len(lines) > 1 and boxed.align == "center" and not header:
+        lines = composer._composed_lines(block, attrs.evolve(boxed, align="left"))
     return lines
 
 
 def column_widths(
-    composer: Composer, rows: list[tuple[str, ...]], ts: TextStyle, width_pt: float
+    composer: Composer,
+    rows: list[tuple[str, ...]],
+    ts: TextStyle,
+    width_pt: float,
+    header_rows: int = 0,
 ) -> list[float]:
     """Widths of the columns: each as wide as its longest text if all fit, else shared out.
 
-    A column whose text fits in an even share keeps its natural width; the others share what
-    is left equally (the widest texts wrap). Leftover room is spread in proportion to width.
+    When not all fit, each column first gets its header's width (half of it for a header over
+    four characters, which then wraps once) and two characters at least; the rest is shared in
+    proportion to what each column lacks of its longest text, as HTML's automatic layout does.
     """
     count = max(len(row) for row in rows)
     padding = 2 * CELL_PADDING_EM * ts.size_pt
-    natural = [
-        max(_text_width(composer, row[c], ts) for row in rows if c < len(row)) + padding
-        for c in range(count)
-    ]
-    natural = [max(n, padding + 2 * ts.size_pt) for n in natural]
+
+    def widest(selected: list[tuple[str, ...]], c: int) -> float:
+        found = [_text_width(composer, row[c], ts) for row in selected if c < len(row)]
+        return max(found, default=0.0) + padding
+
+    floor = padding + 2 * ts.size_pt
+    natural = [max(widest(rows, c), floor) for c in range(count)]
     if sum(natural) <= width_pt:
         return [n * width_pt / sum(natural) for n in natural]
+    headers = [widest(rows[:header_rows], c) - padding for c in range(count)]
+    short = 4 * ts.size_pt  # a header this short is never wrapped
+    least = [max((h if h <= short else h / 2) + padding, floor) for h in headers]
+    if sum(least) < width_pt:
+        lack = [n - m for n, m in zip(natural, least, strict=True)]
+        spare = width_pt - sum(least)
+        return [m + spare * d / sum(lack) for m, d in zip(least, lack, strict=True)]
     low, high = 0.0, width_pt  # the cap s with Σ min(natural, s) = width
     for _ in range(50):
         cap = (low + high) / 2
