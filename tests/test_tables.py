@@ -67,8 +67,10 @@ def test_a_table_is_ruled_on_the_grid_at_the_type_area_width(
     for rule in rules:
         assert (rule.x0, rule.x1) == (pytest.approx(LEFT), pytest.approx(RIGHT))
     heights = [(b.y - a.y) / PITCH for a, b in itertools.pairwise(rules)]
-    assert heights[0] == pytest.approx(1) and heights[2] == pytest.approx(1)
-    assert heights[1] == pytest.approx(round(heights[1])) and heights[1] >= 2  # the long note
+    for height in heights:  # every row whole grid rows
+        assert height == pytest.approx(round(height), abs=1e-4) and height >= 1
+    assert heights[2] == pytest.approx(1)  # a row of one line each: one grid row
+    assert heights[1] >= 2  # the long note wraps
     verticals = page.vertical_rules
     assert len(verticals) == 3 * 5  # five column lines in each row
     assert {round(v.thickness, 2) for v in verticals} == {0.5}

@@ -42,6 +42,7 @@ def test_api_lists_every_issue_built_with_the_contract_fields(served: Served) ->
         ("brief-news", "2024-07"),
         ("work-bulletin", "2024-13"),
         ("work-bulletin", "2024-14"),
+        ("work-bulletin", "2024-15"),
     ]
     for item in items:
         assert set(item) == FIELDS
