@@ -91,7 +91,9 @@ def test_a_page_image_of_an_older_pdf_is_not_cached(served: Served) -> None:
     status, headers, _png = served.get(f"/pages/{W14}/1.png?v=old&w=900")
     assert status == 200 and headers["cache-control"] == "no-store"
     assert served.get(f"/pages/{W14}/8.png?w=900")[0] == 404
-    assert served.get(f"/pages/{W14}/1.png?w=999")[0] == 404
+    for width in ("999", "abc", ""):
+        assert served.get(f"/pages/{W14}/1.png?w={width}")[0] == 404
+    assert served.get(f"/pages/{W14}/0.png")[0] == 404
 
 
 def test_pdf_is_the_built_file(served: Served) -> None:

@@ -155,3 +155,12 @@ def test_a_broken_edit_shows_the_problem_over_the_pages(browser: Any, live: Serv
     assert browser.execute_script("return document.querySelectorAll('figure.page img').length") == 7
     assert browser.execute_script(INKED_PIXELS, "#page-1 img") > 1000  # the last good pages stay
     assert TITLE in page_text(browser, 1)
+
+
+def test_a_reload_by_hand_keeps_the_scroll(browser: Any, live: Served) -> None:
+    open_issue(browser, live)
+    browser.execute_script("window.scrollTo(0, 3100)")
+    wait(browser, "return Math.abs(window.scrollY - 3100) < 1")
+    browser.refresh()
+    wait(browser, "return document.getElementById('live').dataset.state === 'open'")
+    assert abs(browser.execute_script("return window.scrollY") - 3100) <= SCROLL_PX

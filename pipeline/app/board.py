@@ -120,17 +120,13 @@ class Board(WatchListener):
     def discover(self, issues: Iterable[Path]) -> None:
         """Show these issue files as building, with the PDF a previous run left, if any."""
         for issue in issues:
-            self.start(issue)
+            self.building(issue, issue)
 
-    def start(self, issue: Path) -> None:
+    def building(self, issue: Path, trigger: Path) -> None:
         """An issue's build begins: it shows as building; its last good PDF stays."""
         view = self._current(issue.resolve())
         with self._lock:
             self._views[view.key] = replace(view, state="building")
-
-    def building(self, issue: Path, trigger: Path) -> None:
-        """The watcher starts a build: the issue shows as building."""
-        self.start(issue)
 
     def rebuilt(self, rebuild: Rebuild) -> None:
         """Record a finished rebuild and send it to every browser; forget a deleted issue."""

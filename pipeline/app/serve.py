@@ -65,7 +65,6 @@ def bind(host: str, port: int) -> socket.socket:
         raise AddressError(
             _("cannot serve on {host}:{port}: {reason}", host=host, port=port, reason=exc.strerror)
         ) from None
-    sock.set_inheritable(True)
     return sock
 
 
@@ -108,10 +107,11 @@ class Preview:
         AppStatus.disable_automatic_graceful_drain()  # type: ignore[no-untyped-call]  # we end them
         self.images = PageImages()
         self.board = Board(builder.project_root, builder.output_root, self.images.page_count)
-        self.board.discover(find_issue_files(targets))
         self.warmer = ThreadPoolExecutor(1, thread_name_prefix="bulletin-pages")
         listeners = [self.board, StatusLines(echo=echo), _Warmer(self.images, self.warmer)]
         self.watcher = Watcher(builder, targets, listeners)
+        found = (p.resolve() for p in find_issue_files(targets) if p.exists())
+        self.board.discover(p for p in found if not self.watcher.events.ignored(p))
         self.sock, self.url, self._echo = sock, url_of(host, sock), echo
         config = uvicorn.Config(
             make_app(self.board, self.images, keep_alive_s),

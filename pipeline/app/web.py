@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import sqlite3
@@ -125,7 +126,6 @@ def make_app(board: Board, images: PageImages, keep_alive_s: float = KEEP_ALIVE_
         titles=titles,
         position=lambda d: position(d, board.root),
         shown_time=_shown_time,
-        root=board.root,
     )
 
     def page(name: str, status: int = 200, **values: Any) -> HTMLResponse:
@@ -147,30 +147,25 @@ def make_app(board: Board, images: PageImages, keep_alive_s: float = KEEP_ALIVE_
             series.setdefault(view.series, []).append(view)
         return page("index.html", series=series, views=board.views())
 
+    def issue_values(view: IssueView) -> dict[str, Any]:
+        """What the issue page shows: its pages, read from the PDF, and the ledger's rows."""
+        pdf = servable(view)
+        document = None
+        if pdf is not None:
+            with contextlib.suppress(OSError, pypdfium2.PdfiumError):
+                document = images.document(pdf)
+        try:
+            copies, ledger_error = distribution(board.output_root, view), None
+        except (sqlite3.Error, OSError) as exc:
+            copies, ledger_error = None, str(exc)
+        return {"document": document, "copies": copies, "ledger_error": ledger_error}
+
     async def issue_page(request: Request) -> Response:
         view = find(request)
         if view is None:
             return page("missing.html", 404)
-        pdf = servable(view)
-        document = None
-        if pdf is not None:
-            try:
-                document = images.document(pdf)
-            except (OSError, pypdfium2.PdfiumError):
-                document = None
-        try:
-            copies = distribution(board.output_root, view)
-            ledger_error = None
-        except (sqlite3.Error, OSError) as exc:
-            copies, ledger_error = None, str(exc)
-        return page(
-            "issue.html",
-            view=view,
-            document=document,
-            widths=WIDTHS_PX,
-            copies=copies,
-            ledger_error=ledger_error,
-        )
+        values = await run_in_threadpool(issue_values, view)  # the event loop stays free
+        return page("issue.html", view=view, widths=WIDTHS_PX, **values)
 
     async def api_issues(request: Request) -> Response:
         return JSONResponse([v.as_json(board.root) for v in board.views()])
@@ -185,12 +180,12 @@ def make_app(board: Board, images: PageImages, keep_alive_s: float = KEEP_ALIVE_
     async def page_image(request: Request) -> Response:
         view = find(request)
         pdf = servable(view) if view is not None else None
-        width = int(request.query_params.get("w", WIDTHS_PX[0]) or 0)
-        if pdf is None or width not in WIDTHS_PX:
+        width = request.query_params.get("w", str(WIDTHS_PX[0]))
+        if pdf is None or width not in {str(w) for w in WIDTHS_PX}:
             return Response("no such page", status_code=404)
         try:
             found = await run_in_threadpool(
-                images.png, pdf, int(request.path_params["number"]) - 1, width
+                images.png, pdf, int(request.path_params["number"]) - 1, int(width)
             )
         except (OSError, pypdfium2.PdfiumError):
             found = None

@@ -55,6 +55,13 @@
     if (watched === "*" || watched === item.series + "/" + item.name) schedule();
   }
 
+  // a reload by hand (F5) comes back to where the reader was, too
+  const here = "bulletin-scroll:" + location.pathname;
+  addEventListener("pagehide", () => sessionStorage.setItem(here, String(scrollY)));
+  const kept = sessionStorage.getItem(here);
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (kept !== null && navigation && navigation.type === "reload") scrollTo(0, Number(kept));
+
   const source = new EventSource("/events");
   let lost = false;
   source.addEventListener("open", () => {
