@@ -306,7 +306,13 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, quiet_ms:
 @paths_and_output
 @ofd_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to serve on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to serve on (0: any free port, printed).",
+)
 def serve(
     paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, host: str, port: int
 ) -> None:
