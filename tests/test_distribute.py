@@ -225,17 +225,19 @@ def test_kill_9_at_random_points_loses_nothing_and_doubles_only_the_copy_in_flig
     tmp_path: Path,
 ) -> None:
     chance = random.Random(12)
+    killed = 0
     for attempt in range(3):
         with serving() as (box, _controller):
             project = make_project(tmp_path / str(attempt), box.port)
             box.delay_s = 0.05  # a run of four messages takes a few tenths of a second
             process = _run_in_a_process(project)
-            kill_after = chance.uniform(0.0, 0.3)
+            kill_after = chance.uniform(0.0, 0.5)
             timer = threading.Timer(kill_after, process.kill)
             box.on_mail = functools.partial(_start_at_first_message, timer)
             process.wait(timeout=60)
             timer.cancel()
             box.on_mail = None
+            killed += process.returncode < 0
             in_flight = [r["recipient"] for r in project.rows() if r["status"] == "sending"]
             assert len(in_flight) <= 1
             report = project.distributor().distribute(project.issue)
@@ -249,6 +251,7 @@ def test_kill_9_at_random_points_loses_nothing_and_doubles_only_the_copy_in_flig
                 assert first["Message-ID"] == second["Message-ID"]
             assert (project.output / "outbox" / "xiaji" / FILE_NAME).is_file()
             assert project.distributor().distribute(project.issue).outcomes == []
+    assert killed >= 2  # the runs were really killed midway, not finished first
 
 
 def test_an_interruption_after_the_server_accepted_resends_with_the_same_message_id(
