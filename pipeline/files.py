@@ -1,4 +1,39 @@
-"""Where bulletin keeps its caches, and writing a file so that no reader ever sees half of it."""
+"""Where bulletin keeps its caches, and writing a file so that no reader ever sees half of it.
+
+Every cache of the package, its key, and what invalidates it (each has a test that fails when
+its invalidation is removed). On disk means below `cache_dir()`; deleting it is always safe.
+
+- Font parse cache (`fonts/parsecache.py`, on disk): what reportlab extracts from one face.
+  Key: the font file's resolved path and face index (a symlink finds the same entry), the
+  entry format and reportlab's version. Invalid when the file's size, mtime or inode, or a
+  digest of its table directory and head table, differ from those stored
+  (`tests/test_parsecache.py`, `tests/test_caches.py`).
+- Loaded fonts (`FontLibrary.load`, in memory): one reportlab font per face. Key: path and face
+  index; replaced when the file's mtime changes, so a font swapped in place in `fonts/` is used
+  by the next warm rebuild (`tests/test_caches.py`).
+- Font chains (`FontLibrary.chains`, in memory): each role's resolved faces and which font draws
+  each character. Key: role and family names. Dropped when the catalog's signature (the files
+  in `fonts/` with their sizes and mtimes) changes (`tests/test_caches.py`).
+- Font scan cache (`fonts/find.py` ScanCache, on disk `fontscan.json`): the family names stored
+  in each font file found. Key: the file's path; invalid when its size or mtime differ
+  (`tests/test_fontfind.py`).
+- Subset memo (`fonts/parsecache.py`, in memory, per loaded face): the font subsets made for a
+  PDF. Key: the glyph list; the least recently used beyond SUBSETS_KEPT are dropped, and a
+  changed file gives a new face with an empty memo. Compressed streams: the zlib form of large
+  streams (the font programs), keyed by their bytes, bounded by COMPRESSED_KEPT bytes
+  (`tests/test_caches.py`).
+- Composed-line cache (`layout/pages.py` LineCache, in memory, one per issue file in a Builder):
+  the lines of each block. Key: the block, its text style, the style and the font chain. After
+  each build `sweep()` keeps only the blocks that build used, so a watcher's cache stays as big
+  as one document over any number of edits (`tests/test_caches.py`).
+- Compiled templates (`layout/templates.py`): parsed templates and styles per template folder
+  in memory, read again when style.toml's mtime changes (jinja2 reloads an edited template);
+  compiled template code on disk, keyed by template name and checked against a checksum of its
+  source (`tests/test_templates.py`).
+- Sibling mastheads (`source/series.py` peek_masthead, in memory): the [masthead] table of each
+  issue file a series check reads. Key: the file's path; read again when its mtime, size or
+  inode differ (`tests/test_series.py`).
+"""
 
 from __future__ import annotations
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
 from conftest import SERIES_TOML, issue_toml, only_error, write
 
 from pipeline.source.load import load_issue
-from pipeline.source.series import is_issue_file, masthead_table
+from pipeline.source.series import is_issue_file, masthead_table, peek_masthead
 
 
 def test_files_that_are_not_issues() -> None:
@@ -94,3 +95,10 @@ def test_a_siblings_masthead_is_read_however_it_is_written(text: str) -> None:
 
 def test_a_sibling_without_a_masthead() -> None:
     assert masthead_table('[[columns]]\nname = "甲"\n') is None
+
+
+def test_a_siblings_masthead_is_read_again_after_an_edit(tmp_path: Path) -> None:
+    sibling = write(tmp_path / "2024-07.toml", issue_toml(7, "2024-07-24"))
+    assert peek_masthead(sibling) == {"number": 7, "date": datetime.date(2024, 7, 24)}
+    sibling.write_text(issue_toml(18, "2024-07-25"), encoding="utf-8")  # a new size: no mtime race
+    assert peek_masthead(sibling) == {"number": 18, "date": datetime.date(2024, 7, 25)}

@@ -236,3 +236,20 @@ def test_an_unusable_cache_folder_is_skipped(
 ) -> None:
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(write(tmp_path / "a-file", "")))
     assert _render(tmp_path).blocks
+
+
+def test_an_edited_template_is_compiled_anew_though_its_code_is_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+    folder = _kind(tmp_path, "work-bulletin")
+    loaded = load_issue(_issue(tmp_path))
+    first = render_document(
+        loaded, TemplateStore([tmp_path / "templates"]).get("work-bulletin"), 30
+    )
+    template = folder / "bulletin.xml.j2"
+    template.write_text(template.read_text(encoding="utf-8").replace("印发", "印制"), "utf-8")
+    again = render_document(
+        loaded, TemplateStore([tmp_path / "templates"]).get("work-bulletin"), 30
+    )
+    assert again != first  # a new store, as in a new process: the cached code was not reused

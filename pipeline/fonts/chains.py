@@ -178,6 +178,11 @@ class LoadedFont:
             if "postscript outlines" in str(exc).casefold():
                 reason, hint = CFF_REASON, CFF_HINT
             raise BulletinError.single(reason, file=face.path, hint=hint) from None
+        # reportlab keeps the first font registered under a name, and maps every later font whose
+        # PostScript name is already known to that first one: a font swapped in place in fonts/,
+        # or two files of the same face, would be drawn from the stale object. This one wins.
+        pdfmetrics._fonts.pop(self.name, None)
+        pdfmetrics._dynFaceNames.pop(font.face.name, None)
         pdfmetrics.registerFont(font)
         self._widths: dict[int, float] = font.face.charWidths
         self.cmap: dict[int, int] = font.face.charToGlyph
@@ -261,22 +266,23 @@ class FontLibrary:
 
     def __init__(self, catalog: FontCatalog | None = None) -> None:
         self.catalog = catalog or FontCatalog()
-        self._fonts: dict[tuple[Path, int, int], LoadedFont] = {}
+        self._fonts: dict[tuple[Path, int], tuple[int, LoadedFont]] = {}  # face → (mtime, font)
         self._chains: dict[tuple[str, tuple[str, ...]], FontChain] = {}
         self._signature: tuple[object, ...] | None = None
 
     def load(self, face: FontFace) -> LoadedFont:
         """The loaded font of a face, parsed once until its file changes."""
         try:
-            key = (face.path, face.index, face.path.stat().st_mtime_ns)
+            mtime_ns = face.path.stat().st_mtime_ns
         except OSError as exc:
             raise BulletinError.single(
                 f"cannot read the file ({exc.strerror})", file=face.path, hint=UNREADABLE_HINT
             ) from None
-        font = self._fonts.get(key)
-        if font is None:
-            font = LoadedFont(face)
-            self._fonts[key] = font
+        known = self._fonts.get(face.where)
+        if known is not None and known[0] == mtime_ns:
+            return known[1]
+        font = LoadedFont(face)  # a font swapped in place replaces the one loaded before
+        self._fonts[face.where] = (mtime_ns, font)
         return font
 
     def chain(self, role: Role, families: Iterable[str]) -> FontChain:

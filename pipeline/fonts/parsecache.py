@@ -44,7 +44,7 @@ def _entry_path(path: Path, index: int) -> Path:
     import reportlab
 
     folder = cache_dir() / "fonts" / f"f{FORMAT}-rl{reportlab.Version}"
-    key = hashlib.sha1(f"{path.resolve()}#{index}".encode()).hexdigest()[:20]
+    key = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:20]
     return folder / f"{key}.marshal"
 
 
@@ -70,6 +70,7 @@ def load_ttfont(font_class: type[Any], name: str, path: Path, index: int = 0) ->
 
     Raises what reportlab's TTFont raises for a file it cannot use (TTFError, OSError, ...).
     """
+    path = path.resolve()  # the entry is named and checked by the real file, however reached
     entry = _entry_path(path, index)
     # A face is ~150,000 new objects and no cycles: without this the collector walks the heap
     # again and again while they are made (measured: ~25 % of the time of a cache hit).
