@@ -13,6 +13,7 @@ from pipeline.diagnostics import BulletinError, Diagnostic, Severity
 from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
+from pipeline.fonts.report import FontReport, template_fonts, unused_faces
 from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
 from pipeline.formats.ofd import write_ofd
@@ -242,6 +243,24 @@ class Builder:
         files = dict.fromkeys(face.path for chain in chains.values() for face in chain.faces)
         folders = self.fonts.catalog.folders()
         return tuple(Dependency(path, "font") for path in (*folders, *files))
+
+    def font_report(self, issues: list[LoadedIssue], templates: list[str]) -> FontReport:
+        """What `bulletin fonts` shows for these templates, and the characters of these issues."""
+        report = FontReport()
+        families: dict[str, dict[Role, list[str]]] = {}
+        for name in templates:
+            try:
+                families[name] = self.templates.get(name).style.fonts
+            except BulletinError as exc:
+                report.problems += exc.diagnostics
+        report.groups = template_fonts(self.fonts, families)
+        report.unused = unused_faces(self.fonts, report.groups)
+        for issue in issues:
+            try:
+                report.characters[issue.path] = self.char_reports(issue)
+            except BulletinError as exc:
+                report.problems += exc.diagnostics
+        return report
 
     def char_reports(self, loaded: LoadedIssue) -> list[Diagnostic]:
         """Characters of an issue drawn from a fallback font (warnings) or from no font (errors)."""

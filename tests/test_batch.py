@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, write
 
-from pipeline.app.batch import Outcome, Summary, build_parallel
+from pipeline.app.batch import IssueBuild, Summary, build_parallel
 
 BROKEN = "2024-03.toml"
 
@@ -103,6 +103,6 @@ def test_outcomes_come_in_input_order_and_each_is_reported_once(
 def test_summary_line() -> None:
     summary = Summary(seconds=3.94)
     for pages in (7, 8):
-        summary.add(Outcome(Path("a.toml"), Path("a.pdf"), pages))
-    summary.add(Outcome(Path("b.toml"), None))
+        summary.add(IssueBuild(Path("a.toml"), Path("a.pdf"), pages))
+    summary.add(IssueBuild(Path("b.toml"), None))
     assert summary.line() == "3 issues, 15 pages, 1 failed, 3.9 s"

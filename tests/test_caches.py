@@ -13,7 +13,7 @@ from fontmaker import BODY, MadeFonts, rename, subset_font
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
 from pipeline.build import Builder
-from pipeline.fonts import parsecache
+from pipeline.fonts import parsecache, subsets
 from pipeline.fonts.chains import BUNDLED_DIR
 from pipeline.layout import draw
 from pipeline.source.load import load_issue
@@ -112,7 +112,7 @@ def test_the_subset_memo_keeps_only_the_most_recently_used_subsets(
     face.makeSubset(first)
     face.makeSubset(first)
     assert made == [tuple(first)]  # remembered
-    for glyph in range(3, 3 + parsecache.SUBSETS_KEPT):
+    for glyph in range(3, 3 + subsets.SUBSETS_KEPT):
         face.makeSubset([0, glyph])
     face.makeSubset(first)
     assert made.count(tuple(first)) == 2  # pushed out by SUBSETS_KEPT newer ones: made again

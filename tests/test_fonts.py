@@ -24,10 +24,8 @@ from pipeline.fonts.chains import (
     FontChain,
     FontFace,
     FontLibrary,
-    coverage,
-    gb2312_hanzi,
-    gbk_hanzi,
 )
+from pipeline.fonts.report import coverage, gb2312_hanzi, gbk_hanzi
 
 ARTICLE_BODY = "columns[1].articles[1].body"
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class IssueBuild:
     """What building one issue gave, as plain data that crosses process boundaries."""
 
     source: Path
@@ -43,7 +43,7 @@ class Summary:
     failed: int = 0
     seconds: float = 0.0
 
-    def add(self, outcome: Outcome) -> None:
+    def add(self, outcome: IssueBuild) -> None:
         """Count one issue's outcome."""
         self.issues += 1
         self.pages += outcome.pages
@@ -65,23 +65,25 @@ def default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def build_one(builder: Builder, issue: Path, strict: bool) -> Outcome:
+def build_one(builder: Builder, issue: Path, strict: bool) -> IssueBuild:
     """Build one issue; a failure is returned with its diagnostics, never raised."""
     started = time.perf_counter()
     try:
         result = builder.build(issue, strict=strict)
     except BulletinError as exc:
-        return Outcome(issue, None, 0, list(exc.diagnostics), time.perf_counter() - started)
+        return IssueBuild(issue, None, 0, list(exc.diagnostics), time.perf_counter() - started)
     except OSError as exc:  # a file-system fault the build did not name more precisely
         where = Path(exc.filename) if isinstance(exc.filename, str) else issue
         problem = Diagnostic(
             "error", _("cannot build: {reason}", reason=exc.strerror or exc), where
         )
-        return Outcome(issue, None, 0, [problem], time.perf_counter() - started)
-    return Outcome(issue, result.pdf, result.pages, list(result.warnings), result.seconds)
+        return IssueBuild(issue, None, 0, [problem], time.perf_counter() - started)
+    return IssueBuild(issue, result.pdf, result.pages, list(result.warnings), result.seconds)
 
 
-def build_sequential(builder: Builder, issues: Sequence[Path], strict: bool) -> Iterator[Outcome]:
+def build_sequential(
+    builder: Builder, issues: Sequence[Path], strict: bool
+) -> Iterator[IssueBuild]:
     """Build issues one after the other in this process, yielding each outcome in order."""
     for issue in issues:
         yield build_one(builder, issue, strict)
@@ -98,7 +100,7 @@ def _start_worker(project_root: Path, output_root: Path | None, ofd: bool) -> No
     _worker = Builder(project_root, output_root, ofd=ofd)
 
 
-def _build_in_worker(issue: Path, strict: bool) -> Outcome:
+def _build_in_worker(issue: Path, strict: bool) -> IssueBuild:
     if _worker is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("worker started without a Builder")
     return build_one(_worker, issue, strict)
@@ -110,9 +112,9 @@ def build_parallel(
     issues: Sequence[Path],
     strict: bool,
     jobs: int,
-    on_done: Callable[[Outcome], None] | None = None,
+    on_done: Callable[[IssueBuild], None] | None = None,
     ofd: bool = False,
-) -> Iterator[Outcome]:
+) -> Iterator[IssueBuild]:
     """Build issues in `jobs` worker processes; yields outcomes in the order of `issues`.
 
     With `ofd`, each worker also writes the issue's OFD beside its PDF.
@@ -133,11 +135,11 @@ def build_parallel(
         initializer=_start_worker,
         initargs=(project_root, output_root, ofd),
     ) as pool:
-        futures: list[Future[Outcome]] = [
+        futures: list[Future[IssueBuild]] = [
             pool.submit(_build_in_worker, issue, strict) for issue in issues
         ]
         index_of = {future: index for index, future in enumerate(futures)}
-        finished: dict[int, Outcome] = {}
+        finished: dict[int, IssueBuild] = {}
         next_index = 0
         for future in as_completed(futures):
             outcome = future.result()

@@ -8,13 +8,11 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import click
 
 from pipeline.app.console import (
     EXIT_FAILED,
-    EXIT_OK,
     ofd_option,
     paths_and_output,
     print_diagnostics,
@@ -99,90 +97,13 @@ def build(
       bulletin build issues/work-bulletin/2024-14.toml
       bulletin build issues -o out -j 2 --strict
     """
-    from pipeline.build import find_issue_files, find_project_root
-    from pipeline.source.series import misnamed_issue_files
+    from pipeline.app.build_report import build_command
 
-    targets = list(paths) or [Path("issues")]
-    require_existing(targets)
-    root = find_project_root(targets[0])
-    issue_files = list(find_issue_files(targets))
-    print_diagnostics(misnamed_issue_files(targets))
-    if not issue_files:
-        click.echo("no issue files found", err=True)
-        sys.exit(EXIT_FAILED)
-    status = _build_all(root, output_dir, issue_files, strict, jobs, ofd)
+    status = build_command(list(paths), output_dir, strict, jobs, ofd)
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):
         ending.skip_teardown = True
     sys.exit(status)
-
-
-PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a terminal
-
-
-def _build_all(
-    root: Path,
-    output_dir: Path | None,
-    issues: list[Path],
-    strict: bool,
-    jobs: int | None,
-    ofd: bool,
-) -> int:
-    """Build the issues (in parallel with jobs > 1), print what happened; the exit status."""
-    import time
-
-    from pipeline.app.batch import Outcome, Summary, build_parallel, build_sequential, default_jobs
-
-    started = time.perf_counter()
-    jobs = min(jobs or default_jobs(), len(issues))
-    progress = _progress_bar(len(issues))
-    if jobs > 1:
-
-        def done(_outcome: Outcome) -> None:
-            if progress is not None:
-                progress.update()
-
-        outcomes = build_parallel(root, output_dir, issues, strict, jobs, on_done=done, ofd=ofd)
-    else:
-        from pipeline.build import Builder
-
-        outcomes = build_sequential(Builder(root, output_dir, ofd=ofd), issues, strict)
-    summary = Summary()
-    for outcome in outcomes:
-        summary.add(outcome)
-        if progress is not None and jobs == 1:
-            progress.update()
-        with _above(progress):
-            print_diagnostics(outcome.diagnostics)
-            if outcome.pdf is None:
-                click.echo(f"failed  {shown(outcome.source)}", err=True)
-            else:
-                click.echo(
-                    f"built   {shown(outcome.source)} → {shown(outcome.pdf)} "
-                    f"({outcome.pages} pages, {outcome.seconds * 1000:.0f} ms)"
-                )
-    if progress is not None:
-        progress.close()
-    summary.seconds = time.perf_counter() - started
-    if len(issues) > 1:
-        click.echo(summary.line())
-    return EXIT_FAILED if summary.failed else EXIT_OK
-
-
-def _progress_bar(total: int) -> Any:
-    """A tqdm bar on stderr for a long batch on a terminal; None otherwise."""
-    if total < PROGRESS_FROM or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="issue", file=sys.stderr, leave=False, dynamic_ncols=True)
-
-
-def _above(progress: Any) -> contextlib.AbstractContextManager[object]:
-    """Lines printed inside this appear above the progress bar, if there is one."""
-    if progress is None:
-        return contextlib.nullcontext()
-    return progress.external_write_mode(file=sys.stderr)  # type: ignore[no-any-return]
 
 
 @main.command()
@@ -222,13 +143,7 @@ def init(folder: Path) -> None:
         sys.exit(EXIT_FAILED)
     for path in written:
         click.echo(f"wrote   {shown(path)}")
-    click.echo(
-        _(
-            "next: write your office's names where the files say ××××, then: "
-            "cd {folder} && bulletin build",
-            folder=shown(folder),
-        )
-    )
+    click.echo(_("next: cd {folder} && bulletin build", folder=shown(folder)))
 
 
 main.add_command(distribute)
@@ -279,27 +194,9 @@ def watch(paths: tuple[Path, ...], output_dir: Path | None, ofd: bool, quiet_ms:
 
       bulletin watch issues/work-bulletin
     """
-    import signal
+    from pipeline.app.watch_status import watch_command
 
-    from pipeline.app.watch import Watcher
-    from pipeline.app.watch_status import StatusLines
-    from pipeline.build import Builder, find_project_root
-
-    targets = list(paths) or [Path("issues")]
-    require_existing(targets)
-    root = find_project_root(targets[0])
-    status = StatusLines(echo=click.echo)
-    builder = Builder(root, output_dir, ofd=ofd)
-    watcher = Watcher(builder, targets, [status], quiet_s=quiet_ms / 1000)
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
-    with contextlib.suppress(KeyboardInterrupt):
-        watcher.run()
-    click.echo("stopped")
-    sys.exit(EXIT_OK)
+    sys.exit(watch_command(list(paths), output_dir, quiet_ms, ofd))
 
 
 @main.command()
@@ -344,73 +241,6 @@ def fonts(issues: tuple[Path, ...]) -> None:
       bulletin fonts
       bulletin fonts issues/work-bulletin/2024-14.toml
     """
-    from pipeline.build import Builder, find_issue_files, find_project_root
-    from pipeline.fonts.chains import role_fonts, role_table
-    from pipeline.fonts.find import ScanningCatalog
-    from pipeline.fonts.roles import ROLES, Role
-    from pipeline.source.load import LoadedIssue, load_issue
+    from pipeline.app.fonts_report import fonts_command
 
-    require_existing(issues)
-    start = issues[0] if issues else Path.cwd()
-    builder = Builder(find_project_root(start))
-    failed = False
-    loaded: list[LoadedIssue] = []
-    for path in find_issue_files(issues):
-        try:
-            loaded.append(load_issue(path))
-        except BulletinError as exc:
-            print_diagnostics(exc.diagnostics)
-            failed = True
-    names = sorted({i.issue.template for i in loaded}) if issues else builder.templates.names()
-    by_fonts: dict[tuple[tuple[str, ...], ...], list[str]] = {}
-    for name in names:
-        try:
-            style = builder.templates.get(name).style
-        except BulletinError as exc:
-            print_diagnostics(exc.diagnostics)
-            failed = True
-            continue
-        by_fonts.setdefault(tuple(tuple(style.fonts.get(r, [])) for r in ROLES), []).append(name)
-    used: set[tuple[Path, int]] = set()
-    for families, templates in by_fonts.items():
-        wanted: dict[Role, list[str]] = {r: list(f) for r, f in zip(ROLES, families, strict=True)}
-        chains = builder.fonts.chains(wanted)
-        rows = role_fonts(chains)
-        click.echo(f"Fonts by role (template {', '.join(templates)}):")
-        for line in role_table(rows, shown):
-            click.echo(f"  {line}")
-        click.echo(
-            "Fallback order (a character a role's font lacks comes from the first that has it):"
-        )
-        for row in rows:
-            click.echo(f"  {row.role:<8} " + " → ".join(face.family for face in row.chain))
-            used.update(face.where for face in row.chain)
-        stand_ins = [r for r in rows if r.face.origin == "bundled" and wanted.get(r.role)]
-        if stand_ins:
-            click.echo("Bundled stand-ins: no font of these names was found; put one into fonts/:")
-        for row in stand_ins:
-            click.echo(f"  {row.role:<8} " + ", ".join(wanted[row.role]))
-        for warning in builder.fonts.warnings(chains):
-            click.echo(warning.format(relative_to=Path.cwd()))
-    catalog = builder.fonts.catalog
-    if isinstance(catalog, ScanningCatalog):
-        for face in catalog.user_faces():
-            if not face.refusal and (Path(face.path), face.index) not in used:
-                family = (face.families or face.typographic or ("?",))[0]
-                click.echo(
-                    f"{shown(Path(face.path))}: note: no role names the family {family}; "
-                    "add it to [fonts] in the template's style.toml to use it"
-                )
-    for issue in loaded:
-        try:
-            reports = builder.char_reports(issue)
-        except BulletinError as exc:
-            print_diagnostics(exc.diagnostics)
-            failed = True
-            continue
-        if not reports:
-            click.echo(f"{shown(issue.path)}: every character has a font of its role")
-        for report in reports:
-            click.echo(report.format(relative_to=Path.cwd()))
-            failed = failed or report.is_error
-    sys.exit(EXIT_FAILED if failed else EXIT_OK)
+    sys.exit(fonts_command(issues))

@@ -21,15 +21,15 @@ NEW_ISSUE_TEMPLATE = "new-issue.toml.j2"
 
 
 @functools.cache
-def _skeleton() -> jinja2.Template:
-    """The commented skeleton of a new issue (skeleton/new-issue.toml.j2)."""
+def skeleton(name: str) -> jinja2.Template:
+    """A file template of skeleton/: `bulletin new`'s issue, `bulletin init`'s first issue."""
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(SKELETON_DIR),
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
     )
-    return environment.get_template(NEW_ISSUE_TEMPLATE)
+    return environment.get_template(name)
 
 
 def _toml_value(value: Any) -> str:
@@ -82,7 +82,7 @@ def next_issue_text(folder: Path, today: datetime.date) -> tuple[str, str]:
             return opt(key, table, example, comment)
         return f"{key} = {_toml_value(example)}    # {comment}（必填）"
 
-    text = _skeleton().render(
+    text = skeleton(NEW_ISSUE_TEMPLATE).render(
         name=name,
         number=number,
         total=total,

@@ -1,12 +1,38 @@
-"""The watcher's status lines for people: one line per rebuild, then its problems."""
+"""The watcher for people: `bulletin watch`, its status lines (one per rebuild, then problems)."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from pipeline.app.watch import Rebuild, WatchListener
+import click
+
+from pipeline.app.console import EXIT_OK, require_existing
+from pipeline.app.watch import Rebuild, Watcher, WatchListener
+from pipeline.build import Builder, find_project_root
+
+
+def watch_command(
+    paths: list[Path], output_dir: Path | None, quiet_ms: int, ofd: bool = False
+) -> int:
+    """Build everything, then rebuild on every save until Ctrl-C or SIGTERM; the exit status."""
+    targets = paths or [Path("issues")]
+    require_existing(targets)
+    status = StatusLines(echo=click.echo)
+    builder = Builder(find_project_root(targets[0]), output_dir, ofd=ofd)
+    watcher = Watcher(builder, targets, [status], quiet_s=quiet_ms / 1000)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
+    with contextlib.suppress(KeyboardInterrupt):
+        watcher.run()
+    click.echo("stopped")
+    return EXIT_OK
 
 
 class StatusLines(WatchListener):

@@ -21,12 +21,12 @@ import marshal
 import os
 import weakref
 from array import array
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
+from pipeline.fonts.subsets import remember_compression, speed_up_subsetting
 
 FORMAT = 2
 _MAGIC = b"bulletin-fontcache\n"
@@ -36,7 +36,6 @@ _DICTS = ("charToGlyph", "charWidths", "glyphToChar")
 _ARRAYS = {"hmetrics": "H", "glyphPos": "I" if array("I").itemsize == 4 else "L"}
 _LAZY = ("glyphToChar",)
 _SKIPPED = ("_ttf_data", "_pdfScale", "table", "_lazy_marshal", "get_table", "makeSubset")
-SUBSETS_KEPT = 64  # per face: a document's subsets of a 14 MB face are ~20–150 KB each
 
 
 def _entry_path(path: Path, index: int) -> Path:
@@ -95,8 +94,8 @@ def load_ttfont(font_class: type[Any], name: str, path: Path, index: int = 0) ->
     finally:
         if collecting:
             gc.enable()
-    _speed_up_subsetting(font.face)
-    _remember_compression()
+    speed_up_subsetting(font.face, FontFile)
+    remember_compression()
     return font
 
 
@@ -337,86 +336,3 @@ def _rebuild(
     font._asciiReadable = rl_config.ttfAsciiReadable
     font.shapable = not any(fnmatch(name, glob) for glob in rl_config.unShapedFontGlob)
     return font
-
-
-class _GlyphTable:
-    """The glyf table of a font, sliced without first copying the whole table (~12 MB)."""
-
-    def __init__(self, data: Any, offset: int, length: int) -> None:
-        self._data, self._offset, self._length = data, offset, length
-
-    def __getitem__(self, where: slice) -> bytes:
-        start, stop, _ = where.indices(self._length)
-        return bytes(self._data[self._offset + start : self._offset + stop])
-
-
-def _speed_up_subsetting(face: Any) -> None:
-    """Make the face's makeSubset cheaper; its output stays byte for byte the same.
-
-    reportlab's makeSubset copies the whole glyf table for every 256-glyph subset, only to slice
-    glyphs out of it; the copy is replaced by slicing the glyphs themselves. Subsets are also
-    remembered per face, so a rebuild that needs the same subset again does not make it again.
-    """
-    original_get_table = face.get_table
-    original_make_subset = face.makeSubset
-    made: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
-
-    def get_table(tag: str) -> Any:
-        if tag == "glyf":
-            offset, length = face.get_table_pos(tag)
-            return _GlyphTable(face._ttf_data, offset, length)
-        return original_get_table(tag)
-
-    def make_subset(subset: list[int]) -> bytes:
-        key = tuple(subset)
-        found = made.get(key)
-        if found is None:
-            if isinstance(face._ttf_data, FontFile):
-                face._ttf_data.check()
-            found = made[key] = original_make_subset(subset)
-            while len(made) > SUBSETS_KEPT:
-                made.popitem(last=False)
-        else:
-            made.move_to_end(key)
-        return found
-
-    face.get_table = get_table
-    face.makeSubset = make_subset
-
-
-COMPRESSED_MIN = 16 * 2**10  # only font programs are worth keeping (pages are ~5 KB)
-COMPRESSED_KEPT = 4 * 2**20  # bound on the font-program bytes kept
-
-
-@functools.cache
-def _remember_compression() -> None:
-    """Compress a PDF stream's content once per process, however many PDFs it goes into.
-
-    The font subsets (remembered above) are the same large streams on every rebuild; zlib
-    gives the same bytes for the same content, so their compressed form is kept. Small
-    streams (pages, ToUnicode maps) are compressed afresh, so a watcher's memory stays flat.
-    """
-    import zlib
-
-    from reportlab.pdfbase import pdfdoc
-
-    kept: OrderedDict[bytes, bytes] = OrderedDict()
-    size = 0
-
-    def encode(text: str | bytes) -> bytes:
-        nonlocal size
-        if isinstance(text, str):
-            text = text.encode("utf8")
-        if len(text) < COMPRESSED_MIN:
-            return zlib.compress(text)  # page streams: cheap, and new after every edit
-        found = kept.get(text)
-        if found is not None:
-            kept.move_to_end(text)
-            return found
-        found = kept[text] = zlib.compress(text)
-        size += len(text)
-        while size > COMPRESSED_KEPT and kept:
-            size -= len(kept.popitem(last=False)[0])
-        return found
-
-    pdfdoc.PDFZCompress.encode = encode

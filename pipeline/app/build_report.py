@@ -1,0 +1,99 @@
+"""`bulletin build`: a batch of issues built, each one's problems and line, then the summary."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pipeline.app.batch import IssueBuild, Summary, build_parallel, build_sequential, default_jobs
+from pipeline.app.console import (
+    EXIT_FAILED,
+    EXIT_OK,
+    print_diagnostics,
+    require_existing,
+    shown,
+)
+from pipeline.build import Builder, find_issue_files, find_project_root
+from pipeline.source.series import misnamed_issue_files
+
+
+def build_command(
+    paths: list[Path], output_dir: Path | None, strict: bool, jobs: int | None, ofd: bool = False
+) -> int:
+    """Build the issue files and folders given (default issues/); the exit status."""
+    targets = paths or [Path("issues")]
+    require_existing(targets)
+    issue_files = list(find_issue_files(targets))
+    print_diagnostics(misnamed_issue_files(targets))
+    if not issue_files:
+        click.echo("no issue files found", err=True)
+        return EXIT_FAILED
+    root = find_project_root(targets[0])
+    return _build_all(root, output_dir, issue_files, strict, jobs, ofd)
+
+
+PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a terminal
+
+
+def _build_all(
+    root: Path,
+    output_dir: Path | None,
+    issues: list[Path],
+    strict: bool,
+    jobs: int | None,
+    ofd: bool,
+) -> int:
+    """Build the issues (in parallel with jobs > 1), print what happened; the exit status."""
+    started = time.perf_counter()
+    jobs = min(jobs or default_jobs(), len(issues))
+    progress = _progress_bar(len(issues))
+    if jobs > 1:
+
+        def done(_outcome: IssueBuild) -> None:
+            if progress is not None:
+                progress.update()
+
+        outcomes = build_parallel(root, output_dir, issues, strict, jobs, on_done=done, ofd=ofd)
+    else:
+        outcomes = build_sequential(Builder(root, output_dir, ofd=ofd), issues, strict)
+    summary = Summary()
+    for outcome in outcomes:
+        summary.add(outcome)
+        if progress is not None and jobs == 1:
+            progress.update()
+        with _above(progress):
+            print_diagnostics(outcome.diagnostics)
+            if outcome.pdf is None:
+                click.echo(f"failed  {shown(outcome.source)}", err=True)
+            else:
+                click.echo(
+                    f"built   {shown(outcome.source)} → {shown(outcome.pdf)} "
+                    f"({outcome.pages} pages, {outcome.seconds * 1000:.0f} ms)"
+                )
+    if progress is not None:
+        progress.close()
+    summary.seconds = time.perf_counter() - started
+    if len(issues) > 1:
+        click.echo(summary.line())
+    return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def _progress_bar(total: int) -> Any:
+    """A tqdm bar on stderr for a long batch on a terminal; None otherwise."""
+    if total < PROGRESS_FROM or not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="issue", file=sys.stderr, leave=False, dynamic_ncols=True)
+
+
+def _above(progress: Any) -> contextlib.AbstractContextManager[object]:
+    """Lines printed inside this appear above the progress bar, if there is one."""
+    if progress is None:
+        return contextlib.nullcontext()
+    return progress.external_write_mode(file=sys.stderr)  # type: ignore[no-any-return]
