@@ -84,3 +84,15 @@ def test_graph_reader_sees_a_cycle_and_an_upward_import(tmp_path: Path) -> None:
     source.write_text("from pipeline.app.cli import main\ndef f():\n    import pipeline.build\n")
     assert imports_of(source) == {"pipeline.app.cli", "pipeline.build"}
     assert stage_of("pipeline.app.cli") > stage_of("pipeline.source.load")
+
+
+MAX_LINES = 400  # a module a newcomer can read in one sitting
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = {
+        module_name(p): n
+        for p in sorted(PACKAGE_DIR.rglob("*.py"))
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, f"modules over {MAX_LINES} lines (split them by what they do): {long}"

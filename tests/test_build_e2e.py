@@ -100,12 +100,14 @@ def _compressed(line: TextLine) -> bool:
 
 
 def test_paper_is_a4_portrait(built: Built) -> None:
+    """layout.md §1: A4 portrait, 595.28 × 841.89 pt."""
     for page in built.pdf.pages:
         assert page.width == pytest.approx(PAGE_WIDTH, abs=0.01)
         assert page.height == pytest.approx(PAGE_HEIGHT, abs=0.01)
 
 
 def test_geometry_constants_match_layout_md() -> None:
+    """layout.md §1: the measuring constants are the type area's and the grid's numbers."""
     assert pytest.approx(79.37, abs=0.005) == LEFT
     assert pytest.approx(521.57, abs=0.005) == RIGHT
     assert pytest.approx(104.88, abs=0.005) == TOP
@@ -115,6 +117,7 @@ def test_geometry_constants_match_layout_md() -> None:
 
 
 def test_text_stays_inside_the_type_area(built: Built) -> None:
+    """layout.md §1 (type area) and §6 (nothing hangs outside it)."""
     for page, line in built.pdf.lines():
         where = f"page {page.number}: {line.text}"
         assert line.x0 >= LEFT - 0.01, where
@@ -140,6 +143,7 @@ def _grid_cells(page: Page) -> list[int]:
 
 
 def test_every_line_sits_on_the_22_line_grid(built: Built) -> None:
+    """layout.md §1: every line in a row of the 22-line grid."""
     for page in built.pdf.pages:
         cells = _grid_cells(page)
         assert len(cells) == len(set(cells)), f"two lines share a grid line on page {page.number}"
@@ -147,6 +151,7 @@ def test_every_line_sits_on_the_22_line_grid(built: Built) -> None:
 
 
 def test_body_baselines_are_cell_top_plus_088_em(built: Built, role_font: dict[Role, str]) -> None:
+    """layout.md §1: a line's em box centred in its grid row."""
     lines = body_lines(built.pdf, role_font["body"])
     assert len(lines) > 10
     for page, line in lines:
@@ -159,6 +164,7 @@ def test_body_baselines_are_cell_top_plus_088_em(built: Built, role_font: dict[R
 
 
 def test_line_pitch_between_neighbouring_body_lines(built: Built) -> None:
+    """layout.md §1: a line pitch of 225 mm / 22."""
     steps = []
     for page in built.pdf.pages:
         baselines = [line.baseline for line in page.grid_lines if line.size == BODY_SIZE]
@@ -170,6 +176,7 @@ def test_line_pitch_between_neighbouring_body_lines(built: Built) -> None:
 
 
 def test_full_pages_hold_22_lines(long_issue: Built) -> None:
+    """layout.md §1: a full page of body text is 22 lines."""
     pages = long_issue.pdf.pages
     full = [page.number for page in pages if sorted(_grid_cells(page)) == list(range(22))]
     assert len(full) >= 3, full
@@ -177,6 +184,7 @@ def test_full_pages_hold_22_lines(long_issue: Built) -> None:
 
 
 def test_full_body_lines_hold_28_characters(built: Built, role_font: dict[Role, str]) -> None:
+    """layout.md §1: a full body line is 28 cells of 15.79 pt."""
     lines = body_lines(built.pdf, role_font["body"])
     checked = 0
     for index, (page, line) in enumerate(lines):
@@ -208,6 +216,7 @@ def test_full_body_lines_hold_28_characters(built: Built, role_font: dict[Role, 
 def test_lines_inside_a_paragraph_are_justified_and_last_lines_are_not_stretched(
     built: Built, role_font: dict[Role, str]
 ) -> None:
+    """layout.md §1: body text justified; the last line of a paragraph flush left."""
     lines = [  # paragraph lines: flush left or indented two characters (not rows, not centred)
         (page, line)
         for page, line in body_lines(built.pdf, role_font["body"])
@@ -223,6 +232,8 @@ def test_lines_inside_a_paragraph_are_justified_and_last_lines_are_not_stretched
 
 
 def test_no_widows_or_orphans(built: Built, role_font: dict[Role, str]) -> None:
+    """layout.md §3: never one line of a paragraph alone at a page top or foot."""
+
     def continues(line: TextLine | None) -> bool:  # a paragraph's second or later line
         return (
             line is not None
@@ -250,6 +261,7 @@ def test_no_widows_or_orphans(built: Built, role_font: dict[Role, str]) -> None:
 
 
 def test_titles_and_tags_keep_with_what_follows(built: Built) -> None:
+    """layout.md §3: a title stays with two lines of its body, a tag with its next line."""
     for page in built.pdf.pages:
         lines = page.grid_lines
         for index, line in enumerate(lines):
@@ -265,6 +277,7 @@ def test_titles_and_tags_keep_with_what_follows(built: Built) -> None:
 
 
 def test_no_line_starts_or_ends_with_a_forbidden_mark(built: Built) -> None:
+    """layout.md §6: forbidden line starts and ends."""
     for page, line in built.pdf.lines():
         text = line.text.strip()
         assert text[0] not in LINE_START_FORBIDDEN, (page.number, text)
@@ -274,6 +287,7 @@ def test_no_line_starts_or_ends_with_a_forbidden_mark(built: Built) -> None:
 def test_marks_at_every_column_were_handled_by_compression_and_carrying(
     long_issue: Built, role_font: dict[Role, str]
 ) -> None:
+    """layout.md §6: a mark at any column is absorbed or carried, within 2 pt / 0.5 pt."""
     lines = [line for _, line in body_lines(long_issue.pdf, role_font["body"])]
     assert sum(_compressed(line) for line in lines) >= 5
     # a line-end closing mark set in half an em: its ink ends on the type area's edge
@@ -292,6 +306,7 @@ def test_marks_at_every_column_were_handled_by_compression_and_carrying(
 
 @pytest.mark.parametrize("name", ["2024-13", "2024-14", "2024-07"])
 def test_masthead(name: str, samples: dict[str, Built], role_font: dict[Role, str]) -> None:
+    """layout.md §2: corner mark, red centred name, issue line, editor and date."""
     built = samples[name]
     head = built.loaded.issue.masthead
     first = built.pdf.pages[0]
@@ -329,6 +344,7 @@ def test_masthead(name: str, samples: dict[str, Built], role_font: dict[Role, st
 def test_red_rule_under_the_masthead(
     name: str, samples: dict[str, Built], long_issue: Built
 ) -> None:
+    """layout.md §2: the red rule 4 mm below the editor line, 1.5 pt, and the white below it."""
     built = long_issue if name == "long" else samples[name]
     first = built.pdf.pages[0]
     red = [rule for page in built.pdf.pages for rule in page.rules if rule.color == RED]
@@ -363,6 +379,7 @@ def _find_lines(pdf: Measured, text: str) -> list[tuple[Page, int, TextLine]]:
 def test_column_tags(
     name: str, samples: dict[str, Built], long_issue: Built, role_font: dict[Role, str]
 ) -> None:
+    """layout.md §3: column tags 黑体 三号, flush left, 【】, a blank line before."""
     built = long_issue if name == "long" else samples[name]
     names = [c.name for c in built.loaded.issue.columns if c.name]
     assert names
@@ -384,6 +401,7 @@ def test_column_tags(
 def test_article_titles_sources_and_headings(
     samples: dict[str, Built], role_font: dict[Role, str]
 ) -> None:
+    """layout.md §3: titles centred 二号, sources right two characters in, headings by level."""
     for built in samples.values():
         pdf = built.pdf
         for column in built.loaded.issue.columns:
@@ -420,6 +438,7 @@ def test_article_titles_sources_and_headings(
 
 
 def test_editors_note(samples: dict[str, Built], role_font: dict[Role, str]) -> None:
+    """layout.md §3: the editor's note in 楷体, indented 2 characters, before the first column."""
     built = samples["2024-13"]
     note = built.loaded.issue.note
     assert note
@@ -441,6 +460,7 @@ UNIT_14 = 14 + TRACKING * 14 / BODY_SIZE  # one 14-pt character on the grid
 def test_imprint_at_the_foot_of_the_last_page(
     name: str, samples: dict[str, Built], long_issue: Built, role_font: dict[Role, str]
 ) -> None:
+    """layout.md §4: the imprint rows and rules pinned to the foot of the last page."""
     built = long_issue if name == "long" else samples[name]
     issue = built.loaded.issue
     dist = issue.distribution
@@ -502,6 +522,7 @@ def test_imprint_at_the_foot_of_the_last_page(
 def test_duplex_puts_the_imprint_on_an_even_page(
     tmp_path: Path, make_builder: Callable[..., Builder]
 ) -> None:
+    """layout.md §4 (duplex imprint on an even page) and §5 (those pages unnumbered)."""
     folder = tmp_path / "issues" / "s"
     write(
         folder / "series.toml",
@@ -519,6 +540,7 @@ def test_duplex_puts_the_imprint_on_an_even_page(
 
 
 def test_page_numbers(built: Built, role_font: dict[Role, str]) -> None:
+    """layout.md §5: "— N —" 宋体 四号 7 mm below the type area, odd right, even left."""
     for page in built.pdf.pages:
         line = page.page_number_line
         assert line is not None, f"page {page.number} has no number"
@@ -545,6 +567,7 @@ def _fonts_of(reader: pypdf.PdfReader) -> Iterator[pypdf.generic.DictionaryObjec
 
 
 def test_fonts_embedded_and_subset(built: Built) -> None:
+    """layout.md §7: every font embedded and subset."""
     reader = pypdf.PdfReader(built.result.pdf)
     found = list(_fonts_of(reader))
     assert found
@@ -583,6 +606,7 @@ def _reading_order(built: Built) -> list[str]:
 
 
 def test_every_title_and_paragraph_is_extractable_in_order(built: Built) -> None:
+    """layout.md §3: articles flow in order; all their text is in the PDF."""
     pages = [re.sub(r"— \d+ —\s*$", "", page.extracted) for page in built.pdf.pages]
     text = re.sub(r"\s", "", "".join(pages))
     position = 0

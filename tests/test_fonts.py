@@ -66,6 +66,7 @@ def gb2312_build(
 def test_gb2312_font_in_fonts_folder_is_used_for_body(
     gb2312_build: tuple[Builder, Path, list[Diagnostic]],
 ) -> None:
+    """layout.md §7: a licensed 仿宋 in fonts/ draws the body."""
     builder, issue, _ = gb2312_build
     body = builder.fonts.chains({"body": ["仿宋_GB2312"]})["body"].primary
     assert (body.face.family, body.face.path.name, body.face.origin) == (
@@ -98,6 +99,7 @@ def test_character_outside_gb2312_is_drawn_from_fallback_and_reported(
 def test_fallback_character_keeps_size_baseline_and_cell(
     gb2312_build: tuple[Builder, Path, list[Diagnostic]],
 ) -> None:
+    """layout.md §7 (fallback font) and §1 (same size, baseline and cell)."""
     builder, issue, _ = gb2312_build
     with pdfplumber.open(output_path(issue, builder.output_root)) as document:
         chars = document.pages[0].chars
@@ -115,12 +117,14 @@ def test_fallback_character_keeps_size_baseline_and_cell(
 def test_pdf_text_gives_back_the_fallback_character(
     gb2312_build: tuple[Builder, Path, list[Diagnostic]],
 ) -> None:
+    """layout.md §7: a fallback character is never dropped; the PDF gives it back."""
     builder, issue, _ = gb2312_build
     text = pdf_text(output_path(issue, builder.output_root))
     assert BODY[:20] in text.replace("\n", "")
 
 
 def test_character_no_font_has_fails_the_build(tmp_path: Path) -> None:
+    """layout.md §7: a character no font has fails the build, never an empty box."""
     issue = make_project(tmp_path, [], body="张先生好。")
     builder = Builder(tmp_path)
     first = builder.build(issue).pdf.read_bytes()
@@ -134,6 +138,7 @@ def test_character_no_font_has_fails_the_build(tmp_path: Path) -> None:
 
 
 def test_supplementary_character_comes_from_wenkai_with_the_bundled_set(tmp_path: Path) -> None:
+    """layout.md §7: a character beyond U+FFFF comes from the chain."""
     issue = make_project(tmp_path, [], body="𠮷先生到张家湾调研。")
     result = Builder(tmp_path).build(issue)
     warning = only(result.warnings, "𠮷")
@@ -158,6 +163,7 @@ def test_cff_font_is_refused_and_the_build_goes_on(tmp_path: Path, made: MadeFon
 
 
 def test_font_whose_licence_forbids_embedding_is_refused(tmp_path: Path, made: MadeFonts) -> None:
+    """layout.md §7: every font in the PDF is embedded, so a font that forbids it is refused."""
     issue = make_project(tmp_path, [made.restricted_title])
     result = Builder(tmp_path).build(issue)
     warning = only(result.warnings, "cannot be used")
@@ -177,6 +183,7 @@ def test_unreadable_font_is_reported_and_ignored(tmp_path: Path, made: MadeFonts
 
 
 def test_ttc_faces_serve_their_roles_in_a_build(tmp_path: Path, made: MadeFonts) -> None:
+    """layout.md §7: each role drawn from its own face of a TTC."""
     issue = make_project(tmp_path, [made.collection], body=f"{HEADING2}\n\n{BODY}")
     result = Builder(tmp_path).build(issue)
     with pdfplumber.open(result.pdf) as document:

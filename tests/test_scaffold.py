@@ -79,6 +79,7 @@ def test_drafts_and_broken_files_are_not_counted(tmp_path: Path) -> None:
 def test_optional_keys_are_comments_and_the_file_builds(
     tmp_path: Path, make_builder: Callable[..., Builder]
 ) -> None:
+    """layout.md §2 and §4: what the new file sets is printed in the masthead and imprint."""
     folder = series(tmp_path, ("2024-01", 1, 10, "2024-01-05"))
     path = write_next_issue(folder, datetime.date(2024, 2, 1))
     text = path.read_text(encoding="utf-8")

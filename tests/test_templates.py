@@ -121,6 +121,7 @@ def _kind(tmp_path: Path, name: str = "my-kind") -> Path:
 def test_a_new_kind_is_a_copied_folder_no_python(
     tmp_path: Path, make_builder: Callable[..., Builder]
 ) -> None:
+    """layout.md §2: a copied template's own name and style reach the masthead."""
     folder = _kind(tmp_path)
     style = folder / "style.toml"
     text = style.read_text(encoding="utf-8")

@@ -116,10 +116,6 @@ class LineCache:
         """Forget every block the build just finished did not use."""
         self._entries, self._used = self._used, {}
 
-    def __len__(self) -> int:
-        """How many compositions are kept."""
-        return len(self._entries.keys() | self._used.keys())
-
 
 class Composer:
     """Turns blocks into lines, drawing each character from the first font of its chain."""
