@@ -72,7 +72,7 @@ class FontFace:
 class FontNotice:
     """Something the resolver wants the user to know: a refused font and what was used instead."""
 
-    role: str
+    role: Role | None  # None: a file in fonts/ that no role can use
     message: str
     hint: str = ""
     path: Path | None = None
@@ -205,7 +205,7 @@ def describe(face: FontFace) -> str:
 class FontChain:
     """A role's fonts in order of preference; each character is drawn from the first that has it."""
 
-    role: str
+    role: Role
     faces: list[FontFace]
     load: Callable[[FontFace], LoadedFont]
     notices: list[FontNotice] = field(default_factory=list)
