@@ -1,4 +1,4 @@
-"""`bulletin init`: a new workspace builds once its ×××× are filled in; a wheel carries its data."""
+"""`bulletin init`: a new workspace builds at once; a built wheel carries templates and fonts."""
 
 from __future__ import annotations
 
@@ -21,16 +21,8 @@ from pipeline.resources import BUNDLED_FONTS_DIR, DEFAULT_TEMPLATES_DIR
 TODAY = datetime.date(2026, 12, 1)
 
 
-def fill_placeholders(workspace: Path) -> None:
-    """What the clerk does first: write real names where init and new wrote ××××."""
-    for path in (workspace / "issues").rglob("*.toml"):
-        text = path.read_text(encoding="utf-8")
-        path.write_text(text.replace("××××", "本单位"), encoding="utf-8")
-
-
 def build_in(folder: Path, monkeypatch: pytest.MonkeyPatch) -> bytes:
-    """`bulletin build` inside a workspace, placeholders filled; the PDF of its first issue."""
-    fill_placeholders(folder)
+    """`bulletin build` inside a workspace; the PDF of its first issue."""
     monkeypatch.chdir(folder)
     result = CliRunner().invoke(main, ["build", "-j", "1"])
     assert result.exit_code == 0, result.output
@@ -53,11 +45,8 @@ def test_init_writes_a_workspace_that_builds_at_once(
         p.relative_to(DEFAULT_TEMPLATES_DIR) for p in DEFAULT_TEMPLATES_DIR.rglob("*.*")
     )
     assert copied == shipped
-    monkeypatch.chdir(workspace)
-    untouched = CliRunner().invoke(main, ["build", "-j", "1"])  # ×××× still to be filled in
-    assert untouched.exit_code == 1
-    assert untouched.stderr.count("still holds the placeholder ××××") == 5
-    assert build_in(workspace, monkeypatch).startswith(b"%PDF")
+    assert "××××" not in "".join(p.read_text("utf-8") for p in written if p.suffix == ".toml")
+    assert build_in(workspace, monkeypatch).startswith(b"%PDF")  # as written: nothing to fill in
 
 
 def test_the_workspace_templates_win_over_the_packaged_ones(
@@ -107,7 +96,6 @@ def test_a_wheel_in_a_fresh_venv_inits_and_builds_from_its_own_data(tmp_path: Pa
     subprocess.run([bulletin, "init", "office"], cwd=empty, check=True, env=env)
     workspace = empty / "office"
     shutil.rmtree(workspace / "templates")  # so the build must find the package's templates
-    fill_placeholders(workspace)
     built = subprocess.run(
         [bulletin, "build"], cwd=workspace, env=env, capture_output=True, text=True
     )
