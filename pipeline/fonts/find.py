@@ -327,7 +327,9 @@ class ScanningCatalog(FontCatalog):
     def notices(self) -> list[FontNotice]:
         """Files in fonts/ that cannot be read at all (their names are unknown)."""
         return [
-            FontNotice(None, f"font file cannot be used: {face.refusal}", face.hint, Path(face.path))
+            FontNotice(
+                None, f"font file cannot be used: {face.refusal}", face.hint, Path(face.path)
+            )
             for face in self.user_faces()
             if face.refusal and not (face.families or face.typographic)
         ]
