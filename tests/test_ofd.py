@@ -302,3 +302,69 @@ def test_photos_and_table_rules_are_where_the_pdf_draws_them(
         for mine_line, line in zip(mine_lines, lines, strict=True):
             assert max(abs(m - t / PT_PER_MM) for m, t in zip(mine_line, line, strict=True)) < 0.1
     assert sum(len(page.verticals) for page in ofd.pages) >= 3  # the table's column lines
+
+
+OFD_JS = ROOT / "tests" / "ofdreader" / "node_modules" / "ofd.js" / "lib" / "ofd.umd.min.js"
+READER_PAGE = """<!doctype html><html><head><meta charset="utf-8"><script src="{script}"></script>
+</head><body><div id="out"></div><pre id="log"></pre><script>
+const bytes = Uint8Array.from(atob("{ofd}"), c => c.charCodeAt(0));
+const log = m => {{ document.getElementById("log").textContent += m + "\\n"; }};
+ofd.parseOfdDocument({{ofd: bytes.buffer, success(res) {{
+  const pages = ofd.renderOfd(794, res[0]);
+  pages.forEach(p => document.getElementById("out").appendChild(p));
+  log("rendered " + pages.length);
+}}, fail(e) {{ log("failed " + e); }}}});
+</script></body></html>"""
+
+
+def test_an_independent_reader_finds_the_pdfs_text_at_the_same_places(
+    fonts: FontLibrary, tmp_path: Path
+) -> None:
+    """layout.md §3, read by ofd.js (tests/ofdreader) in headless Chromium: every glyph it draws.
+
+    ofd.js draws each glyph as an SVG <text> at its origin, in pixels of the width it was given.
+    It does not use the embedded fonts (it names the family for the browser) and reads every
+    colour as RGB, so shapes and the CMYK red cannot be compared with it; text and places can.
+    """
+    import base64
+    import html
+    import re
+    import shutil
+    import subprocess
+
+    chromium = next((p for n in ("chromium", "chromium-browser") if (p := shutil.which(n))), None)
+    if chromium is None or not OFD_JS.is_file():
+        pytest.skip("needs chromium and ofd.js (cd tests/ofdreader && npm ci), as .ci/run does")
+    builder = Builder(ROOT, tmp_path, ofd=True)
+    builder.fonts = fonts
+    result = builder.build(SAMPLES["2024-14"])
+    page_html = tmp_path / "reader.html"
+    ofd_b64 = base64.b64encode(result.pdf.with_suffix(".ofd").read_bytes()).decode()
+    page_html.write_text(READER_PAGE.format(script=OFD_JS.as_uri(), ofd=ofd_b64), "utf-8")
+    dom = subprocess.run(
+        [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         f"--user-data-dir={tmp_path / 'profile'}", "--allow-file-access-from-files",
+         "--virtual-time-budget=30000", "--dump-dom", page_html.as_uri()],
+        capture_output=True, text=True, timeout=180, check=True,
+    ).stdout  # fmt: skip
+    pdf = read_pdf(result.pdf)
+    assert f"rendered {len(pdf.pages)}" in dom
+    shown = dom[dom.index('id="out"') : dom.index('id="log"')]
+    drawn = re.split(r'<div id="[^"]*" style="[^"]*?width:([\d.]+)px', shown)[1:]
+    assert len(drawn) == 2 * len(pdf.pages)
+    for page, width, body in zip(pdf.pages, drawn[::2], drawn[1::2], strict=True):
+        px_per_mm = float(width) / (page.width / PT_PER_MM)
+        found = re.findall(r'<text x="([\d.e-]+)" y="([\d.e-]+)"[^>]*>([^<]*)<', body)
+        # Sorted by line (to 0.1 mm), then across: the same order for both readings.
+        glyphs = sorted(
+            (round(float(y) / px_per_mm, 1), float(x) / px_per_mm, float(y) / px_per_mm, t)
+            for x, y, t in ((x, y, html.unescape(t)) for x, y, t in found)
+        )
+        chars = sorted(
+            (round(c.baseline / PT_PER_MM, 1), c.x0 / PT_PER_MM, c.baseline / PT_PER_MM, c.text)
+            for line in page.lines
+            for c in line.chars
+        )
+        assert [g[3] for g in glyphs] == [c[3] for c in chars]
+        for (_, x, y, _), (_, x0, baseline, _) in zip(glyphs, chars, strict=True):
+            assert abs(x - x0) < TOLERANCE_MM and abs(y - baseline) < TOLERANCE_MM
