@@ -42,16 +42,6 @@ class Recipient:
     # The TOML key is `copies`; in code it is "a recipient's copies", never the print run.
     copies: PositiveInt = field(default=1, metadata=doc("printed copies this body receives"))
 
-    @property
-    def channel(self) -> Literal["email", "folder"]:
-        """How the copy is delivered."""
-        return "email" if self.email else "folder"
-
-    @property
-    def address(self) -> str:
-        """The e-mail address or the outbox folder."""
-        return self.email or self.folder or ""
-
 
 @attrs.frozen(kw_only=True)
 class AddressBookFile:
