@@ -18,8 +18,9 @@ from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
 from pipeline.formats.ofd import write_ofd
 from pipeline.i18n import _
-from pipeline.layout.draw import typeset
-from pipeline.layout.pages import CharReport, LineCache, Typeset
+from pipeline.layout.draw import draw_document
+from pipeline.layout.linecache import CharReport, LayoutProblem, LineCache
+from pipeline.layout.pages import DrawnDocument
 from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
@@ -183,14 +184,18 @@ class Builder:
 
     def _render(
         self, loaded: LoadedIssue
-    ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...], Typeset]:
+    ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...], DrawnDocument]:
         template, chains, result = self._typeset(loaded)
         warnings = list(loaded.warnings)
         warnings += self.fonts.warnings(chains)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
-        if result.missing:
+        if result.missing or result.problems:
             raise BulletinError(
-                [*warnings, *(_char_diagnostic(loaded, r, "error") for r in result.missing)]
+                [
+                    *warnings,
+                    *(_char_diagnostic(loaded, r, "error") for r in result.missing),
+                    *(_layout_diagnostic(loaded, p) for p in result.problems),
+                ]
             )
         dependencies = (
             *self._source_dependencies(loaded.path),
@@ -270,13 +275,15 @@ class Builder:
             *(_char_diagnostic(loaded, r, "error") for r in result.missing),
         ]
 
-    def _typeset(self, loaded: LoadedIssue) -> tuple[Template, dict[Role, FontChain], Typeset]:
+    def _typeset(
+        self, loaded: LoadedIssue
+    ) -> tuple[Template, dict[Role, FontChain], DrawnDocument]:
         template = self._template(loaded)
         document = render_document(loaded, template, self.print_run(loaded))
         chains = self.fonts.chains(template.style.fonts)
         cache = self.line_caches.setdefault(loaded.path.resolve(), LineCache())
         photos = self.photo_caches.setdefault(loaded.path.resolve(), PhotoCache())
-        result = typeset(document, template.style, chains, cache, photos)
+        result = draw_document(document, template.style, chains, cache, photos)
         cache.sweep()
         photos.sweep()
         return template, chains, result
@@ -296,6 +303,12 @@ class Builder:
                 placed = loaded.diagnostic("error", first.message, ("template",), first.hint)
                 raise BulletinError([placed]) from None
             raise
+
+
+def _layout_diagnostic(loaded: LoadedIssue, problem: LayoutProblem) -> Diagnostic:
+    """A layout problem as an error on the issue key its text came from."""
+    key = parse_key_name(problem.origin) if problem.origin else ()
+    return loaded.diagnostic("error", problem.message, key, problem.hint)
 
 
 def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: Severity) -> Diagnostic:

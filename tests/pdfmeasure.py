@@ -37,7 +37,7 @@ BODY_SIZE = 16.0
 CHAR_PITCH = WIDTH / 28  # 15.79
 TRACKING = CHAR_PITCH - BODY_SIZE  # -0.21 at 16 pt
 BASELINE_EM = 0.88
-RED = (0.0, 0.8, 0.8, 0.0)
+RED = (0.0, 1.0, 1.0, 0.0)
 BLACK = (0.0, 0.0, 0.0, 1.0)
 
 # layout.md §6
@@ -315,26 +315,14 @@ def read_pdf(path: Path, flavour: str = "2b") -> Measured:
 
 
 def _grid_offset(size: float) -> float:
-    """Baseline below the top of its cell for a line set on the grid.
-
-    A line's em box starts at the top of its cell (so 16-pt body text has its baseline at
-    cell top + 0.88 · 16); a smaller line is centred on where a 16-pt em would be.
-    """
-    if size >= BODY_SIZE:
-        return BASELINE_EM * size
-    return BODY_SIZE / 2 + (BASELINE_EM - 0.5) * size
+    """Baseline below the top of its cell for a line set on the grid (layout.md §1): the em
+    box is centred in the row, as Word's document grid sets it."""
+    return PITCH / 2 + (BASELINE_EM - 0.5) * size
 
 
 def cell_of(line: TextLine) -> float:
     """The grid cell (0-based; fractional when off the grid) a line set on the grid is in."""
     return (line.baseline - TOP - _grid_offset(line.size)) / PITCH
-
-
-def centred_cell_of(line: TextLine) -> float:
-    """The cell of a line whose em box is centred in its cell (imprint rows, the masthead name
-    centred over three cells: its middle cell)."""
-    offset = PITCH / 2 + (BASELINE_EM - 0.5) * line.size
-    return (line.baseline - TOP - offset) / PITCH
 
 
 def grid_baseline(cell: int, size: float = BODY_SIZE) -> float:

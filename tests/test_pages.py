@@ -9,7 +9,7 @@ import pytest
 from pipeline.fonts.chains import FontLibrary
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import RuleBlock, TextBlock
-from pipeline.layout.pages import Composer, Line
+from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.style import RuleStyle, Style, TextStyle
 
 
@@ -26,7 +26,7 @@ def composer() -> Composer:
     return Composer(style, FontLibrary().chains({}))
 
 
-def _placed(composer: Composer, line: Line, role: Role) -> list[tuple[str, float]]:
+def _placed(composer: Composer, line: GridLine, role: Role) -> list[tuple[str, float]]:
     """Every character of a line with its x, from the runs as a PDF viewer draws them."""
     chain = composer.chains[role]
     out = []

@@ -246,7 +246,8 @@ def test_a_photo_that_does_not_fit_goes_to_the_next_page_and_text_flows_up(
     (box,) = page.images
     assert box.top < TOP + PITCH  # at the top of its page
     first = pdf.pages[0].grid_lines
-    assert cell_of(first[-1]) == pytest.approx(21, abs=0.01)  # page 1 filled by what followed
+    # page 1 filled by what followed (up to a paragraph's last two lines, kept together)
+    assert cell_of(first[-1]) >= 20 - 0.01
     text = pdf.content_text
     paragraph = PARAGRAPH * 2
     assert text.count(paragraph) == 12  # every paragraph whole and in order

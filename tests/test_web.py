@@ -18,6 +18,7 @@ from pipeline.deliver.ledger import LEDGER_FILE, Ledger
 from pipeline.fonts.chains import FontLibrary
 
 W14 = "work-bulletin/2024-14"
+W14_PAGES = 8  # pages of that sample
 FIELDS = {"series", "name", "path", "state", "pages", "pdf", "built_at", "problems"}
 PROBLEM_FIELDS = {"file", "line", "col", "severity", "message", "hint", "key"}
 
@@ -53,7 +54,7 @@ def test_api_lists_every_issue_built_with_the_contract_fields(served: Served) ->
         assert item["pdf"] == f"/pdf/{item['series']}/{item['name']}.pdf"
         assert item["path"] == f"issues/{item['series']}/{item['name']}.toml"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", item["built_at"])
-    assert served.item(W14)["pages"] == 7
+    assert served.item(W14)["pages"] == W14_PAGES
 
 
 def test_index_links_every_issue_with_its_state_in_chinese(served: Served) -> None:
@@ -72,7 +73,7 @@ def test_issue_page_shows_every_page_and_its_text(served: Served) -> None:
     html = body.decode()
     assert status == 200
     sources = re.findall(r'<img src="([^"]+)"', html)
-    assert len(sources) == 7
+    assert len(sources) == W14_PAGES
     assert "我省扎实推进地方志数字化建设" in html  # page 1's text, for find and screen readers
     assert "尚未分发" in html
     for problem in served.item(W14)["problems"]:  # beside the pages, with file:line and hint
@@ -90,7 +91,7 @@ def test_issue_page_shows_every_page_and_its_text(served: Served) -> None:
 def test_a_page_image_of_an_older_pdf_is_not_cached(served: Served) -> None:
     status, headers, _png = served.get(f"/pages/{W14}/1.png?v=old&w=900")
     assert status == 200 and headers["cache-control"] == "no-store"
-    assert served.get(f"/pages/{W14}/8.png?w=900")[0] == 404
+    assert served.get(f"/pages/{W14}/{W14_PAGES + 1}.png?w=900")[0] == 404
     for width in ("999", "abc", ""):
         assert served.get(f"/pages/{W14}/1.png?w={width}")[0] == 404
     assert served.get(f"/pages/{W14}/0.png")[0] == 404
@@ -176,7 +177,7 @@ def test_a_failed_build_keeps_the_last_good_pdf_and_shows_the_problem(live: Serv
     finally:
         stream.close()
     assert kind == "failed" and data["state"] == "failed"
-    assert data["pdf"] == f"/pdf/{W14}.pdf" and data["pages"] == 7
+    assert data["pdf"] == f"/pdf/{W14}.pdf" and data["pages"] == W14_PAGES
     (problem,) = data["problems"]
     assert set(problem) == PROBLEM_FIELDS
     assert problem["file"] == f"issues/{W14}.toml" and problem["severity"] == "error"
@@ -185,7 +186,7 @@ def test_a_failed_build_keeps_the_last_good_pdf_and_shows_the_problem(live: Serv
     html = live.get(f"/issues/{W14}")[2].decode()
     assert "本次生成失败" in html and "上次成功生成的版本" in html
     assert f"issues/{W14}.toml:{problem['line']}:{problem['col']}" in html
-    assert len(re.findall(r'<img src="', html)) == 7  # the last good pages stay
+    assert len(re.findall(r'<img src="', html)) == W14_PAGES  # the last good pages stay
     assert live.get(f"/pdf/{W14}.pdf")[2] == good
 
 

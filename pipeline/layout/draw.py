@@ -1,4 +1,5 @@
-"""Page assembly and drawing: content pages, the imprint pinned to the last page, page numbers."""
+"""Drawing a document: pages filled with grid lines, the imprint pinned to the last page, page
+numbers, then the display list and its PDF."""
 
 from __future__ import annotations
 
@@ -6,27 +7,32 @@ from dataclasses import dataclass
 
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
+from pipeline.i18n import _
 from pipeline.layout.blocks import Document
 from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine, render_pdf
 from pipeline.layout.figures import FigureLines, paginate_figures
-from pipeline.layout.pages import Composer, Line, LineCache, Typeset
+from pipeline.layout.linecache import LayoutProblem, LineCache
+from pipeline.layout.pages import Composer, DrawnDocument, GridLine
 from pipeline.layout.photos import PhotoCache
 from pipeline.layout.style import PT_PER_MM, Style
 
-PageLines = list[tuple[int, Line]]
+PageLines = list[tuple[int, GridLine]]
 
 
 @dataclass
-class Page:
-    """One page: its lines by grid cell, and its printed number (None: not numbered)."""
+class FilledPage:
+    """One page filled with grid lines by their first row, and its printed number (None: not
+    numbered)."""
 
     lines: PageLines
     number: int | None
 
 
-def assemble(content: list[PageLines], imprint: list[Line], cells: int, duplex: bool) -> list[Page]:
+def assemble(
+    content: list[PageLines], imprint: list[GridLine], cells: int, duplex: bool
+) -> list[FilledPage]:
     """Pin the imprint to the foot of the last page (an even page when duplex)."""
-    pages = [Page(lines, None) for lines in content] or [Page([], None)]
+    pages = [FilledPage(lines, None) for lines in content] or [FilledPage([], None)]
     height = sum(line.cells for line in imprint)
     numbered_from_blank = False
     if imprint:
@@ -35,11 +41,13 @@ def assemble(content: list[PageLines], imprint: list[Line], cells: int, duplex: 
         fits = used + height <= cells
         if not fits:
             if duplex and len(pages) % 2 == 0:
-                pages.append(Page([], None))  # blank page so the imprint lands on an even page
+                pages.append(
+                    FilledPage([], None)
+                )  # blank page so the imprint lands on an even page
                 numbered_from_blank = True
-            pages.append(Page([], None))
+            pages.append(FilledPage([], None))
         elif duplex and len(pages) % 2 == 1:
-            pages.append(Page([], None))
+            pages.append(FilledPage([], None))
         target = pages[-1]
         cell = cells - height
         for line in imprint:
@@ -52,13 +60,13 @@ def assemble(content: list[PageLines], imprint: list[Line], cells: int, duplex: 
     return pages
 
 
-def typeset(
+def draw_document(
     document: Document,
     style: Style,
     chains: dict[Role, FontChain],
     cache: LineCache | None = None,
     photos: PhotoCache | None = None,
-) -> Typeset:
+) -> DrawnDocument:
     """Lay out a document and draw it into PDF bytes (reproducible: dates from the issue)."""
     composer = Composer(style, chains, cache)
     composer.figures = FigureLines(photos if photos is not None else PhotoCache())
@@ -66,37 +74,62 @@ def typeset(
     imprint = composer.lines(document.imprint)
     for line in imprint:
         line.break_before = False
+    problems = list(composer.problems.values()) + _imprint_too_tall(imprint, style.page.lines)
     pages = assemble(content, imprint, style.page.lines, document.duplex)
-    display = _display(document, style, chains, pages) if not composer.missing else []
+    failed = composer.missing or problems
+    display = _display(document, style, chains, pages) if not failed else []
     info = DocumentInfo(document.title, document.author, document.subject, document.date)
     pdf = render_pdf(display, info, chains["body"].primary.name) if display else b""
-    return Typeset(
+    return DrawnDocument(
         pdf,
         len(pages),
         list(composer.fallbacks.values()),
         list(composer.missing.values()),
         display,
         info,
+        problems,
     )
 
 
+def _imprint_too_tall(imprint: list[GridLine], cells: int) -> list[LayoutProblem]:
+    """§4: the whole imprint fits on one page; else its longest list is an error."""
+    height = sum(line.cells for line in imprint)
+    if height <= cells:
+        return []
+    rows: dict[str, int] = {}
+    for line in imprint:
+        if line.origin.startswith("distribution."):
+            rows[line.origin] = rows.get(line.origin, 0) + line.cells
+    if not rows:
+        return []
+    longest = max(rows, key=lambda origin: rows[origin])
+    fit = rows[longest] - (height - cells)
+    return [
+        LayoutProblem(
+            longest,
+            _(
+                "the imprint does not fit on one page: this list takes {rows} rows"
+                " and only {fit} fit",
+                rows=rows[longest],
+                fit=max(fit, 0),
+            ),
+            _("name a group instead of every recipient, e.g. 各市（州）地方志办公室"),
+        )
+    ]
+
+
 def _display(
-    document: Document, style: Style, chains: dict[Role, FontChain], pages: list[Page]
+    document: Document, style: Style, chains: dict[Role, FontChain], pages: list[FilledPage]
 ) -> list[DisplayPage]:
     fonts = {font.name: font for chain in chains.values() for font in chain.fonts()}
     pitch = style.line_pitch_pt
-    grid_em = style.page.grid_size_pt
     out = []
     for page in pages:
         shown = DisplayPage(style.page_width_pt, style.page_height_pt)
         for cell, line in page.lines:
             cell_top = style.top_pt - cell * pitch
-            if line.v_align == "center":
-                centre = cell_top - line.cells * pitch / 2
-            else:
-                centre = cell_top - (line.cells - 1) * pitch / 2 - grid_em / 2
-            # Never above its cell: a 2号 title on a page's first line stays in the type area.
-            em_top = min(centre + line.size_pt / 2, cell_top)
+            # §1: the em box is centred in its rows, as Word's document grid sets it.
+            em_top = cell_top - line.centre_rows * pitch + line.size_pt / 2
             baseline = em_top - style.baseline_em * line.size_pt
             shown.runs += (
                 GlyphRun(

@@ -15,11 +15,11 @@ import itertools
 from dataclasses import dataclass, replace
 
 from pipeline.layout.blocks import FigureBlock, PhotoBlock
-from pipeline.layout.pages import Composer, Line, paginate
+from pipeline.layout.pages import Composer, GridLine, paginate
 from pipeline.layout.photos import PhotoCache, PhotoFigure, photo_lines
 from pipeline.layout.tables import RowFigure, table_lines
 
-PageLines = list[tuple[int, Line]]
+PageLines = list[tuple[int, GridLine]]
 
 
 @dataclass
@@ -28,14 +28,14 @@ class FigureLines:
 
     photos: PhotoCache
 
-    def __call__(self, composer: Composer, block: FigureBlock) -> list[Line]:
+    def __call__(self, composer: Composer, block: FigureBlock) -> list[GridLine]:
         """The block's lines with their page-break permissions set."""
         if isinstance(block, PhotoBlock):
             return photo_lines(composer, block, self.photos)
         return table_lines(composer, block)
 
 
-def paginate_figures(lines: list[Line], cells_per_page: int) -> list[PageLines]:
+def paginate_figures(lines: list[GridLine], cells_per_page: int) -> list[PageLines]:
     """Pages of lines as `paginate` makes them, with photos floated and table headers repeated."""
     order = list(lines)
     floated: set[int] = set()
@@ -50,8 +50,8 @@ def paginate_figures(lines: list[Line], cells_per_page: int) -> list[PageLines]:
 
 
 def _first_fix(
-    pages: list[PageLines], order: list[Line], cells_per_page: int, floated: set[int]
-) -> list[Line] | None:
+    pages: list[PageLines], order: list[GridLine], cells_per_page: int, floated: set[int]
+) -> list[GridLine] | None:
     """The line order after the first fix a page needs, or None when none needs one."""
     position = {id(line): index for index, line in enumerate(order)}
     for before, page in itertools.pairwise(pages):
@@ -70,7 +70,7 @@ def _first_fix(
     return None
 
 
-def _text_to_float_up(order: list[Line], start: int, room: int) -> list[Line] | None:
+def _text_to_float_up(order: list[GridLine], start: int, room: int) -> list[GridLine] | None:
     """Move the text after the photo at `start` before it, as much as fits in `room` cells."""
     end = start + 1
     while end < len(order) and not order[end].break_before:  # the photo's caption lines
@@ -92,7 +92,7 @@ def _text_to_float_up(order: list[Line], start: int, room: int) -> list[Line] | 
     return [*order[:start], *order[end:best], *order[start:end], *order[best:]]
 
 
-def _table_of(order: list[Line], index: int) -> object | None:
+def _table_of(order: list[GridLine], index: int) -> object | None:
     """The table whose row the line at `index` belongs to (a row's later lines included)."""
     while index >= 0:
         figure = order[index].figure
@@ -104,7 +104,7 @@ def _table_of(order: list[Line], index: int) -> object | None:
     return None
 
 
-def _with_header(order: list[Line], index: int, row: RowFigure) -> list[Line]:
+def _with_header(order: list[GridLine], index: int, row: RowFigure) -> list[GridLine]:
     """Insert a copy of the table's header rows before the row at `index`, on a new page."""
     copies = []
     for line in row.table.header:

@@ -1,35 +1,25 @@
-"""Typesetting: document blocks → lines on the 22 × 28 grid → pages → PDF bytes (reportlab)."""
+"""Composing pages: document blocks → lines on the 22 × 28 grid → pages of grid lines."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
+from pipeline.i18n import _
 from pipeline.layout.blocks import Block, FigureBlock, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.layout.display import DisplayPage, DocumentInfo, Figure
-from pipeline.layout.linebreak import ComposedLine, PlacedChar, compose_paragraph, compose_title
+from pipeline.layout.glyphs import Run, glyph_runs, layout_advance_pt
+from pipeline.layout.gridtext import ComposedLine
+from pipeline.layout.linebreak import compose_paragraph
+from pipeline.layout.linecache import CharReport, Composed, LayoutProblem, LineCache
 from pipeline.layout.style import PT_PER_MM, Style, TextStyle
+from pipeline.layout.titlebreak import compose_title
 
-# Marks set in one full grid cell even where a font draws them narrower (—— must span two
-# characters; a Kai font's proportional quotes would otherwise break the grid).
-DASHES = frozenset("—―")
-OPENING_QUOTES = frozenset("“‘")
-FULL_CELL_MARKS = DASHES | OPENING_QUOTES | frozenset("”’…")
-
-
-@dataclass(frozen=True)
-class Run:
-    """Characters drawn with one font, size and spacing from one origin."""
-
-    font: str
-    size_pt: float
-    x_pt: float
-    text: str
-    char_space_pt: float
-    color: str
-    h_scale: float = 100.0
+NAME_MIN_CONDENSE = 0.75  # §2.2: the bulletin name is condensed to 75 % at most, then set smaller
+ROW_MIN_CONDENSE = 0.80  # §2: a fixed-width field (editor, printer) is condensed to 80 % at most
 
 
 @dataclass(frozen=True)
@@ -40,35 +30,29 @@ class Rule:
     thickness_pt: float
     where: str  # "below-text", "top", "bottom"
     gap_pt: float = 0.0
+    white_below_pt: float = 0.0
 
 
 @dataclass
-class Line:
-    """One text line of the page: its runs and how it may move between pages."""
+class GridLine:
+    """One text line placed on the grid: its runs, the rows it takes and how it may move
+    between pages. Its em box is centred centre_rows below the top of its first row."""
 
     runs: tuple[Run, ...] = ()
     size_pt: float = 16.0
     cells: int = 1
-    v_align: str = "grid"
+    centre_rows: float = 0.5
     rules: list[Rule] = field(default_factory=list)
     break_before: bool = True
     discard_at_top: bool = False
     force_break_before: bool = False
     figure: Figure | None = None  # a photo or a table row's rules, drawn in the line's cells
-
-
-@dataclass(frozen=True)
-class CharReport:
-    """A character that was drawn from a fallback font, or that no font has."""
-
-    char: str
-    origin: str
-    font: str = ""
+    origin: str = ""
 
 
 @dataclass
-class Typeset:
-    """The result of typesetting: PDF bytes, page count, character reports and what was drawn."""
+class DrawnDocument:
+    """The result of laying out and drawing: PDF bytes, page count, reports, what was drawn."""
 
     pdf: bytes
     pages: int
@@ -76,49 +60,11 @@ class Typeset:
     missing: list[CharReport]
     display: list[DisplayPage] = field(default_factory=list)
     info: DocumentInfo | None = None
-
-
-@dataclass(frozen=True)
-class _Composed:
-    """A block's composed lines and character reports, as kept in the LineCache."""
-
-    lines: tuple[tuple[tuple[Run, ...], float, int, str], ...]
-    fallbacks: tuple[CharReport, ...]
-    missing: tuple[CharReport, ...]
-    keep_alive: tuple[object, ...]
-
-
-class LineCache:
-    """One document's composed blocks, reused by its next build so only edits are recomposed.
-
-    Generational: sweep() after a build keeps exactly the blocks that build used, so memory
-    follows the document's size, not the number of edits a long-running watcher has seen.
-    """
-
-    def __init__(self) -> None:
-        self._entries: dict[tuple[object, ...], _Composed] = {}
-        self._used: dict[tuple[object, ...], _Composed] = {}
-
-    def get(self, key: tuple[object, ...]) -> _Composed | None:
-        """The cached composition of a block, or None."""
-        found = self._used.get(key)
-        if found is None:
-            found = self._entries.get(key)
-            if found is not None:
-                self._used[key] = found
-        return found
-
-    def put(self, key: tuple[object, ...], value: _Composed) -> None:
-        """Keep a composition for the next build."""
-        self._used[key] = value
-
-    def sweep(self) -> None:
-        """Forget every block the build just finished did not use."""
-        self._entries, self._used = self._used, {}
+    problems: list[LayoutProblem] = field(default_factory=list)
 
 
 class Composer:
-    """Turns blocks into lines, drawing each character from the first font of its chain."""
+    """Turns blocks into grid lines, drawing each character from the first font of its chain."""
 
     def __init__(
         self, style: Style, chains: dict[Role, FontChain], cache: LineCache | None = None
@@ -126,9 +72,10 @@ class Composer:
         self.style = style
         self.chains = chains
         self.cache = cache if cache is not None else LineCache()
-        self.figures: Callable[[Composer, FigureBlock], list[Line]] = lambda c, b: []
+        self.figures: Callable[[Composer, FigureBlock], list[GridLine]] = lambda c, b: []
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
+        self.problems: dict[tuple[str, str], LayoutProblem] = {}
 
     def font_of(self, char: str, role: Role, origin: str) -> LoadedFont:
         """The font a character is drawn with, recording fallbacks and missing glyphs."""
@@ -141,12 +88,13 @@ class Composer:
             self.fallbacks.setdefault((char, origin), CharReport(char, origin, font.face.family))
         return font
 
-    def lines(self, blocks: Iterable[Block]) -> list[Line]:
-        """Compose blocks into lines with their page-break permissions."""
-        out: list[Line] = []
+    def lines(self, blocks: Iterable[Block]) -> list[GridLine]:
+        """Compose blocks into grid lines with their page-break permissions."""
+        out: list[GridLine] = []
         pending_rules: list[Rule] = []
         keep_next = 0
         force_break = after_rule = False
+        white_below_rule: Rule | None = None
         for block in blocks:
             if isinstance(block, PageBreak):
                 force_break = True
@@ -157,6 +105,9 @@ class Composer:
                 if out and not pending_rules:
                     where = "below-text" if rule.where == "below-text" else "bottom"
                     out[-1].rules.append(replace(rule, where=where))
+                    white_below_rule = (
+                        rule if rule.white_below_pt and where == "below-text" else None
+                    )
                 else:
                     pending_rules.append(replace(rule, where="top"))
                 continue
@@ -168,11 +119,14 @@ class Composer:
                 _forbid_widows(new)
             if not new:
                 continue
-            # Content starts on the grid line right after a rule (layout §2.6): no blank line.
-            if text_style.space_before_lines and out and not after_rule:
-                spacer = Line(cells=text_style.space_before_lines, discard_at_top=True)
-                out.append(spacer)
-            after_rule = False
+            if white_below_rule is not None:  # §2.6: white between a rule and the next ink
+                rows = self._rows_below_rule(out[-1], white_below_rule, new[0])
+                if rows:
+                    out.append(GridLine(cells=rows))
+            # Content starts on the grid line right after a rule: no blank line of its own.
+            elif text_style.space_before_lines and out and not after_rule:
+                out.append(GridLine(cells=text_style.space_before_lines, discard_at_top=True))
+            after_rule, white_below_rule = False, None
             if text_style.keep_with_previous:
                 new[0].break_before = False
             new[0].force_break_before = force_break
@@ -189,177 +143,194 @@ class Composer:
             out[-1].rules.extend(replace(r, where="bottom") for r in pending_rules)
         return out
 
-    def _composed_lines(self, block: TextBlock | RowBlock, ts: TextStyle) -> list[Line]:
+    def _rows_below_rule(self, above: GridLine, rule: Rule, first: GridLine) -> int:
+        """Empty rows so that `first`'s em box lies rule.white_below_pt under the rule."""
+        pitch = self.style.line_pitch_pt
+        rule_below_rows_end = (
+            above.centre_rows * pitch + above.size_pt / 2 + rule.gap_pt - above.cells * pitch
+        )
+        needed = rule.white_below_pt + rule_below_rows_end + first.size_pt / 2
+        return max(0, math.ceil(needed / pitch - first.centre_rows - 1e-6))
+
+    def _composed_lines(self, block: TextBlock | RowBlock, ts: TextStyle) -> list[GridLine]:
         """Lines of a block, from the cache when the same block was composed before."""
         chain = self.chains[ts.font]
         # ids are safe in the key: keep_alive holds the style and chain while the entry lives.
         key = (block, ts, id(self.style), id(chain))
         composed = self.cache.get(key)
         if composed is None:
-            fallbacks, missing = self.fallbacks, self.missing
-            self.fallbacks, self.missing = {}, {}
+            reports = self.fallbacks, self.missing, self.problems
+            self.fallbacks, self.missing, self.problems = {}, {}, {}
             lines = self._block_lines(block, ts)
-            composed = _Composed(
-                tuple((line.runs, line.size_pt, line.cells, line.v_align) for line in lines),
+            composed = Composed(
+                tuple((line.runs, line.size_pt, line.cells, line.centre_rows) for line in lines),
                 tuple(self.fallbacks.values()),
                 tuple(self.missing.values()),
+                tuple(self.problems.values()),
                 (self.style, chain),
             )
-            self.fallbacks, self.missing = fallbacks, missing
+            self.fallbacks, self.missing, self.problems = reports
             self.cache.put(key, composed)
         for report in composed.fallbacks:
             self.fallbacks.setdefault((report.char, report.origin), report)
         for report in composed.missing:
             self.missing.setdefault((report.char, report.origin), report)
-        return [Line(runs, size, cells, v_align) for runs, size, cells, v_align in composed.lines]
+        for problem in composed.problems:
+            self.problems.setdefault((problem.origin, problem.message), problem)
+        return [
+            GridLine(runs, size, cells, centre, origin=block.origin)
+            for runs, size, cells, centre in composed.lines
+        ]
 
     def _rule(self, name: str) -> Rule:
         rule = self.style.rule_style(name)
+        white = rule.white_below_mm * PT_PER_MM
         if rule.gap_below_text_mm is None:
             return Rule(rule.color, rule.thickness_pt, "bottom")
-        return Rule(rule.color, rule.thickness_pt, "below-text", rule.gap_below_text_mm * PT_PER_MM)
+        gap = rule.gap_below_text_mm * PT_PER_MM
+        return Rule(rule.color, rule.thickness_pt, "below-text", gap, white)
 
-    def _block_lines(self, block: Block, ts: TextStyle) -> list[Line]:
-        size = ts.size_pt
-        tracking = (
-            ts.tracking_em * size if ts.tracking_em is not None else (self.style.tracking_pt(size))
-        )
-        unit = size + self.style.tracking_pt(size)
-        indent = ts.left_indent_chars * unit
-        left = self.style.left_pt + indent
-        avail = self.style.width_pt - indent - ts.right_indent_chars * unit
-        origin = getattr(block, "origin", "")
-        fonts: dict[str, LoadedFont] = {}
-
-        def advance(char: str) -> float:
-            font = fonts.get(char)
-            if font is None:
-                font = fonts[char] = self.font_of(char, ts.font, origin)
-            natural = font.advance_pt(char, size)
-            return size if char in FULL_CELL_MARKS and natural < size else natural
-
-        def make(runs: tuple[Run, ...]) -> Line:
-            return Line(runs, size, ts.lines, ts.v_align)
-
+    def _block_lines(self, block: Block, ts: TextStyle) -> list[GridLine]:
+        setter = _BlockSetter(self, block, ts)
         if isinstance(block, RowBlock):
-            left_line, right_line = (
-                compose_paragraph(
-                    side, advance, width_pt=avail, em_pt=size, tracking_pt=tracking, justify=False
-                )
-                for side in (block.left, block.right)
-            )
-            runs: list[Run] = []
-            if left_line:
-                runs += self._runs(left_line[0], left, fonts, size, ts.color)
-            if right_line:
-                x = left + avail - right_line[0].width_pt
-                runs += self._runs(right_line[0], x, fonts, size, ts.color)
-            return [make(tuple(runs))]
+            return [setter.row(block)]
         assert isinstance(block, TextBlock)
         text = block.label + block.text
         if not text:
             return []
         if ts.fit_width:
-            one = compose_paragraph(
-                text, advance, width_pt=1e9, em_pt=size, tracking_pt=tracking, justify=False
-            )[0]
-            natural = one.width_pt  # first glyph's left to last glyph's right edge
-            scale = min(1.0, avail / natural) if natural > 0 else 1.0
-            x = left + (avail - natural * scale) / 2
-            return [make(self._runs(one, x, fonts, size, ts.color, scale))]
+            return [setter.fitted(text)]
+        return setter.paragraph(text, block.label)
+
+
+class _BlockSetter:
+    """Sets one block's text in its style: widths, fonts and the line's place on the grid."""
+
+    def __init__(self, composer: Composer, block: Block, ts: TextStyle) -> None:
+        style = composer.style
+        self.composer, self.ts = composer, ts
+        self.origin = getattr(block, "origin", "")
+        self.size = ts.size_pt
+        self.cell = ts.size_pt + style.tracking_pt(ts.size_pt)  # the grid pitch at this size
+        self.tracking = (
+            ts.tracking_em * self.size
+            if ts.tracking_em is not None
+            else (style.tracking_pt(self.size))
+        )
+        indent = ts.left_indent_chars * self.cell
+        self.left = style.left_pt + indent
+        self.avail = style.width_pt - indent - ts.right_indent_chars * self.cell
+        self.fonts: dict[str, LoadedFont] = {}
+
+    def advance(self, char: str) -> float:
+        """A character's box width at this block's size."""
+        font = self.fonts.get(char)
+        if font is None:
+            font = self.fonts[char] = self.composer.font_of(char, self.ts.font, self.origin)
+        return layout_advance_pt(char, font, self.size, self.cell)
+
+    def grid_line(self, runs: tuple[Run, ...], last: bool = True) -> GridLine:
+        """A line of this style on the grid; padding rows are shared above and below."""
+        ts = self.ts
+        pad = ts.pad_lines
+        return GridLine(
+            runs,
+            self.size,
+            ts.lines + (pad if last else 0),
+            ts.lines / 2 + pad / 2,
+        )
+
+    def runs(self, line: ComposedLine, x_pt: float, scale: float = 1.0) -> tuple[Run, ...]:
+        """The glyph runs of a composed line starting at x_pt."""
+        return glyph_runs(line, x_pt, self.fonts, self.size, self.cell, self.ts.color, scale)
+
+    def single(self, text: str, tracking_pt: float) -> ComposedLine:
+        """The text as one unbroken line."""
+        return compose_paragraph(
+            text,
+            self.advance,
+            width_pt=1e9,
+            em_pt=self.size,
+            tracking_pt=tracking_pt,
+            justify=False,
+        )[0]
+
+    def fitted(self, text: str) -> GridLine:
+        """The bulletin name (§2.2): letter-spaced if it fits, else plain, condensed, smaller."""
+        line = self.single(text, self.tracking)
+        scale = 1.0
+        if line.width_pt > self.avail + 1e-6:
+            line = self.single(text, 0.0)
+            scale = self.avail / line.width_pt
+            if scale < NAME_MIN_CONDENSE:
+                self.size *= scale / NAME_MIN_CONDENSE
+                self.cell = self.size + self.composer.style.tracking_pt(self.size)
+                line, scale = self.single(text, 0.0), NAME_MIN_CONDENSE
+        x = self.left + (self.avail - line.width_pt * scale) / 2
+        return self.grid_line(self.runs(line, x, scale))
+
+    def row(self, block: RowBlock) -> GridLine:
+        """Text flush left and text flush right on one line; the left one condensed to fit."""
+        left = self.single(block.left, self.tracking) if block.left else None
+        right = self.single(block.right, self.tracking) if block.right else None
+        runs: list[Run] = []
+        right_width = right.width_pt if right else 0.0
+        if left is not None:
+            room = self.avail - right_width - (self.cell if right else 0.0)  # a cell between
+            scale = min(1.0, room / left.width_pt) if left.width_pt > 0 else 1.0
+            if scale < ROW_MIN_CONDENSE:
+                self._row_too_long(block, room)
+                scale = ROW_MIN_CONDENSE
+            runs += self.runs(left, self.left, scale)
+        if right is not None:
+            runs += self.runs(right, self.left + self.avail - right_width)
+        return self.grid_line(tuple(runs))
+
+    def _row_too_long(self, block: RowBlock, room_pt: float) -> None:
+        fit = max(0, math.floor(room_pt / (ROW_MIN_CONDENSE * self.cell) + 1e-6))
+        problem = LayoutProblem(
+            self.origin,
+            _(
+                "“{text}” is too long for its line: at 80 % width {fit} characters fit",
+                text=block.left,
+                fit=fit,
+            ),
+            _("shorten it to {fit} characters or fewer (use the unit's short name)", fit=fit),
+        )
+        self.composer.problems.setdefault((problem.origin, problem.message), problem)
+
+    def paragraph(self, text: str, label: str) -> list[GridLine]:
+        """A paragraph or a title, broken into lines and aligned."""
+        ts = self.ts
         if ts.title_breaks:
             composed = compose_title(
-                text, advance, width_pt=avail, em_pt=size, tracking_pt=tracking
+                text, self.advance, width_pt=self.avail, em_pt=self.size, tracking_pt=self.tracking
             )
         else:
-            label_width = sum(advance(c) + tracking for c in block.label)
+            label_width = sum(self.advance(c) + self.tracking for c in label)
             composed = compose_paragraph(
                 text,
-                advance,
-                width_pt=avail,
-                em_pt=size,
-                tracking_pt=tracking,
-                first_indent_pt=ts.first_indent_chars * unit,
+                self.advance,
+                width_pt=self.avail,
+                em_pt=self.size,
+                tracking_pt=self.tracking,
+                first_indent_pt=ts.first_indent_chars * self.cell,
                 rest_indent_pt=label_width,
                 justify=ts.align == "justify",
+                squeeze=ts.squeeze,
             )
         lines = []
-        for composed_line in composed:
-            x = left
+        for index, composed_line in enumerate(composed):
+            x = self.left
             if ts.align == "center":
-                x += (avail - composed_line.width_pt) / 2
+                x += (self.avail - composed_line.width_pt) / 2
             elif ts.align == "right":
-                x += avail - composed_line.width_pt
-            lines.append(make(self._runs(composed_line, x, fonts, size, ts.color)))
+                x += self.avail - composed_line.width_pt
+            lines.append(self.grid_line(self.runs(composed_line, x), index == len(composed) - 1))
         return lines
 
-    def _runs(
-        self,
-        line: ComposedLine,
-        x0: float,
-        fonts: dict[str, LoadedFont],
-        size: float,
-        color: str,
-        scale: float = 1.0,
-    ) -> tuple[Run, ...]:
-        """Group placed characters into runs of one font and one even spacing."""
-        runs: list[Run] = []
-        group: list[PlacedChar] = []
-        spacing = 0.0
 
-        def flush() -> None:
-            if group:
-                text = "".join(c.char for c in group)
-                runs.append(
-                    Run(
-                        fonts[group[0].char].name,
-                        size,
-                        x0 + group[0].x_pt * scale,
-                        text,
-                        spacing * scale,
-                        color,
-                        scale * 100,
-                    )
-                )
-
-        for char in line.chars:
-            natural = fonts[char.char].advance_pt(char.char, size)
-            if char.advance_pt - natural > 0.01:  # a mark widened to its full grid cell
-                flush()
-                group, spacing = [], 0.0
-                x, h_scale = char.x_pt, 1.0
-                if char.char in DASHES:
-                    h_scale = char.advance_pt / natural  # stretched so —— stays joined
-                elif char.char in OPENING_QUOTES:
-                    x += char.advance_pt - natural  # the glyph sits in the cell's right half
-                runs.append(
-                    Run(
-                        fonts[char.char].name,
-                        size,
-                        x0 + x * scale,
-                        char.char,
-                        0.0,
-                        color,
-                        scale * h_scale * 100,
-                    )
-                )
-                continue
-            if group:
-                prev = group[-1]
-                gap = char.x_pt - prev.x_pt - prev.advance_pt
-                same_font = fonts[char.char] is fonts[prev.char]
-                if same_font and (len(group) == 1 or abs(gap - spacing) < 1e-4):
-                    spacing = gap
-                    group.append(char)
-                    continue
-                flush()
-            group = [char]
-            spacing = 0.0
-        flush()
-        return tuple(runs)
-
-
-def _forbid_widows(lines: list[Line]) -> None:
+def _forbid_widows(lines: list[GridLine]) -> None:
     """No single line of a paragraph alone at the top or bottom of a page."""
     count = len(lines)
     for index in range(1, count):
@@ -367,9 +338,9 @@ def _forbid_widows(lines: list[Line]) -> None:
             lines[index].break_before = False
 
 
-def paginate(lines: list[Line], cells_per_page: int) -> list[list[tuple[int, Line]]]:
+def paginate(lines: list[GridLine], cells_per_page: int) -> list[list[tuple[int, GridLine]]]:
     """Fill pages on the grid, breaking only where lines allow it; returns (cell, line) pairs."""
-    pages: list[list[tuple[int, Line]]] = []
+    pages: list[list[tuple[int, GridLine]]] = []
     index = 0
     while index < len(lines):
         while index < len(lines) and lines[index].discard_at_top and pages:
@@ -389,7 +360,7 @@ def paginate(lines: list[Line], cells_per_page: int) -> list[list[tuple[int, Lin
             end = cut if lines[cut].break_before else end
         if end == start:
             end = start + 1
-        page: list[tuple[int, Line]] = []
+        page: list[tuple[int, GridLine]] = []
         cell = 0
         for line in lines[start:end]:
             page.append((cell, line))

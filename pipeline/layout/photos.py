@@ -22,7 +22,7 @@ from pipeline.files import cache_dir, write_atomically
 from pipeline.i18n import _
 from pipeline.layout.blocks import PhotoBlock, TextBlock
 from pipeline.layout.display import DisplayPage, PlacedImage
-from pipeline.layout.pages import Composer, Line
+from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.style import TextStyle
 
 MAX_DPI = 300
@@ -31,7 +31,7 @@ JPEG_QUALITY = 90
 EXIF_ORIENTATION = 0x0112
 # The least white a photo's rows keep besides the photo, as a share of the line pitch.
 MIN_WHITE_SHARE = 0.4
-CAPTION_STYLE = TextStyle(font="kai", size_pt=14, align="center", v_align="center")
+CAPTION_STYLE = TextStyle(font="kai", size_pt=14, align="center")
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ class PhotoFigure:
         )
 
 
-def photo_lines(composer: Composer, block: PhotoBlock, photos: PhotoCache) -> list[Line]:
+def photo_lines(composer: Composer, block: PhotoBlock, photos: PhotoCache) -> list[GridLine]:
     """A photo's lines: its picture's grid rows, then its caption's lines; never split."""
     style = composer.style
     caption_style = style.text.get("photo-caption", CAPTION_STYLE)
@@ -235,7 +235,7 @@ def photo_lines(composer: Composer, block: PhotoBlock, photos: PhotoCache) -> li
     prepared = photos.prepared(block.path, max_width_px, block.origin)
     left = style.left_pt + (style.width_pt - width_pt) / 2
     figure = PhotoFigure(prepared, width_pt, height_pt, rows, bool(caption), left)
-    lines = [Line(cells=rows, figure=figure), *caption]
+    lines = [GridLine(cells=rows, figure=figure), *caption]
     for line in lines[1:]:
         line.break_before = False
     return lines

@@ -18,7 +18,7 @@ PT_PER_MM = 72 / 25.4
 
 
 @attrs.frozen(kw_only=True)
-class Page:
+class PageGeometry:
     """Paper, type area (版心) and the character grid."""
 
     width_mm: float = 210
@@ -57,7 +57,12 @@ class TextStyle:
         default=None, metadata=doc("extra space after each character")
     )
     lines: PositiveInt = field(default=1, metadata=doc("grid lines one text line takes"))
-    v_align: Literal["grid", "center"] = "grid"
+    pad_lines: int = field(
+        default=0, metadata=doc("grid lines added to the block, half above and half below it")
+    )
+    squeeze: bool = field(
+        default=True, metadata=doc("lines may absorb a forbidden line start by squeezing")
+    )
     space_before_lines: int = 0
     keep_with_next_lines: int = 0
     keep_with_previous: bool = False
@@ -75,6 +80,9 @@ class RuleStyle:
     thickness_pt: float = 1
     gap_below_text_mm: float | None = field(
         default=None, metadata=doc("distance below the previous line's text; else on the grid line")
+    )
+    white_below_mm: float = field(
+        default=0, metadata=doc("least white between the rule and the ink of the next line")
     )
 
 
@@ -95,7 +103,7 @@ class PageNumbers:
 class Style:
     """Everything about a bulletin's look that is a number, a colour or a font."""
 
-    page: Page = field(factory=Page)
+    page: PageGeometry = field(factory=PageGeometry)
     colors: dict[str, Color] = field(factory=dict)
     fonts: dict[Role, list[str]] = field(factory=dict)
     text: dict[str, TextStyle] = field(factory=dict)

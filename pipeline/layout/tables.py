@@ -15,15 +15,15 @@ import attrs
 
 from pipeline.layout.blocks import TableBlock, TextBlock
 from pipeline.layout.display import DisplayPage, RuleLine, VerticalRule
-from pipeline.layout.pages import Composer, Line
+from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.style import Color, TextStyle
 
 RULE_PT = 0.5
 CELL_PADDING_EM = 0.5  # white between a cell's rules and its text, each side
 DEFAULT_STYLES = {
-    "table-caption": TextStyle(font="heading", size_pt=14, align="center", v_align="center"),
-    "table-header": TextStyle(font="heading", size_pt=14, align="center", v_align="center"),
-    "table-cell": TextStyle(font="body", size_pt=14, align="center", v_align="center"),
+    "table-caption": TextStyle(font="heading", size_pt=14, align="center"),
+    "table-header": TextStyle(font="heading", size_pt=14, align="center"),
+    "table-cell": TextStyle(font="body", size_pt=14, align="center"),
 }
 
 
@@ -31,7 +31,7 @@ DEFAULT_STYLES = {
 class Table:
     """What the rows of one table share: their header lines, repeated on a continued page."""
 
-    header: list[Line] = field(default_factory=list)
+    header: list[GridLine] = field(default_factory=list)
 
 
 @dataclass
@@ -57,11 +57,11 @@ class RowFigure:
         )
 
 
-def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
+def table_lines(composer: Composer, block: TableBlock) -> list[GridLine]:
     """A table's lines: caption, header rows, body rows; the breaks allowed between rows only."""
     style = composer.style
     styles = {name: style.text.get(name, default) for name, default in DEFAULT_STYLES.items()}
-    caption: list[Line] = []
+    caption: list[GridLine] = []
     if block.caption:
         text = TextBlock("table-caption", block.caption, "", f"{block.origin}.caption")
         caption = composer._composed_lines(text, styles["table-caption"])
@@ -89,7 +89,7 @@ def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
             for c, text in enumerate(row)
         ]
         height = max(1, *(len(cell) for cell in cells))
-        row_lines = [Line(size_pt=ts.size_pt, v_align="center") for _ in range(height)]
+        row_lines = [GridLine(size_pt=ts.size_pt) for _ in range(height)]
         for cell in cells:
             offset = (height - len(cell)) // 2
             for k, cell_line in enumerate(cell):
@@ -105,7 +105,7 @@ def table_lines(composer: Composer, block: TableBlock) -> list[Line]:
     for line in caption[1:]:
         line.break_before = False
     # a blank grid row after the table: the next line's text starts at the top of its row
-    lines.append(Line(cells=1, discard_at_top=True))
+    lines.append(GridLine(cells=1, discard_at_top=True))
     return lines
 
 
@@ -121,7 +121,7 @@ def _cell_lines(
     edges_pt: tuple[float, float],
     origin: str,
     header: bool,
-) -> list[Line]:
+) -> list[GridLine]:
     """A cell's text lines between its rules: centred, a body cell's flush left when it wraps."""
     if not text:
         return []

@@ -1,0 +1,214 @@
+"""A text prepared for the character grid: widths, removable blank halves of marks and break
+opportunities (kinsoku, words, numbers, document numbers), as layout.md §1 and §6 define them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import accumulate
+
+EPS_PT = 0.01  # tolerance when deciding whether material fits a line
+
+# GB/T 15834 / clreq (GB and strict levels): marks that never begin a line.
+LINE_START_FORBIDDEN = frozenset("、，。；：？！”’）〕］】》〉」』〗｝·・／～—―…⋯,.;:?!)]")
+# Marks that never end a line.
+LINE_END_FORBIDDEN = frozenset("“‘（〔［【《〈「『〖｛([")
+# Full-width marks whose glyph fills one half of the em; the other half is blank and removable.
+CLOSING_MARKS = frozenset("，。、；：”’）〕］】》〉」』〗｝")  # blank half on the right
+OPENING_MARKS = frozenset("“‘（〔［【《〈「『〖｛")  # blank half on the left
+# Two of these side by side form one 2-em mark (—— or ……) that is never split or stretched.
+DOUBLED_MARKS = frozenset("—―…⋯")
+ASCII_DIGITS = frozenset("0123456789")
+RANGE_DASHES = frozenset("—–～~-")
+PARAGRAPH_SPACES = frozenset(" ")
+
+ISOLATED_MARK_SQUEEZE = 0.25  # of a cell: an isolated mid-line mark keeps 3/4 of its cell
+
+# Break opportunities, best first (linebreak prices them).
+BREAK_FREE, BREAK_IN_RANGE, BREAK_IN_CLUSTER, BREAK_KINSOKU, BREAK_NEVER = range(5)
+
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:[.,%/:\-][A-Za-z0-9]+)*%?")
+# A document number 〔2024〕15号, with its issuer's code before it: 川志办发〔2024〕21号.
+_DOCUMENT_NUMBER = re.compile(r"(?:[\u4e00-\u9fff]{1,3}[发函字令电])?〔\d{4}〕\d+号")
+
+Advance = Callable[[str], float]
+
+
+@dataclass(frozen=True)
+class PlacedChar:
+    """One glyph on a line: its box's x (line-box relative, indent included) and box width."""
+
+    char: str
+    x_pt: float
+    advance_pt: float
+
+
+@dataclass(frozen=True)
+class ComposedLine:
+    """One composed line; width_pt is the used extent from the line box's left edge."""
+
+    chars: tuple[PlacedChar, ...]
+    width_pt: float
+    is_last: bool
+
+
+class PreparedText:
+    """A text as code points with widths, removable blank halves and break opportunities."""
+
+    def __init__(
+        self,
+        text: str,
+        advance_pt: Advance,
+        em_pt: float,
+        tracking_pt: float,
+        spaces: frozenset[str],
+    ) -> None:
+        self.chars = chars = list(text)
+        self.count = count = len(chars)
+        self.spaces = spaces
+        self.cell_pt = em_pt + tracking_pt
+        self.tracking_pt = tracking_pt
+        self.advance_pt = [advance_pt(c) for c in chars]
+        width = [a + tracking_pt for a in self.advance_pt]
+        self.width_pt = width
+        self.width_cum = list(accumulate(width, initial=0.0))
+        is_mark = [
+            (c in CLOSING_MARKS or c in OPENING_MARKS) and w >= 0.9 * self.cell_pt
+            for c, w in zip(chars, width, strict=True)
+        ]
+        self.is_mark = is_mark
+        # Step 1, adjacent marks (§6.1): at a junction of two marks the facing blank half goes,
+        # the first mark's if it is a closing one, else the second's. pair_cut[j]: junction j
+        # lies between chars j and j+1.
+        half = self.cell_pt / 2
+        self.pair_cut = [0.0] * max(count - 1, 0)
+        for j in range(count - 1):
+            facing = chars[j] in CLOSING_MARKS or chars[j + 1] in OPENING_MARKS
+            if is_mark[j] and is_mark[j + 1] and facing:
+                self.pair_cut[j] = half
+        self.pair_cut_cum = list(accumulate(self.pair_cut, initial=0.0))
+        # Step 2, what squeezing may still take (§6.3): the blank half a mark has left; a mark
+        # with no mark beside it gives at most a quarter cell, one beside a mark its blank half.
+        # squeeze_cap_pt[i]: 0 for what is not a mark or has no blank half left.
+        quarter, adjacent = [0] * count, [0] * count
+        self.squeeze_cap_pt = [0.0] * count
+        for i in range(count):
+            if not is_mark[i] or self._blank_taken_by_pair(i):
+                continue
+            beside_mark = (i > 0 and is_mark[i - 1]) or (i + 1 < count and is_mark[i + 1])
+            (adjacent if beside_mark else quarter)[i] = 1
+            self.squeeze_cap_pt[i] = half if beside_mark else ISOLATED_MARK_SQUEEZE * self.cell_pt
+        self.quarter_marks_cum = list(accumulate(quarter, initial=0))
+        self.adjacent_marks_cum = list(accumulate(adjacent, initial=0))
+        self.word = [-1] * count
+        for k, match in enumerate(_ASCII_WORD.finditer(text)):
+            self.word[match.start() : match.end()] = [k] * (match.end() - match.start())
+        # Step 3, gaps that justification may change: not inside a Latin word or a —— / …….
+        loose = [0] * max(count - 1, 0)
+        for j in range(count - 1):
+            loose[j] = 0 if self._tight(j) else 1
+        self.loose_gaps_cum = list(accumulate(loose, initial=0))
+        visible = [c not in spaces for c in chars]
+        self.visible_cum = list(accumulate(map(int, visible), initial=0))
+        # Step 4, break opportunities: break_class[i] for a break before chars[i].
+        self.break_class = self._break_classes(text, visible)
+
+    def _blank_taken_by_pair(self, i: int) -> bool:
+        """Whether the pair rule already removed mark i's blank half."""
+        if self.chars[i] in CLOSING_MARKS:
+            return i < self.count - 1 and self.pair_cut[i] > 0
+        return i > 0 and self.pair_cut[i - 1] > 0 and self.chars[i - 1] not in CLOSING_MARKS
+
+    def _tight(self, j: int) -> bool:
+        """Whether the gap after chars[j] keeps plain tracking (inside a word or a 2-em mark)."""
+        if self.word[j] >= 0 and self.word[j] == self.word[j + 1]:
+            return True
+        return self.chars[j] in DOUBLED_MARKS and self.chars[j] == self.chars[j + 1]
+
+    def _break_classes(self, text: str, visible: list[bool]) -> list[int]:
+        chars, count = self.chars, self.count
+        previous_visible, last = [], -1
+        for i in range(count):
+            last = i if visible[i] else last
+            previous_visible.append(last)
+        next_visible = [count] * (count + 1)
+        for i in reversed(range(count)):
+            next_visible[i] = i if visible[i] else next_visible[i + 1]
+        in_document_number = [False] * (count + 1)
+        for match in _DOCUMENT_NUMBER.finditer(text):
+            for i in range(match.start() + 1, match.end()):
+                in_document_number[i] = True
+        classes = [BREAK_NEVER] * count + [BREAK_FREE]
+        for i in range(1, count):
+            before, after = previous_visible[i - 1], next_visible[i]
+            if before < 0 or after >= count:
+                continue  # spaces only on one side: the break would make an empty line
+            if chars[after] in LINE_START_FORBIDDEN or chars[before] in LINE_END_FORBIDDEN:
+                classes[i] = BREAK_KINSOKU
+            elif before == i - 1 and after == i:
+                classes[i] = self._cluster_class(i - 1, in_document_number[i])
+            else:
+                classes[i] = BREAK_FREE
+        return classes
+
+    def _cluster_class(self, j: int, in_document_number: bool) -> int:
+        """The class of a break between adjacent visible chars j and j+1."""
+        chars = self.chars
+        if in_document_number or (self.word[j] >= 0 and self.word[j] == self.word[j + 1]):
+            return BREAK_IN_CLUSTER
+        if chars[j] in DOUBLED_MARKS and chars[j] == chars[j + 1]:
+            return BREAK_IN_CLUSTER
+        # A number range 2006—2020 may break after its dash, at a price (§6).
+        in_range = chars[j] in RANGE_DASHES and 0 < j < self.count - 1
+        if in_range and chars[j - 1] in ASCII_DIGITS and chars[j + 1] in ASCII_DIGITS:
+            return BREAK_IN_RANGE
+        # A number stays with its unit: 2023年, 83个, 50%的.
+        if chars[j] in ASCII_DIGITS or (chars[j] == "%" and self.word[j] >= 0):
+            return BREAK_IN_CLUSTER
+        return BREAK_FREE
+
+    def skip_spaces(self, start: int) -> int:
+        """The first index at or after start that is not a space."""
+        while start < self.count and self.chars[start] in self.spaces:
+            start += 1
+        return start
+
+    def strip_spaces(self, end: int) -> int:
+        """The end index with trailing spaces before it dropped."""
+        while end > 0 and self.chars[end - 1] in self.spaces:
+            end -= 1
+        return end
+
+    def visible(self, start: int, end: int) -> int:
+        """How many non-space characters chars[start:end] holds."""
+        return self.visible_cum[end] - self.visible_cum[start]
+
+    def natural_pt(self, start: int, end: int) -> float:
+        """Width of chars[start:end] with adjacent marks compressed, trailing tracking included."""
+        if end <= start:
+            return 0.0
+        pairs = self.pair_cut_cum[end - 1] - self.pair_cut_cum[start]
+        return self.width_cum[end] - self.width_cum[start] - pairs
+
+    def loose_gaps(self, start: int, end: int) -> int:
+        """Gaps inside chars[start:end] that justification may change."""
+        return self.loose_gaps_cum[max(end - 1, start)] - self.loose_gaps_cum[start]
+
+    def end_hang_pt(self, end: int) -> float:
+        """What a closing mark ending the line may hang past the edge: its blank half (§6.2)."""
+        last = end - 1
+        if last < 0 or not self.is_mark[last] or self.chars[last] not in CLOSING_MARKS:
+            return 0.0
+        return self.cell_pt / 2
+
+    def squeezable_marks(self, start: int, end: int) -> tuple[int, int]:
+        """Isolated and mark-adjacent marks inside the line that may give room (§6.3)."""
+        # The line's first mark (an opening one at the margin) and its last (the end hang) are
+        # not squeezed.
+        lo, hi = start + 1, end - 1
+        if hi <= lo:
+            return 0, 0
+        quarter = self.quarter_marks_cum[hi] - self.quarter_marks_cum[lo]
+        adjacent = self.adjacent_marks_cum[hi] - self.adjacent_marks_cum[lo]
+        return quarter, adjacent
