@@ -22,7 +22,7 @@ from pipeline.fonts.chains import FontLibrary
 from pipeline.formats.ofd import NS, read_parts
 
 TOLERANCE_MM = 0.1  # interfaces.md: each baseline origin within 0.1 mm of the PDF's
-RED = "0 204 204 0"  # the style's print red, CMYK 0/80/80/0 as 8-bit components
+RED = "0 255 255 0"  # the style's print red, CMYK 0/100/100/0 as 8-bit components
 
 
 def schema_dir() -> Path | None:

@@ -18,6 +18,8 @@ from servehelp import Served, copy_project, edit, serving
 
 from pipeline.fonts.chains import FontLibrary
 
+W14_PAGES = 8  # pages of the work-bulletin 2024-14 sample
+
 W14 = "work-bulletin/2024-14"
 TITLE = "我省扎实推进地方志数字化建设"  # page 1 of 2024-14
 RELOAD_S = 1.0  # an edit shows in the open page within this
@@ -113,7 +115,10 @@ def page_text(browser: Any, number: int) -> str:
 
 def test_the_issue_page_shows_its_pages(browser: Any, live: Served) -> None:
     open_issue(browser, live)
-    assert browser.execute_script("return document.querySelectorAll('figure.page img').length") == 7
+    assert (
+        browser.execute_script("return document.querySelectorAll('figure.page img').length")
+        == W14_PAGES
+    )
     assert browser.execute_script(INKED_PIXELS, "#page-1 img") > 1000
     assert TITLE in page_text(browser, 1)
     assert "已生成" in browser.find_element("css selector", ".facts").text
@@ -152,7 +157,10 @@ def test_a_broken_edit_shows_the_problem_over_the_pages(browser: Any, live: Serv
     assert alert.is_displayed()
     assert "本次生成失败" in alert.text
     assert f"issues/{W14}.toml:{problem['line']}:{problem['col']}" in alert.text
-    assert browser.execute_script("return document.querySelectorAll('figure.page img').length") == 7
+    assert (
+        browser.execute_script("return document.querySelectorAll('figure.page img').length")
+        == W14_PAGES
+    )
     assert browser.execute_script(INKED_PIXELS, "#page-1 img") > 1000  # the last good pages stay
     assert TITLE in page_text(browser, 1)
 
