@@ -18,7 +18,6 @@ from pipeline.source.schema import (
     Problem,
     SchemaError,
     check,
-    description,
     fields_of,
     schema_at,
 )
@@ -291,7 +290,6 @@ def _missing(root: type[Any], loc: KeyPath, source: SourceFile) -> Diagnostic:
     It stands at the table's header when the issue has one, else at the top of the file, also
     when series.toml holds the rest of the table.
     """
-    described = description(schema_at(root, loc[:-1]), str(loc[-1]))
     table = ".".join(str(part) for part in loc[:-1] if isinstance(part, str))
     if table:
         table = f"[[{table}]]" if isinstance(loc[-2], int) else f"[{table}]"
@@ -299,8 +297,7 @@ def _missing(root: type[Any], loc: KeyPath, source: SourceFile) -> Diagnostic:
     line, col = (source.keys.find(loc[:-1]) or (1, 1)) if table else (1, 1)
     return Diagnostic(
         "error",
-        _("missing required key '{key}'", key=loc[-1])
-        + (f" ({_(described)})" if described else ""),
+        _("missing required key '{key}'", key=loc[-1]),
         source.path,
         line,
         col,

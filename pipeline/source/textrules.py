@@ -3,6 +3,7 @@ fixed wording (【 】, （ ）, 、。) that the pipeline adds itself and so mu
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -20,6 +21,8 @@ LineOf = Callable[[KeyPath, int], int | None]  # line of a character after n new
 MULTI_LINE_KEYS = frozenset({"body", "note"})  # every other text is one line
 FREE_KEYS = frozenset({"rows"})  # table cells: the table's own rules apply
 MAX_ONE_LINE = 200  # characters of a one-line field; a long title has ~60
+MAX_SPACES = 100  # in a row, in any text: more lay out nothing, and cost the layout time
+_SPACE_RUN = re.compile(f"[ \u3000\t]{{{MAX_SPACES + 1},}}")
 PLACEHOLDER = "××××"  # what `bulletin new` writes where the clerk must fill in a text
 
 
@@ -69,6 +72,20 @@ def check_text(data: dict[str, Any], place: Place, line_of: LineOf) -> Iterator[
                 key,
                 _("shorten it; long text belongs in an article's body"),
             )
+        spaces = _SPACE_RUN.search(text)
+        if spaces is not None:
+            line = line_of(key, text.count("\n", 0, spaces.start()))
+            diagnostic = place(
+                "error",
+                _(
+                    "'{key}' has a run of {count} spaces, which lay out nothing",
+                    key=name,
+                    count=len(spaces.group(0)),
+                ),
+                key,
+                _("delete them: the pipeline indents paragraphs itself"),
+            )
+            yield diagnostic.at(line, 1) if line else diagnostic
         if PLACEHOLDER[:2] in text:
             line = line_of(key, text.count("\n", 0, text.index(PLACEHOLDER[:2])))
             diagnostic = place(

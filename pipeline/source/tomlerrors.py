@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import unicodedata
 
 from pipeline.i18n import _
 from pipeline.source.limits import Explained
@@ -23,6 +24,8 @@ _KEY_AT_START = re.compile(
 _DATE = re.compile(
     r"^[\"']?\s*(\d{4})\s*(?:年|[-/.．／－])\s*(\d{1,2})\s*(?:月|[-/.．／－])\s*(\d{1,2})\s*日?\s*[\"']?$"
 )
+_LONGEST_DATE = 40  # characters: a longer value is no date, and is not matched (\s* backtracks)
+_SHOWN = 60  # characters of a typed value quoted back in a message
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6}
 _CN_DIGITS |= {"七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
@@ -32,7 +35,7 @@ _TABLE_HEADER = re.compile(r"\[\[?[A-Za-z0-9_.\"' -]+\]\]?")
 
 def iso_date(value: str) -> str | None:
     """2024年3月8日, 2024-3-8, 2024/03/08 (quoted or not) → '2024-03-08'; None if not a date."""
-    match = _DATE.match(value.strip())
+    match = _DATE.match(value.strip()) if len(value) <= _LONGEST_DATE else None
     if not match:
         return None
     try:
@@ -43,7 +46,7 @@ def iso_date(value: str) -> str | None:
 
 def looks_like_date(value: str) -> bool:
     """Whether a value is written like a date, real or not (2024-02-30 is one)."""
-    return _DATE.match(value.strip()) is not None
+    return len(value) <= _LONGEST_DATE and _DATE.match(value.strip()) is not None
 
 
 def whole_number(value: str) -> int | None:
@@ -121,7 +124,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
         )
     if key_match and here and here in _SEPARATORS + "\u3000" and "Expected '='" in what:
         rest = raw[col:].lstrip("\u3000 \t" + _SEPARATORS)
-        fix = f"{written_key} = {rest}"
+        fix = f"{written_key} = {_short(rest)}"
         return Explained(
             line,
             col,
@@ -134,11 +137,22 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
             _("write {fix}", fix=fix),
             full_key,
         )
+    if "Illegal character" in what and here and unicodedata.category(here) == "Cc":
+        return Explained(
+            line,
+            col,
+            _("control character U+{code:04X} here", code=ord(here)),
+            _(
+                "delete it: it is invisible and cannot be printed "
+                "(often pasted in from another program)"
+            ),
+            full_key,
+        )
     if raw.lstrip().startswith("[") and not _is_table_header(raw):
         return Explained(
             line,
             len(raw) - len(raw.lstrip()) + 1,
-            _("this table header is not written right: {header}", header=raw.strip()),
+            _("this table header is not written right: {header}", header=_short(raw.strip())),
             _("a header is a name in brackets on a line of its own, e.g. [[columns.articles]]"),
         )
     assignment = _assignment(raw)
@@ -164,7 +178,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
                 'change {open} and {close} to the ASCII double quote ": {fix}',
                 open=value[0],
                 close=closing,
-                fix=f'{key} = "{inner}"',
+                fix=f'{key} = "{_short(inner)}"',
             ),
             full_key,
         )
@@ -174,14 +188,14 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
             return Explained(
                 line,
                 value_col,
-                _("{value} is not a real date", value=value),
+                _("{value} is not a real date", value=_short(value)),
                 _("write a real date as year-month-day, e.g. {key} = 2024-03-08", key=key),
                 full_key,
             )
         return Explained(
             line,
             value_col,
-            _("'{key}': {value} is not written as a TOML date", key=key, value=value),
+            _("'{key}': {value} is not written as a TOML date", key=key, value=_short(value)),
             _(
                 "write {key} = {iso} (year-month-day, two digits for month and day, no quotes)",
                 key=key,
@@ -194,7 +208,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
         return Explained(
             line,
             value_col,
-            _("'{key}': {value} is not a number in ASCII digits", key=key, value=value),
+            _("'{key}': {value} is not a number in ASCII digits", key=key, value=_short(value)),
             _("write {key} = {number}", key=key, number=number),
             full_key,
         )
@@ -207,7 +221,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
                 char=here,
                 key=key,
             ),
-            _("write {fix}", fix=f"{key} = {_replace_commas(value)}"),
+            _("write {fix}", fix=f"{key} = {_short(_replace_commas(value))}"),
             full_key,
         )
     if value.startswith('"') and not value.startswith('"""') and "after a statement" in what:
@@ -224,7 +238,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
                 key=key,
                 col=col - 1,
             ),
-            _("write the quotes inside the text as “ ”: {fix}", fix=f'{key} = "{fixed}"'),
+            _("write the quotes inside the text as “ ”: {fix}", fix=f'{key} = "{_short(fixed)}"'),
             full_key,
         )
     if value and value[0] not in "\"'[{+-0123456789" and value not in ("true", "false"):
@@ -232,7 +246,7 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
             line,
             value_col,
             _("the text of '{key}' needs double quotes", key=key),
-            _("write {fix}", fix=f'{key} = "{value}"'),
+            _("write {fix}", fix=f'{key} = "{_short(value)}"'),
             full_key,
         )
     return _fallback(line, col, what, full_key)
@@ -289,6 +303,11 @@ def _unclosed_at(start: int, key: str, before: int, keys: KeyPositions) -> Expla
         _('end it with a line holding only """ before line {line}', line=before),
         _full_key(keys, start, key),
     )
+
+
+def _short(text: str) -> str:
+    """A typed value as a message quotes it: at most _SHOWN characters."""
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "…"
 
 
 def _assignment(raw: str) -> tuple[str, str, str] | None:

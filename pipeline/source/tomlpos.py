@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 
 KeyPath = tuple[str | int, ...]
+MAX_PARTS = 64  # of a dotted key whose position is recorded (source/limits.py allows 16)
 
 _BARE_OR_QUOTED = r'(?:[A-Za-z0-9_-]+|"(?:[^"\\]|\\.)*"|\'[^\']*\')'
 _KEY_RE = re.compile(rf"^({_BARE_OR_QUOTED}(?:\s*\.\s*{_BARE_OR_QUOTED})*)\s*=")
@@ -119,8 +120,8 @@ def locate_keys(text: str) -> KeyPositions:
             double = stripped.startswith("[[")
             close = stripped.find("]]" if double else "]")
             keys = _split_dotted(stripped[2 if double else 1 : close if close > 0 else None])
-            if not keys:
-                continue  # not a header at all: tomllib reports it
+            if not keys or len(keys) > MAX_PARTS:
+                continue  # not a header at all, or absurdly dotted: tomllib or the limits say so
             if double:
                 table = (*resolve(keys[:-1]), keys[-1])
                 if table in declared:
@@ -142,7 +143,10 @@ def locate_keys(text: str) -> KeyPositions:
         match = _KEY_RE.match(stripped)
         if not match:
             continue
-        path = current + tuple(_split_dotted(match.group(1)))
+        parts = _split_dotted(match.group(1))
+        if len(parts) > MAX_PARTS:
+            continue  # the limits report it; recording every prefix would take quadratic time
+        path = current + tuple(parts)
         for end in range(len(current) + 1, len(path)):
             found.positions.setdefault(path[:end], (lineno, col))
         if path in declared:
