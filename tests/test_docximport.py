@@ -92,6 +92,7 @@ def make_docx(tmp_path: Path, paragraphs: list[str] = PARAGRAPHS) -> Path:
 def test_an_import_appends_the_article_keeping_comments_and_order(
     tmp_path: Path, issue: Path, make_builder: Callable[[Path], Builder]
 ) -> None:
+    """interfaces.md `bulletin import`; the built PDF (layout.md §8) shows its text and photo."""
     code, out, _ = run(
         "import", str(make_docx(tmp_path)), "--into", str(issue), "--column", "市州动态"
     )

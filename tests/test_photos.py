@@ -190,7 +190,7 @@ def _pixel(image: Image.Image, box: ImageBox, u: float, v: float) -> tuple[int, 
 def test_exif_orientation_is_honoured(
     tmp_path: Path, build: Callable[[Path], BuildResult], orientation: int
 ) -> None:
-    """The black band drawn on the picture's top edge prints at the top whatever EXIF says."""
+    """layout.md §8: the band on the picture's top edge prints at the top whatever EXIF says."""
     folder = tmp_path / "issues" / "s"
     upright = scene((900, 600))
     stored = (
@@ -218,6 +218,7 @@ def test_exif_orientation_is_honoured(
 def test_transparency_is_white_and_cmyk_keeps_its_colours(
     tmp_path: Path, build: Callable[[Path], BuildResult]
 ) -> None:
+    """layout.md §8 (issue 14): transparency flattened on white; CMYK rendered in its colours."""
     folder = tmp_path / "issues" / "s"
     photos = [
         {"file": save(folder, "t.png", _transparent((800, 600))), "width": 0.5, "after": 1},
@@ -259,6 +260,7 @@ def test_a_photo_that_does_not_fit_goes_to_the_next_page_and_text_flows_up(
 def test_a_photo_taller_than_a_page_is_set_smaller_to_fit(
     tmp_path: Path, build: Callable[[Path], BuildResult]
 ) -> None:
+    """layout.md §8: a photo never splits, so one taller than a page is set smaller."""
     folder = tmp_path / "issues" / "s"
     name = save(folder, "strip.png", scene((300, 1500)))
     result = build(issue(folder, [{"file": name, "width": 1.0, "caption": "长图"}]))

@@ -132,6 +132,7 @@ def test_a_long_table_continues_with_its_header_repeated(
 def test_a_table_without_header_rows_sets_every_row_in_the_cell_font(
     tmp_path: Path, build: Callable[[Path], BuildResult]
 ) -> None:
+    """layout.md §8: with header_rows = 0 every row is set in the cells' 仿宋."""
     folder = tmp_path / "issues" / "s"
     path = issue(folder, [["甲", "乙"], ["丙", "丁"]])
     path.write_text(
