@@ -108,15 +108,6 @@ def srgb_profile() -> bytes:
     return bytes(profile)
 
 
-def verdict(pdf: bytes | Path, flavour: Flavour = "2b") -> tuple[str, str]:
-    """pikepdf's PDF/A verdict ('pass', 'fail' or 'not_checked') on a file, and its summary."""
-    import pikepdf.pdfa
-
-    source = io.BytesIO(pdf) if isinstance(pdf, bytes) else pdf
-    report = pikepdf.pdfa.validate_written(source, flavour)
-    return report.verdict, report.summary()
-
-
 def _xmp_date(pdf_date: str) -> str:
     """D:20240724120000+08'00' → 2024-07-24T12:00:00+08:00 ('' if it is not such a date)."""
     found = re.fullmatch(r"D:(\d{4})(\d\d)(\d\d)(\d\d)(\d\d)(\d\d)([+-])(\d\d)'(\d\d)'?", pdf_date)
