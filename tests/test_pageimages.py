@@ -76,3 +76,26 @@ def test_warm_renders_the_pages_last_asked_for(samples: dict[str, Built], tmp_pa
     images.warm(pdf)
     version = images.document(pdf).version
     assert sorted(i for v, i, _w in images.cached() if v == version) == [2, 3, 4]
+
+
+def test_pages_asked_for_at_once_are_rendered_once(
+    samples: dict[str, Built], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.app import pageimages
+
+    rendered: list[int] = []
+    real = pageimages._render
+
+    def counted(document: pageimages.Document, index: int, width_px: int) -> bytes:
+        rendered.append(index)
+        return real(document, index, width_px)
+
+    monkeypatch.setattr(pageimages, "_render", counted)
+    images = PageImages()
+    pdf = samples["2024-14"].result.pdf
+    with ThreadPoolExecutor(4) as pool:
+        found = list(pool.map(lambda _n: images.png(pdf, 1, 900), range(8)))
+    assert rendered == [1] and len({f[1] for f in found if f}) == 1
+    assert images._busy == {}  # no lock is left behind

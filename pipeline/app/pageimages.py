@@ -97,16 +97,17 @@ class PageImages:
             busy = self._busy.setdefault(key, threading.Lock())
         with busy:  # two requests for one page render it once
             with self._lock:
-                cached = self._images.get(key)
-                if cached is not None:
+                image = self._images.get(key)
+                if image is not None:
                     self._images.move_to_end(key)
-                    return document.version, cached
-            image = _render(document, index, width_px)
-            with self._lock:
-                self._images[key] = image
-                while len(self._images) > self._kept:
-                    self._images.popitem(last=False)
-                self._busy.pop(key, None)
+            if image is None:
+                image = _render(document, index, width_px)
+                with self._lock:
+                    self._images[key] = image
+                    while len(self._images) > self._kept:
+                        self._images.popitem(last=False)
+        with self._lock:
+            self._busy.pop(key, None)
         return document.version, image
 
     def cached(self) -> list[tuple[str, int, int]]:
