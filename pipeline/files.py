@@ -22,10 +22,13 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   changed file gives a new face with an empty memo. Compressed streams: the zlib form of large
   streams (the font programs), keyed by their bytes, bounded by COMPRESSED_KEPT bytes
   (`tests/test_caches.py`).
-- Composed-line cache (`layout/pages.py` LineCache, in memory, one per issue file in a Builder):
+- Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):
   the lines of each block. Key: the block, its text style, the style and the font chain. After
   each build `sweep()` keeps only the blocks that build used, so a watcher's cache stays as big
   as one document over any number of edits (`tests/test_caches.py`).
+- Title words (`layout/words.py`, on disk, title-words-v1.json): where jieba found words in each
+  title that needed more than one line, so later builds need not load jieba. Key: the title's
+  text; at most CACHE_LIMIT titles, the oldest dropped (`tests/test_words.py`).
 - Compiled templates (`layout/templates.py`): parsed templates and styles per template folder
   in memory, read again when style.toml's mtime changes (jinja2 reloads an edited template);
   compiled template code on disk, keyed by template name and checked against a checksum of its

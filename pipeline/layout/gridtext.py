@@ -107,7 +107,7 @@ class PreparedText:
         # Step 3, gaps that justification may change: not inside a Latin word or a —— / …….
         loose = [0] * max(count - 1, 0)
         for j in range(count - 1):
-            loose[j] = 0 if self._tight(j) else 1
+            loose[j] = 0 if self.tight(j) else 1
         self.loose_gaps_cum = list(accumulate(loose, initial=0))
         visible = [c not in spaces for c in chars]
         self.visible_cum = list(accumulate(map(int, visible), initial=0))
@@ -120,7 +120,7 @@ class PreparedText:
             return i < self.count - 1 and self.pair_cut[i] > 0
         return i > 0 and self.pair_cut[i - 1] > 0 and self.chars[i - 1] not in CLOSING_MARKS
 
-    def _tight(self, j: int) -> bool:
+    def tight(self, j: int) -> bool:
         """Whether the gap after chars[j] keeps plain tracking (inside a word or a 2-em mark)."""
         if self.word[j] >= 0 and self.word[j] == self.word[j + 1]:
             return True

@@ -92,8 +92,10 @@ def fit_line(
         per_mark, adjacent_cap
     )
     rest = over - taken
-    per_gap = rest / gaps if gaps and rest > EPS_PT else 0.0
-    if rest > EPS_PT and (not gaps or per_gap > GAP_SQUEEZE_LIMIT_PT + EPS_PT):
+    # A squeezed mark's own gap is not squeezed again (it keeps 3/4 of its cell, §6.3).
+    gap_count = gaps - (marks if per_mark > 0 else 0)
+    per_gap = rest / gap_count if gap_count > 0 and rest > EPS_PT else 0.0
+    if rest > EPS_PT and (gap_count <= 0 or per_gap > GAP_SQUEEZE_LIMIT_PT + EPS_PT):
         return None
     change = max(per_mark, per_gap)
     return Fit(0.0, hang, per_mark, per_gap, OFF_GRID_COST + change**2)
@@ -113,14 +115,19 @@ def place_line(
     end = text.strip_spaces(end)
     chars, half = text.chars, text.cell_pt / 2
     placed: list[PlacedChar] = []
+    # How much of its blank half each squeezed mark gives; the gap on that side is not
+    # squeezed as well.
+    squeezed = {
+        i: min(fit.mark_squeeze_pt, text.squeeze_cap_pt[i])
+        for i in range(start + 1, end - 1)
+        if fit.mark_squeeze_pt > 0 and text.squeeze_cap_pt[i] > 0
+    }
+    kept_gaps = {i if chars[i] in CLOSING_MARKS else i - 1 for i in squeezed}
     x = indent_pt
     for i in range(start, end):
         char = chars[i]
-        # How much of the blank half this mark loses: to a neighbouring mark, to a squeeze,
-        # or (the last closing mark) past the edge.
-        taken = 0.0
-        if start < i < end - 1:
-            taken = min(fit.mark_squeeze_pt, text.squeeze_cap_pt[i])
+        # How much of the blank half this mark loses: to a neighbouring mark or to a squeeze.
+        taken = squeezed.get(i, 0.0)
         pair_before = i > start and text.pair_cut[i - 1] > 0 and chars[i - 1] not in CLOSING_MARKS
         if char in OPENING_MARKS and pair_before:
             taken = half
@@ -132,8 +139,8 @@ def place_line(
             x -= taken
             if i < end - 1:
                 x -= text.pair_cut[i]
-        if i < end - 1 and not text._tight(i):
-            x += fit.spread_pt - fit.gap_squeeze_pt
+        if i < end - 1 and not text.tight(i):
+            x += fit.spread_pt - (0.0 if i in kept_gaps else fit.gap_squeeze_pt)
     # The line's extent ends at its last glyph box, before any hanging blank half.
     width = x - text.tracking_pt - fit.hang_pt if placed else indent_pt
     if fill_pt is not None and placed:
