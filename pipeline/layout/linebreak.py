@@ -47,11 +47,6 @@ class Fit:
     gap_squeeze_pt: float = 0.0  # taken from every loose gap
     cost: float = 0.0
 
-    @property
-    def change_pt(self) -> float:
-        """The largest change of any one gap."""
-        return max(self.spread_pt, self.mark_squeeze_pt, self.gap_squeeze_pt)
-
 
 def fit_line(
     text: PreparedText, start: int, end: int, avail_pt: float, stretch: bool, squeeze: bool
