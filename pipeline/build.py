@@ -28,6 +28,7 @@ from pipeline.source.addressbook import ADDRESS_BOOK, find_address_book, print_r
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
+from pipeline.source.textrules import walk_strings
 
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
 
@@ -313,18 +314,31 @@ def _layout_diagnostic(loaded: LoadedIssue, problem: LayoutProblem) -> Diagnosti
 
 def _char_diagnostic(loaded: LoadedIssue, report: CharReport, severity: Severity) -> Diagnostic:
     code = f"U+{ord(report.char):04X}"
-    key = parse_key_name(report.origin) if report.origin else ()
+    key = parse_key_name(report.origin) if report.origin else _key_with(loaded, report.char)
     if severity == "error":
-        message = f"no font has the character {report.char} ({code})"
-        hint = "put a font that has it into fonts/, or replace the character"
+        message = _("no font has the character {char} ({code})", char=report.char, code=code)
+        hint = _("put a font that has it into fonts/, or replace the character")
     else:
-        message = (
-            f"the character {report.char} ({code}) is drawn from the fallback font {report.font}"
+        message = _(
+            "the character {char} ({code}) is drawn from the fallback font {font}",
+            char=report.char,
+            code=code,
+            font=report.font,
         )
-        hint = "the role's font lacks it; a fallback font of the chain was used"
+        hint = _("the role's font lacks it; a fallback font of the chain was used")
     diagnostic = loaded.diagnostic(severity, message, key, hint)
     line = _line_of_char(loaded, key, report.char)
     return diagnostic.at(line, None) if line else diagnostic
+
+
+def _key_with(loaded: LoadedIssue, char: str) -> tuple[str | int, ...]:
+    """The first key of the issue (else its series) whose text holds the character: for text
+    the template prints without naming its key (the masthead, the imprint)."""
+    for source in (loaded.source, loaded.series):
+        for key, text in walk_strings(source.data if source else {}):
+            if char in text:
+                return key
+    return ()
 
 
 def _line_of_char(loaded: LoadedIssue, key: tuple[str | int, ...], char: str) -> int | None:

@@ -127,3 +127,19 @@ def test_a_notepad_txt_issue_is_warned_about(series: Path, tmp_path: Path, langu
         "结尾，所以不会生成\n  提示：请改名为 2024-03.toml（在记事本中另存时选“所有文件”）",
     }[language]
     assert expected in done.stderr
+
+
+def test_a_masthead_character_no_font_has_is_placed_at_its_key(
+    series: Path, tmp_path: Path, make_builder: Callable[..., Builder]
+) -> None:
+    """The template prints the masthead without naming its key; the error still names it."""
+    issue = series / "2024-01.toml"
+    text = issue.read_text(encoding="utf-8")
+    issue.write_text(
+        text.replace("[masthead]\n", '[masthead]\neditor = "编发\ue000单位"\n'), "utf-8"
+    )
+    with pytest.raises(BulletinError) as caught:
+        make_builder(tmp_path / "out").build(issue)
+    (problem,) = [d for d in caught.value.diagnostics if d.is_error]
+    assert problem.message == "no font has the character \ue000 (U+E000)"
+    assert (problem.file, problem.line, problem.key) == (issue, 2, "masthead.editor")

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.diagnostics import BulletinError, Diagnostic
-from pipeline.i18n import _
+from pipeline.i18n import N_, _
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -51,9 +51,17 @@ class Summary:
 
     def line(self) -> str:
         """`100 issues, 742 pages, 0 failed, 3.9 s`"""
-        noun = "issue" if self.issues == 1 else "issues"
-        return (
-            f"{self.issues} {noun}, {self.pages} pages, {self.failed} failed, {self.seconds:.1f} s"
+        words = (
+            N_("{issues} issue, {pages} pages, {failed} failed, {seconds} s")
+            if self.issues == 1
+            else N_("{issues} issues, {pages} pages, {failed} failed, {seconds} s")
+        )
+        return _(
+            words,
+            issues=self.issues,
+            pages=self.pages,
+            failed=self.failed,
+            seconds=f"{self.seconds:.1f}",
         )
 
 

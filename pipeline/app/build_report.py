@@ -19,6 +19,7 @@ from pipeline.app.console import (
     shown,
 )
 from pipeline.build import Builder, find_issue_files, find_project_root
+from pipeline.i18n import _
 from pipeline.source.series import misnamed_issue_files
 
 
@@ -31,7 +32,7 @@ def build_command(
     issue_files = list(find_issue_files(targets))
     print_diagnostics(misnamed_issue_files(targets))
     if not issue_files:
-        click.echo("no issue files found", err=True)
+        click.echo(_("no issue files found"), err=True)
         return EXIT_FAILED
     root = find_project_root(targets[0])
     return _build_all(root, output_dir, issue_files, strict, jobs, ofd)
@@ -69,11 +70,16 @@ def _build_all(
         with _above(progress):
             print_diagnostics(outcome.diagnostics)
             if outcome.pdf is None:
-                click.echo(f"failed  {shown(outcome.source)}", err=True)
+                click.echo(_("failed  {issue}", issue=shown(outcome.source)), err=True)
             else:
                 click.echo(
-                    f"built   {shown(outcome.source)} → {shown(outcome.pdf)} "
-                    f"({outcome.pages} pages, {outcome.seconds * 1000:.0f} ms)"
+                    _(
+                        "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
+                        issue=shown(outcome.source),
+                        pdf=shown(outcome.pdf),
+                        pages=outcome.pages,
+                        ms=f"{outcome.seconds * 1000:.0f}",
+                    )
                 )
     if progress is not None:
         progress.close()

@@ -122,7 +122,7 @@ def new(series_folder: Path) -> None:
     except BulletinError as exc:
         print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_FAILED)
-    click.echo(f"wrote   {shown(path)}")
+    click.echo(_("wrote   {path}", path=shown(path)))
 
 
 @main.command()
@@ -142,8 +142,14 @@ def init(folder: Path) -> None:
         print_diagnostics(exc.diagnostics)
         sys.exit(EXIT_FAILED)
     for path in written:
-        click.echo(f"wrote   {shown(path)}")
-    click.echo(_("next: cd {folder} && bulletin build", folder=shown(folder)))
+        click.echo(_("wrote   {path}", path=shown(path)))
+    click.echo(
+        _(
+            "next: write your office's names where the files say ××××, then: "
+            "cd {folder} && bulletin build",
+            folder=shown(folder),
+        )
+    )
 
 
 main.add_command(distribute)

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from pipeline.diagnostics import Diagnostic
+from pipeline.i18n import _
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -45,9 +46,9 @@ def require_existing(paths: Sequence[Path]) -> None:
         [
             Diagnostic(
                 "error",
-                "no such file or folder",
+                _("no such file or folder"),
                 path,
-                hint="give an issue file or a folder of issues",
+                hint=_("give an issue file or a folder of issues"),
             )
             for path in missing
         ]

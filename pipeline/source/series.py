@@ -84,17 +84,22 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
             if number == me.number:
                 yield Finding(
                     "error",
-                    f"issue number {number} of {year} is also used by {other.name}",
+                    _(
+                        "issue number {number} of {year} is also used by {other}",
+                        number=number,
+                        year=year,
+                        other=other.name,
+                    ),
                     ("masthead", "number"),
-                    "give each issue of a year its own number",
+                    _("give each issue of a year its own number"),
                 )
             same_year.add(number)
         if me.total is not None and total == me.total:
             yield Finding(
                 "error",
-                f"total number {total} is also used by {other.name}",
+                _("total number {total} is also used by {other}", total=total, other=other.name),
                 ("masthead", "total"),
-                "each issue has its own total number",
+                _("each issue has its own total number"),
             )
         if (
             me.total is not None
@@ -106,18 +111,28 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
         ):
             yield Finding(
                 "warning",
-                f"total number {me.total} does not rise with the "
-                f"date: {other.name} has total {total} on {day}",
+                _(
+                    "total number {mine} does not rise with the date: {other} has total {total} "
+                    "on {day}",
+                    mine=me.total,
+                    other=other.name,
+                    total=total,
+                    day=day,
+                ),
                 ("masthead", "total"),
-                "check the total numbers",
+                _("check the total numbers"),
             )
     missing = [n for n in range(min(same_year), max(same_year)) if n not in same_year]
     if missing and me.number == max(same_year):
         yield Finding(
             "warning",
-            f"issue numbers of {me.date.year} have a gap: {', '.join(map(str, missing))} missing",
+            _(
+                "issue numbers of {year} have a gap: {numbers} missing",
+                year=me.date.year,
+                numbers=", ".join(map(str, missing)),
+            ),
             ("masthead", "number"),
-            "check the numbering of the series",
+            _("check the numbering of the series"),
         )
 
 
