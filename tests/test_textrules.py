@@ -41,7 +41,8 @@ CASES = [
     ("noncharacter", GOOD.replace('title = "标题"', 'title = "标\ufffe题"')),
     ("control character", GOOD.replace("正文。", "正\x07文。")),
     ("overlong title", GOOD.replace('title = "标题"', 'title = "' + "长" * 5000 + '"')),
-    ("run of spaces", GOOD.replace("正文。", "正" + " " * 100000 + "文。")),
+    ("run of spaces", GOOD.replace("正文。", "正" + " " * 5000 + "文。")),
+    ("overlong body", GOOD.replace("正文。", "长" * 25000)),
     ("quoted date", GOOD.replace("date = 2024-07-24", 'date = "2024年7月24日"')),
     ("quoted number", GOOD.replace("number = 1", 'number = "十四"')),
 ]
@@ -101,8 +102,12 @@ EXPECTED = {
         "2024-01.toml:9:1: 错误: “columns[1].articles[1].title”有 5000 个字符；单行文字最多 200 个字符 [columns[1].articles[1].title]\n  提示：请缩短；长文字应写在文章正文里",
     ),
     "run of spaces": (
-        "2024-01.toml:12:1: error: 'columns[1].articles[1].body' has a run of 100000 spaces, which lay out nothing [columns[1].articles[1].body]\n  hint: delete them: the pipeline indents paragraphs itself",
-        "2024-01.toml:12:1: 错误: “columns[1].articles[1].body”中有连续 100000 个空格，排版时没有任何作用 [columns[1].articles[1].body]\n  提示：请删去：段首缩进由程序自动完成",
+        "2024-01.toml:12:1: error: 'columns[1].articles[1].body' has a run of 5000 spaces, which lay out nothing [columns[1].articles[1].body]\n  hint: delete them: the pipeline indents paragraphs itself",
+        "2024-01.toml:12:1: 错误: “columns[1].articles[1].body”中有连续 5000 个空格，排版时没有任何作用 [columns[1].articles[1].body]\n  提示：请删去：段首缩进由程序自动完成",
+    ),
+    "overlong body": (
+        "2024-01.toml:11:1: error: 'columns[1].articles[1].body' is 25001 characters long; it holds at most 20000 [columns[1].articles[1].body]\n  hint: split it into several articles (or table rows)",
+        "2024-01.toml:11:1: 错误: “columns[1].articles[1].body”有 25001 个字符；最多 20000 个字符 [columns[1].articles[1].body]\n  提示：请分成几篇文章（或几行表格）",
     ),
     "quoted date": (
         "2024-01.toml:3:1: error: 'masthead.date' must be a date [masthead.date]\n  hint: write it without quotes: date = 2024-07-24",

@@ -21,6 +21,8 @@ LineOf = Callable[[KeyPath, int], int | None]  # line of a character after n new
 MULTI_LINE_KEYS = frozenset({"body", "note"})  # every other text is one line
 FREE_KEYS = frozenset({"rows"})  # table cells: the table's own rules apply
 MAX_ONE_LINE = 200  # characters of a one-line field; a long title has ~60
+MAX_TEXT = 20_000  # characters of a body or note: about 12 pages; an article has ~2,000
+MAX_CELL = 1_000  # characters of a table cell
 MAX_SPACES = 100  # in a row, in any text: more lay out nothing, and cost the layout time
 _SPACE_RUN = re.compile(f"[ \u3000\t]{{{MAX_SPACES + 1},}}")
 PLACEHOLDER = "××××"  # what `bulletin new` writes where the clerk must fill in a text
@@ -60,6 +62,19 @@ def check_text(data: dict[str, Any], place: Place, line_of: LineOf) -> Iterator[
                 col = offset - start if start >= 0 else diagnostic.col
                 yield diagnostic.at(line, col) if line else diagnostic
                 break
+        limit = MAX_ONE_LINE if one_line else MAX_CELL if "rows" in names else MAX_TEXT
+        if len(text) > limit and not one_line:
+            yield place(
+                "error",
+                _(
+                    "'{key}' is {length} characters long; it holds at most {limit}",
+                    key=name,
+                    length=len(text),
+                    limit=limit,
+                ),
+                key,
+                _("split it into several articles (or table rows)"),
+            )
         if one_line and len(text) > MAX_ONE_LINE:
             yield place(
                 "error",
