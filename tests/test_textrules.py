@@ -43,6 +43,7 @@ CASES = [
     ("overlong title", GOOD.replace('title = "标题"', 'title = "' + "长" * 5000 + '"')),
     ("run of spaces", GOOD.replace("正文。", "正" + " " * 5000 + "文。")),
     ("overlong body", GOOD.replace("正文。", "长" * 25000)),
+    ("long template name", 'template = "' + "模" * 150 + '"\n' + GOOD),
     ("quoted date", GOOD.replace("date = 2024-07-24", 'date = "2024年7月24日"')),
     ("quoted number", GOOD.replace("number = 1", 'number = "十四"')),
 ]
@@ -108,6 +109,10 @@ EXPECTED = {
     "overlong body": (
         "2024-01.toml:11:1: error: 'columns[1].articles[1].body' is 25001 characters long; it holds at most 20000 [columns[1].articles[1].body]\n  hint: split it into several articles (or table rows)",
         "2024-01.toml:11:1: 错误: “columns[1].articles[1].body”有 25001 个字符；最多 20000 个字符 [columns[1].articles[1].body]\n  提示：请分成几篇文章（或几行表格）",
+    ),
+    "long template name": (
+        '2024-01.toml:1:1: error: a template name is a folder name of at most 64 characters [template]\n  hint: write the name of a folder under templates/, e.g. template = "work-bulletin"',
+        '2024-01.toml:1:1: 错误: 模板名是文件夹名，最多 64 个字符 [template]\n  提示：请写 templates/ 下某个文件夹的名称，例如 template = "work-bulletin"',
     ),
     "quoted date": (
         "2024-01.toml:3:1: error: 'masthead.date' must be a date [masthead.date]\n  hint: write it without quotes: date = 2024-07-24",

@@ -23,6 +23,7 @@ FREE_KEYS = frozenset({"rows"})  # table cells: the table's own rules apply
 MAX_ONE_LINE = 200  # characters of a one-line field; a long title has ~60
 MAX_TEXT = 20_000  # characters of a body or note: about 12 pages; an article has ~2,000
 MAX_CELL = 1_000  # characters of a table cell
+MAX_TEMPLATE_NAME = 64  # characters: a folder name, well within every file system's limit
 MAX_SPACES = 100  # in a row, in any text: more lay out nothing, and cost the layout time
 _SPACE_RUN = re.compile(f"[ \u3000\t]{{{MAX_SPACES + 1},}}")
 PLACEHOLDER = "××××"  # what `bulletin new` writes where the clerk must fill in a text
@@ -101,6 +102,16 @@ def check_text(data: dict[str, Any], place: Place, line_of: LineOf) -> Iterator[
                 _("delete them: the pipeline indents paragraphs itself"),
             )
             yield diagnostic.at(line, 1) if line else diagnostic
+        if key == ("template",) and len(text) > MAX_TEMPLATE_NAME:
+            yield place(
+                "error",
+                _(
+                    "a template name is a folder name of at most {limit} characters",
+                    limit=MAX_TEMPLATE_NAME,
+                ),
+                key,
+                _('write the name of a folder under templates/, e.g. template = "work-bulletin"'),
+            )
         if PLACEHOLDER[:2] in text:
             line = line_of(key, text.count("\n", 0, text.index(PLACEHOLDER[:2])))
             diagnostic = place(
