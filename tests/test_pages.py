@@ -1,8 +1,9 @@
-"""Typesetter: marks set in full grid cells, no blank line after a rule, run grouping."""
+"""Composing pages: marks in full grid cells, no blank line after a rule, the masthead name."""
 
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +12,7 @@ from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import RuleBlock, TextBlock
 from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.style import RuleStyle, Style, TextStyle
+from pipeline.layout.templates import TemplateStore
 
 
 @pytest.fixture(scope="module")
@@ -65,3 +67,17 @@ def test_no_blank_line_right_after_a_rule(composer: Composer) -> None:
     assert [line.discard_at_top for line in lines] == [False, True, False, False]
     lines = composer.lines([TextBlock("body", "甲"), RuleBlock("rule"), TextBlock("tag", "【乙】")])
     assert [line.discard_at_top for line in lines] == [False, False]
+
+
+def test_a_name_too_long_at_75_percent_is_set_smaller_and_stays_centred() -> None:
+    """layout.md §2.2: condensed to 75 % at most, then set smaller; never off-centre."""
+    style = TemplateStore([Path(__file__).parent.parent / "templates"]).get("work-bulletin").style
+    composer = Composer(style, FontLibrary().chains(style.fonts))
+    name = "四川省地方志工作办公室机关党委政工简讯与工作动态"  # 24 characters
+    [line] = composer.lines([TextBlock("name", name)])
+    [run] = line.runs
+    assert run.h_scale == pytest.approx(75) and run.char_space_pt == pytest.approx(0)
+    assert line.size_pt < 42
+    width = len(name) * line.size_pt * 0.75
+    assert width == pytest.approx(style.width_pt)
+    assert run.x_pt + width / 2 == pytest.approx(style.left_pt + style.width_pt / 2)
