@@ -186,9 +186,9 @@ def _best_breaks(
     first = text.skip_spaces(0)
     if first >= count:
         return []
-    # best[start] = (cost of the lines before, end of the previous line's start) for every
+    # Step 1: best[start] = (cost of the lines before it, the previous line's start) for every
     # position where a line can start; positions are visited in order, so each is final when
-    # reached (all costs are non-negative).
+    # reached (every line ends after it starts). ends[start]: where the previous line ended.
     best: dict[int, tuple[float, int]] = {first: (0.0, -1)}
     ends: dict[int, int] = {}
     for start in range(first, count):
@@ -202,7 +202,7 @@ def _best_breaks(
             if following not in best or total < best[following][0] - 1e-9:
                 best[following] = (total, start)
                 ends[following] = end
-    # Walk back from the paragraph's end.
+    # Step 2: walk back from the paragraph's end.
     out: list[int] = []
     position = count
     while position != first:
