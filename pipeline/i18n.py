@@ -22,8 +22,8 @@ How to write a message that a user reads (diagnostics, CLI output, help texts):
    blocks in msgid order (the compile step below re-sorts them, so a block added anywhere is
    fine and two branches rarely touch the same lines)::
 
-       pipeline/locale/zh/LC_MESSAGES/<stage>.po     (base, source, fonts, layout, build,
-                                                       deliver or app)
+       pipeline/locale/zh/LC_MESSAGES/<stage>.po     (the stage folder's name, such as
+                                                       source or app; base.po for pipeline/*.py)
        #: pipeline/source/load.py
        msgid "unknown key '{key}'"
        msgstr "未知的键“{key}”"
@@ -36,8 +36,9 @@ How to write a message that a user reads (diagnostics, CLI output, help texts):
 
    `tests/test_i18n.py` fails when a `_()`/`N_()` text has no translation, when a .mo does not
    match its .po, or when the fields of a translation differ from its msgid.
-   On a rebase conflict: keep both sides' blocks in the .po, then run the compile step again
-   and `git add` both files (the .mo is binary: never merge it by hand).
+   On a rebase conflict: keep both sides' blocks in the .po (delete the <<<<<<< ======= >>>>>>>
+   lines), then run the compile step again and `git add` both files (the .mo is binary: never
+   merge it by hand; the compile step writes it anew).
 
 The language: BULLETIN_LANG=zh or =en; else the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG, as
 gettext reads them; on Windows the user's display language); Chinese for `zh*`, else English.
