@@ -143,13 +143,7 @@ def init(folder: Path) -> None:
         sys.exit(EXIT_FAILED)
     for path in written:
         click.echo(_("wrote   {path}", path=shown(path)))
-    click.echo(
-        _(
-            "next: write your office's names where the files say ××××, then: "
-            "cd {folder} && bulletin build",
-            folder=shown(folder),
-        )
-    )
+    click.echo(_("next: cd {folder} && bulletin build", folder=shown(folder)))
 
 
 main.add_command(distribute)
