@@ -104,10 +104,11 @@ def test_first_line_indent() -> None:
 
 def test_hanging_indent() -> None:
     lines = small("市委办公室、市人大办公室、市政府办公室。", rest_indent_pt=32.0)
-    assert texts(lines) == ["市委办公室、市人大办", "公室、市政府办公", "室。"]
+    # 室。 alone would be a one-character last line: the lines above carry 办 and 公 down
+    assert texts(lines) == ["市委办公室、市人大", "办公室、市政府办", "公室。"]
     assert lines[1].chars[0].x_pt == 32.0
-    assert lines[1].chars[-1].x_pt == 144.0 and lines[1].width_pt == 160.0
-    assert xs(lines[2]) == [32.0, 48.0]
+    assert lines[1].width_pt == 160.0
+    assert xs(lines[2]) == [32.0, 48.0, 64.0]
 
 
 # §6 kinsoku
@@ -347,3 +348,10 @@ def test_number_range_stays_whole() -> None:
     lines = compose_paragraph(text, adv, width_pt=160, em_pt=16, justify=False)
     joined = ["".join(c.char for c in line.chars) for line in lines]
     assert any("2006—2020年" in line for line in joined), joined
+
+
+def test_a_last_line_of_one_character_is_avoided() -> None:
+    """县。 alone on a paragraph's last line: the line above carries one more character down."""
+    lines = small("一二三四五六七八九十县。")
+    assert texts(lines) == ["一二三四五六七八九", "十县。"]
+    assert xs(lines[0]) == pytest.approx([18.0 * k for k in range(9)])  # 2 pt a gap

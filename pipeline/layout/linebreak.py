@@ -19,6 +19,7 @@ from pipeline.layout.gridtext import (
     CLOSING_MARKS,
     EPS_PT,
     ISOLATED_MARK_SQUEEZE,
+    LINE_START_FORBIDDEN,
     OPENING_MARKS,
     PARAGRAPH_SPACES,
     Advance,
@@ -35,6 +36,9 @@ OVER_LIMIT_PENALTY = 1000.0  # a line spread or squeezed beyond §6's limits
 # Any spread or squeezed line leaves the character columns: one such line is better than
 # several lines each changed less (a change within §6's limits costs at most 16).
 OFF_GRID_COST = 20.0
+# A paragraph's last line holding one character (县。) is avoided when a spread line above can
+# take it: dearer than one off-grid line, far cheaper than breaking a limit.
+LONE_LAST_CHARACTER_COST = 40.0
 
 
 @dataclass(frozen=True)
@@ -252,10 +256,23 @@ def _ends(
         if fit is None:
             continue
         cost = fit.cost + BREAK_PENALTY[klass]
+        if last and justify and start > 0 and _characters(text, start, end) < 2:
+            cost += LONE_LAST_CHARACTER_COST
         if not justify and not last and natural < avail_pt:
             cost += ((avail_pt - natural) / text.cell_pt) ** 2  # ragged: fuller lines first
         by_class.setdefault(klass, []).append((end, cost))
     return by_class
+
+
+def _characters(text: PreparedText, start: int, end: int) -> int:
+    """Characters in chars[start:end] that are not spaces or punctuation marks."""
+    return sum(
+        1
+        for i in range(start, end)
+        if text.chars[i] not in text.spaces
+        and not text.is_mark[i]
+        and text.chars[i] not in LINE_START_FORBIDDEN
+    )
 
 
 def _best_classes(by_class: dict[int, list[tuple[int, float]]]) -> list[tuple[int, float]]:
