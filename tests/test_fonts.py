@@ -275,3 +275,25 @@ def test_fandol_faces_have_the_gb2312_office_metrics(role: str) -> None:
     assert font.face.family == {"body": "FandolFang", "kai": "FandolKai"}[role]
     assert coverage(font)[0] == GB2312_TOTAL
     assert all(font.advance_pt(c, 16) == 16 for c in "“”‘’—…，。（）《》〔〕")
+
+
+def test_a_build_loads_only_the_faces_that_draw_its_text(tmp_path: Path) -> None:
+    """layout.md §7: a fallback face no character needs is never loaded (each costs 10-50 ms)."""
+    issue = make_project(tmp_path, [], body="张家湾调研。")
+    builder = Builder(tmp_path)
+    builder.build(issue)
+    loaded = {path.name for path, _index in builder.fonts._fonts}
+    assert "LXGWWenKai-Regular.ttf" not in loaded
+    assert BUNDLED["body"][1] in loaded
+
+
+def test_a_chain_knows_its_loaded_faces_without_loading_the_rest() -> None:
+    library = FontLibrary()
+    chain = library.chains({"body": []})["body"]
+    assert list(chain.loaded()) == [] and not library._fonts
+    primary = chain.primary
+    assert list(chain.loaded()) == [primary]
+    song = chain.font_for("喆")  # not in FandolFang's GB2312: from the first fallback
+    assert song is not None and song is not primary
+    assert {font.name for font in chain.loaded()} == {primary.name, song.name}
+    assert len(library._fonts) == 2

@@ -80,3 +80,49 @@ def test_a_pdf_that_cannot_be_pdfa_is_an_error_when_validated(tmp_path: Path) ->
     with pytest.raises(BulletinError) as caught:
         finish(buffer.getvalue(), validate=True)
     assert "not PDF/A-2b" in caught.value.diagnostics[0].message
+
+
+_FINISH_IN_A_NEW_PROCESS = """
+import hashlib, json, sys
+from pathlib import Path
+if sys.argv[1] == "whole":
+    import pikepdf.pdfa
+from pipeline.build import Builder
+result = Builder(Path(sys.argv[2]), Path(sys.argv[3])).build(Path(sys.argv[4]))
+print(json.dumps({
+    "sha256": hashlib.sha256(result.pdf.read_bytes()).hexdigest(),
+    "validator_loaded": "pikepdf.pdfa._api" in sys.modules,
+}))
+"""
+
+
+def test_a_build_finishes_without_the_validator_and_to_the_same_bytes(
+    samples: dict[str, Built], tmp_path: Path
+) -> None:
+    """A build does not import pikepdf's PDF/A validator (~200 ms); its PDF is byte-identical."""
+    import hashlib
+    import json
+    import subprocess
+    import sys
+
+    source = samples["2024-14"].source
+    root = source.parents[2]
+    found = {}
+    for how in ("light", "whole"):
+        out = subprocess.run(
+            [sys.executable, "-c", _FINISH_IN_A_NEW_PROCESS, how, root, tmp_path / how, source],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        found[how] = json.loads(out.stdout.strip().splitlines()[-1])
+    assert found["light"]["validator_loaded"] is False
+    assert found["whole"]["validator_loaded"] is True
+    assert found["light"]["sha256"] == found["whole"]["sha256"]
+    session = hashlib.sha256(samples["2024-14"].result.pdf.read_bytes()).hexdigest()
+    assert found["light"]["sha256"] == session
+
+
+def test_pikepdf_pdfa_is_whole_after_a_light_finish(samples: dict[str, Built]) -> None:
+    """After finishing, `import pikepdf.pdfa` still gives the validator (tests, `archive`)."""
+    import pikepdf.pdfa
+
+    assert callable(pikepdf.pdfa.save) and issubclass(pikepdf.pdfa.PdfaError, Exception)

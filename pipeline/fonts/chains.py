@@ -248,6 +248,10 @@ class FontChain:
                 )
         return self._primary
 
+    def loaded(self) -> Iterator[LoadedFont]:
+        """The chain's fonts loaded so far: its primary and those that drew a character."""
+        return (font for font in (self._primary, *self._by_char.values()) if font is not None)
+
     def font_for(self, char: str) -> LoadedFont | None:
         """The first font of the chain that has the character; None if no font has it."""
         if char in self._by_char:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import io
 import re
+import sys
+import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pipeline.diagnostics import BulletinError
 from pipeline.i18n import _
@@ -43,8 +47,10 @@ def finish(
     font, about a second per issue, so builds leave it to the tests and `bulletin archive` uses it.
     """
     import pikepdf
-    import pikepdf.pdfa
 
+    if validate:
+        import pikepdf.pdfa
+    prepare, resolve_save_kwargs = _finishing_functions()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         if edit is not None:
             edit(doc)
@@ -54,7 +60,7 @@ def finish(
                 del page.obj["/Trans"]  # reportlab writes an empty one that PDF/A cannot check
         _pictures_in_srgb(doc)
         day = _xmp_date(str(doc.docinfo.get("/CreationDate", "")))
-        pikepdf.pdfa.prepare(
+        prepare(
             doc,
             flavour,
             output_intent=output_profile(),
@@ -67,7 +73,7 @@ def finish(
                     meta[key] = day
         out = io.BytesIO()
         if not validate:
-            doc.save(out, **pikepdf.pdfa.resolve_save_kwargs(flavour, deterministic_id=True))
+            doc.save(out, **resolve_save_kwargs(flavour, deterministic_id=True))
             return out.getvalue()
         try:
             pikepdf.pdfa.save(doc, out, flavour, repair=False, deterministic_id=True)
@@ -81,6 +87,42 @@ def finish(
                 hint=_("this is a bug of bulletin-pipeline; please report it with the issue file"),
             ) from None
     return out.getvalue()
+
+
+@functools.cache
+def _finishing_functions() -> tuple[Callable[..., Any], Callable[..., dict[str, Any]]]:
+    """pikepdf.pdfa's `prepare` and `resolve_save_kwargs`, without loading its validator.
+
+    `import pikepdf.pdfa` also imports the validator (fontTools, jsonschema, its schemas: about
+    200 ms of CPU, most of a one-shot build) that only `validate=True` uses. The submodules that
+    finishing needs are loaded under a bare package object that stands in for pikepdf.pdfa (its
+    data files are found through it); asked for anything else (`pikepdf.pdfa.save`), it imports
+    the whole package and hands over to it. Should pikepdf rearrange its private modules, the
+    package is simply imported whole.
+    """
+    spec = importlib.util.find_spec("pikepdf.pdfa")
+    if "pikepdf.pdfa" not in sys.modules and spec and spec.submodule_search_locations:
+        bare = types.ModuleType("pikepdf.pdfa", "pikepdf.pdfa without its validator, until used")
+        bare.__path__ = list(spec.submodule_search_locations)
+        bare.__spec__ = spec
+
+        def whole(name: str) -> object:
+            if sys.modules.get("pikepdf.pdfa") is bare:
+                del sys.modules["pikepdf.pdfa"]
+            return getattr(importlib.import_module("pikepdf.pdfa"), name)
+
+        bare.__getattr__ = whole  # type: ignore[method-assign]
+        sys.modules["pikepdf.pdfa"] = bare
+        try:
+            from pikepdf.pdfa._prepare import prepare
+            from pikepdf.pdfa._save_kwargs import resolve_save_kwargs
+
+            return prepare, resolve_save_kwargs
+        except (ImportError, AttributeError):
+            del sys.modules["pikepdf.pdfa"]
+    import pikepdf.pdfa
+
+    return pikepdf.pdfa.prepare, pikepdf.pdfa.resolve_save_kwargs
 
 
 def _pictures_in_srgb(doc: pikepdf.Pdf) -> None:

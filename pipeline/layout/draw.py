@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pipeline.fonts.chains import FontChain
+from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Document
@@ -121,7 +121,14 @@ def _imprint_too_tall(imprint: list[GridLine], cells: int) -> list[LayoutProblem
 def _display(
     document: Document, style: Style, chains: dict[Role, FontChain], pages: list[FilledPage]
 ) -> list[DisplayPage]:
-    fonts = {font.name: font for chain in chains.values() for font in chain.fonts()}
+    # Only the faces that drew text: a fallback that no character needed stays unloaded.
+    fonts = {font.name: font for chain in chains.values() for font in chain.loaded()}
+
+    def font_named(name: str) -> LoadedFont:
+        if name not in fonts:  # lines composed with a face no chain has looked up (not expected)
+            fonts.update((font.name, font) for chain in chains.values() for font in chain.fonts())
+        return fonts[name]
+
     pitch = style.line_pitch_pt
     out = []
     for page in pages:
@@ -133,7 +140,7 @@ def _display(
             baseline = em_top - style.baseline_em * line.size_pt
             shown.runs += (
                 GlyphRun(
-                    fonts[run.font],
+                    font_named(run.font),
                     run.size_pt,
                     run.x_pt,
                     baseline,

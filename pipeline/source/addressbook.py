@@ -7,8 +7,6 @@ from dataclasses import dataclass, replace
 from email.utils import parseaddr
 from pathlib import Path
 
-import email_validator
-
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
 from pipeline.i18n import _
 from pipeline.source.bookcheck import (
@@ -145,6 +143,8 @@ def load_address_book(path: Path) -> AddressBook:
 
 def mail_address(text: str) -> MailAddress | str:
     """The address in its SMTP forms, or why it is not an e-mail address."""
+    import email_validator  # ~30 ms; only distributing and checking the book need it
+
     try:
         checked = email_validator.validate_email(
             text, check_deliverability=False, allow_smtputf8=True, test_environment=True
