@@ -41,6 +41,47 @@ def test_unknown_templates(name: str, hint: str | None) -> None:
 
 
 @pytest.mark.parametrize(
+    ("language", "message", "hint"),
+    [
+        ("en", "unknown template 'zzzzzz'", "templates: "),
+        ("zh", "没有名为“zzzzzz”的模板", "现有模板："),
+    ],
+)
+def test_an_unknown_template_is_named_in_the_clerks_language(
+    language: str, message: str, hint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", language)
+    with pytest.raises(BulletinError) as caught:
+        TemplateStore(STORE_ROOTS).get("zzzzzz")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message == message
+    assert diagnostic.hint is not None and diagnostic.hint.startswith(hint)
+
+
+@pytest.mark.parametrize(
+    ("language", "message", "hint"),
+    [
+        (
+            "en",
+            "the template uses text style 'nosuch', which the style file does not define",
+            "known styles: ",
+        ),
+        ("zh", "模板用到了文字样式“nosuch”，但样式文件里没有定义它", "已定义的样式："),
+    ],
+)
+def test_an_undefined_text_style_is_named_in_the_clerks_language(
+    language: str, message: str, hint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", language)
+    style = TemplateStore(STORE_ROOTS).get("work-bulletin").style
+    with pytest.raises(BulletinError) as caught:
+        style.text_style("nosuch")
+    [diagnostic] = caught.value.diagnostics
+    assert diagnostic.message == message
+    assert diagnostic.hint is not None and diagnostic.hint.startswith(hint)
+
+
+@pytest.mark.parametrize(
     "name", ["..", ".", "", "../templates/work-bulletin", "work-bulletin/../brief-news", "a\nb"]
 )
 def test_a_template_name_is_a_plain_folder_name(name: str, tmp_path: Path) -> None:

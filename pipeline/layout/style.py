@@ -11,6 +11,7 @@ from attrs import field
 
 from pipeline.diagnostics import BulletinError
 from pipeline.fonts.roles import Role
+from pipeline.i18n import _
 from pipeline.source.load import diagnostics_from_schema, read_toml
 from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 
@@ -163,8 +164,11 @@ class Style:
             return self.text[name]
         except KeyError:
             raise BulletinError.single(
-                f"the template uses text style '{name}', which the style file does not define",
-                hint="known styles: " + ", ".join(sorted(self.text)),
+                _(
+                    "the template uses text style '{name}', which the style file does not define",
+                    name=name,
+                ),
+                hint=_("known styles: {names}", names=", ".join(sorted(self.text))),
             ) from None
 
     def rule_style(self, name: str) -> RuleStyle:
@@ -173,8 +177,11 @@ class Style:
             return self.rules[name]
         except KeyError:
             raise BulletinError.single(
-                f"the template uses rule style '{name}', which the style file does not define",
-                hint="known rules: " + ", ".join(sorted(self.rules)),
+                _(
+                    "the template uses rule style '{name}', which the style file does not define",
+                    name=name,
+                ),
+                hint=_("known rules: {names}", names=", ".join(sorted(self.rules))),
             ) from None
 
     def color(self, name: str) -> Color:

@@ -83,8 +83,9 @@ class TemplateStore:
         folder = self.folder(name)
         if folder is None:
             raise BulletinError.single(
-                f"unknown template '{name}'",
-                hint=did_you_mean(name, self.names()) or "templates: " + ", ".join(self.names()),
+                _("unknown template '{name}'", name=name),
+                hint=did_you_mean(name, self.names())
+                or _("templates: {names}", names=", ".join(self.names())),
             )
         style_path = folder / STYLE_FILE
         mtime = style_path.stat().st_mtime_ns if style_path.exists() else 0
@@ -134,17 +135,17 @@ def render_document(loaded: LoadedIssue, template: Template, copies: int | None)
         markup = template.environment.get_template(TEMPLATE_FILE).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise BulletinError.single(
-            f"template error: {exc.message}",
+            _("template error: {reason}", reason=exc.message),
             file=Path(exc.filename or template.folder / TEMPLATE_FILE),
             line=exc.lineno,
-            hint="fix the template's jinja2 syntax",
+            hint=_("fix the template's jinja2 syntax"),
         ) from None
     except jinja2.TemplateError as exc:
         raise BulletinError.single(
-            f"template error: {exc}",
+            _("template error: {reason}", reason=exc),
             file=template.folder / TEMPLATE_FILE,
             line=_template_line(exc),
-            hint="the template uses a name the issue does not provide",
+            hint=_("the template uses a name the issue does not provide"),
         ) from None
     return parse_markup(markup, template.folder / TEMPLATE_FILE, loaded)
 
@@ -224,9 +225,9 @@ def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Docum
         root = ET.fromstring(markup)
     except ET.ParseError as exc:
         raise BulletinError.single(
-            f"the template produced malformed markup: {exc}",
+            _("the template produced malformed markup: {reason}", reason=exc),
             file=template_path,
-            hint="check that every element the template opens is closed",
+            hint=_("check that every element the template opens is closed"),
         ) from None
     blocks: list[Block] = []
     imprint: list[Block] = []
@@ -285,9 +286,9 @@ def _block(element: ET.Element, template_path: Path) -> Block:
         [
             Diagnostic(
                 "error",
-                f"the template produced an unknown element <{element.tag}>",
+                _("the template produced an unknown element <{tag}>", tag=element.tag),
                 template_path,
-                hint="use <p>, <row>, <rule>, <photo>, <table>, <pagebreak> or <imprint>",
+                hint=_("use <p>, <row>, <rule>, <photo>, <table>, <pagebreak> or <imprint>"),
             )
         ]
     )
