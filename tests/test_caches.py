@@ -12,7 +12,7 @@ from conftest import SERIES_TOML, issue_toml, write
 from fontmaker import BODY, MadeFonts, rename, subset_font
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
-from pipeline.build import Builder
+from pipeline.build import KEPT_CACHES, Builder
 from pipeline.fonts import parsecache, subsets
 from pipeline.fonts.chains import BUNDLED_DIR
 from pipeline.layout import draw
@@ -119,3 +119,22 @@ def test_the_subset_memo_keeps_only_the_most_recently_used_subsets(
         face.makeSubset([0, glyph])
     face.makeSubset(first)
     assert made.count(tuple(first)) == 2  # pushed out by SUBSETS_KEPT newer ones: made again
+
+
+def test_a_batch_keeps_the_line_caches_of_its_last_issues_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(draw, "render_pdf", lambda *args, **kwargs: b"")  # composing is the test
+    write(tmp_path / "issues" / "s" / "series.toml", SERIES_TOML)
+    builder = Builder(tmp_path)
+    issues = []
+    for number in range(1, KEPT_CACHES + 4):
+        issue = tmp_path / "issues" / "s" / f"2024-{number:02}.toml"
+        issue.write_text(issue_toml(number, body=f"第{number}期的段落。"), "utf-8")
+        issues.append(issue.resolve())
+        builder.char_reports(load_issue(issue))
+    assert list(builder.line_caches) == issues[-KEPT_CACHES:]  # bounded, the latest kept
+    kept = builder.line_caches[issues[-KEPT_CACHES]]
+    builder.char_reports(load_issue(issues[-KEPT_CACHES]))  # built again: its cache reused
+    assert builder.line_caches[issues[-KEPT_CACHES]] is kept
+    assert list(builder.line_caches)[-1] == issues[-KEPT_CACHES]
