@@ -9,8 +9,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from watchdog.events import (
+    EVENT_TYPE_CLOSED,
     EVENT_TYPE_CLOSED_NO_WRITE,
     EVENT_TYPE_MODIFIED,
+    EVENT_TYPE_MOVED,
     EVENT_TYPE_OPENED,
     FileSystemEvent,
     FileSystemEventHandler,
@@ -21,6 +23,10 @@ from watchdog.observers.api import BaseObserver
 from pipeline.app.watch_plan import Change
 
 QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build per save
+# When every changed file's last event says it is complete (closed after writing, or renamed into
+# place), this much quiet is enough: an editor's last steps (attributes, a backup) come within
+# microseconds, and any other event brings back the full quiet period.
+SETTLE_S = 0.008
 MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first
 JOIN_S = 10.0
 TEMP_SUFFIXES = (
@@ -58,18 +64,21 @@ def is_ignored(path: Path, output_root: Path | None = None, root: Path | None = 
 class _Handler(FileSystemEventHandler):
     """Turns watchdog events into changed paths; does no other work on the observer thread."""
 
-    def __init__(self, accept: Callable[[Path], None]) -> None:
+    def __init__(self, accept: Callable[[Path, bool], None]) -> None:
         self._accept = accept
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        """Pass on the paths of an event that may change a file (both ends of a move)."""
-        if event.event_type in NOISE_EVENTS or (
-            event.is_directory and event.event_type == EVENT_TYPE_MODIFIED
-        ):
+        """Pass on the paths of an event that may change a file (both ends of a move).
+
+        Each with whether the file is complete now: written and closed, or renamed into place.
+        """
+        kind = event.event_type
+        if kind in NOISE_EVENTS or (event.is_directory and kind == EVENT_TYPE_MODIFIED):
             return
-        for raw in (event.src_path, event.dest_path):
-            if raw:
-                self._accept(Path(os.fsdecode(raw)))
+        if event.src_path:
+            self._accept(Path(os.fsdecode(event.src_path)), kind == EVENT_TYPE_CLOSED)
+        if event.dest_path:
+            self._accept(Path(os.fsdecode(event.dest_path)), kind == EVENT_TYPE_MOVED)
 
 
 class EventSource:
@@ -82,11 +91,13 @@ class EventSource:
         *,
         quiet_s: float = QUIET_S,
         max_wait_s: float = MAX_WAIT_S,
+        settle_s: float = SETTLE_S,
     ) -> None:
         self.root, self.output_root = root, output_root
         self.quiet_s, self.max_wait_s = quiet_s, max_wait_s
+        self.settle_s = min(settle_s, quiet_s)
         self.watched: dict[Path, None] = {}  # recursively watched folders, in the order shown
-        self._queue: queue.Queue[tuple[float, Path] | None] = queue.Queue()
+        self._queue: queue.Queue[tuple[float, Path, bool] | None] = queue.Queue()
         self._observer: BaseObserver | None = None
         self._handler = _Handler(self._accept)
 
@@ -119,22 +130,32 @@ class EventSource:
             self._observer.stop()
             self._observer.join(JOIN_S)
 
-    def _accept(self, path: Path) -> None:
+    def _accept(self, path: Path, complete: bool = False) -> None:
         if not self.ignored(path):
-            self._queue.put((time.monotonic(), path))
+            self._queue.put((time.monotonic(), path, complete))
 
     def next_batch(self) -> list[Change]:
-        """Wait for a change, then until none came for the quiet period (capped); [] on stop."""
-        first = self._queue.get()
+        """Wait for a change, then until none came for the quiet period (capped); [] on stop.
+
+        The quiet period is `settle_s` when every changed file's last event said the file is
+        complete, else `quiet_s`: a save is built once, and sooner when the editor's events say
+        that it is done. Changes that came while the last build ran (saves in quick succession)
+        always wait `quiet_s`, so that a burst of saves is built once more, not once each.
+        """
+        try:  # a change that came during the last build: saves in quick succession
+            first, burst = self._queue.get_nowait(), True
+        except queue.Empty:
+            first, burst = self._queue.get(), False
         if first is None:
             return []
         started, last = time.monotonic(), first[0]
-        paths = {first[1]}
+        complete = {first[1]: first[2]}  # each path: whether its last event left it complete
         while time.monotonic() < started + self.max_wait_s:
             try:  # what is queued already counts, even if it came in during the last build
                 item = self._queue.get_nowait()
             except queue.Empty:
-                timeout = min(last + self.quiet_s, started + self.max_wait_s) - time.monotonic()
+                quiet = self.settle_s if not burst and all(complete.values()) else self.quiet_s
+                timeout = min(last + quiet, started + self.max_wait_s) - time.monotonic()
                 if timeout <= 0:
                     break
                 try:
@@ -144,8 +165,8 @@ class EventSource:
             if item is None:
                 return []
             last = max(last, item[0])
-            paths.add(item[1])
-        return self.changes(paths)
+            complete[item[1]] = item[2]
+        return self.changes(complete)
 
     def changes(self, paths: Iterable[Path]) -> list[Change]:
         """What the changed paths are now: a folder that came stands for the files in it."""
