@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from pipeline.app.watch import Rebuild
 from pipeline.app.watch_status import StatusLines
 from pipeline.build import BuildResult
@@ -63,4 +65,22 @@ def test_watching_line_names_the_folders() -> None:
     assert shown == [
         "no issue files yet; a new one is built when it is saved",
         "watching issues/, fonts/ (Ctrl-C stops)",
+    ]
+
+
+def test_the_status_lines_in_chinese(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", "zh")
+    built = Rebuild(ISSUE, ISSUE, "built", BuildResult(ISSUE, PDF, 7), seconds=0.041, pdf=PDF)
+    failed = Rebuild(ISSUE, ISSUE, "failed", None, (), 0.002, PDF)
+    assert lines(built, failed, Rebuild(ISSUE, ISSUE, "deleted")) == [
+        "12:03:04  issues/work-bulletin/2024-14.toml  已生成  共 7 页  41 毫秒",
+        "12:03:04  issues/work-bulletin/2024-14.toml  生成失败（0 个错误）  2 毫秒"
+        "  （仍保留上次成功生成的 PDF）",
+        "12:03:04  issues/work-bulletin/2024-14.toml  已删除；它没有生成过 PDF",
+    ]
+    shown: list[str] = []
+    StatusLines(shown.append, relative_to=ROOT).watching([ROOT / "issues"], 0)
+    assert shown == [
+        "还没有简报文件；新建的简报一保存就会生成",
+        "正在监视 issues/（按 Ctrl-C 停止）",
     ]

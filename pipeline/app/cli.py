@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.app import clickwords
 from pipeline.app.console import (
     EXIT_FAILED,
     ofd_option,
@@ -24,6 +25,8 @@ from pipeline.app.helptext import TranslatingGroup
 from pipeline.app.importcmd import import_command
 from pipeline.diagnostics import BulletinError
 from pipeline.i18n import _
+
+clickwords.install()  # click's usage errors in the clerk's language too
 
 
 @click.group(cls=TranslatingGroup, context_settings={"help_option_names": ["-h", "--help"]})

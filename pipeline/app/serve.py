@@ -141,7 +141,7 @@ class Preview:
         while not self.server.started and not serving.done():
             await asyncio.sleep(0.01)
         if self.server.started:
-            self._echo(f"serving {self.url}")
+            self._echo(_("serving {url}", url=self.url))
             self.watcher.start()
         while not serving.done() and not self.server.should_exit:
             await asyncio.wait({serving}, timeout=0.05)
@@ -179,5 +179,5 @@ def serve_until_stopped(
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
     builder = Builder(find_project_root(targets[0]), output_dir, ofd=ofd)
     Preview(builder, targets, sock, host, echo).run()
-    echo("stopped")
+    echo(_("stopped"))
     return EXIT_OK

@@ -13,6 +13,7 @@ import click
 from pipeline.app.console import EXIT_OK, require_existing
 from pipeline.app.watch import Rebuild, Watcher, WatchListener
 from pipeline.build import Builder, find_project_root
+from pipeline.i18n import _
 
 
 def watch_command(
@@ -31,7 +32,7 @@ def watch_command(
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
     with contextlib.suppress(KeyboardInterrupt):
         watcher.run()
-    click.echo("stopped")
+    click.echo(_("stopped"))
     return EXIT_OK
 
 
@@ -56,13 +57,14 @@ class StatusLines(WatchListener):
     def watching(self, folders: Sequence[Path], issues: int) -> None:
         """`watching issues/, templates/ (Ctrl-C stops)` once the first builds are done."""
         if not issues:
-            self._echo("no issue files yet; a new one is built when it is saved")
+            self._echo(_("no issue files yet; a new one is built when it is saved"))
         shown = ", ".join(self._shown(f) + "/" for f in folders)
-        self._echo(f"watching {shown} (Ctrl-C stops)")
+        self._echo(_("watching {folders} (Ctrl-C stops)", folders=shown))
 
     def internal_error(self, exc: Exception) -> None:
         """A bug in the watcher itself, on one line."""
-        self._echo(f"{self._now()}  internal error: {type(exc).__name__}: {exc}")
+        error = f"{type(exc).__name__}: {exc}"
+        self._echo(f"{self._now()}  " + _("internal error: {error}", error=error))
 
     def _now(self) -> str:
         return self._clock().strftime("%H:%M:%S")
@@ -78,22 +80,22 @@ def rebuild_line(rebuild: Rebuild, shown: Callable[[Path], str] = str) -> str:
     """What happened to one issue, without the time: `… → issue  built  7 pages  41 ms`."""
     what = shown(rebuild.issue)
     if rebuild.status == "deleted":
-        kept = f"its PDF is kept: {shown(rebuild.pdf)}" if rebuild.pdf else "it had no PDF"
-        return f"{what}  deleted; {kept}"
+        if rebuild.pdf:
+            return f"{what}  " + _("deleted; its PDF is kept: {pdf}", pdf=shown(rebuild.pdf))
+        return f"{what}  " + _("deleted; it had no PDF")
     if rebuild.trigger != rebuild.issue:
         what = f"{shown(rebuild.trigger)} → {what}"
-    ms = f"{rebuild.seconds * 1000:.0f} ms"
+    ms = _("{ms} ms", ms=f"{rebuild.seconds * 1000:.0f}")
     warnings = sum(not d.is_error for d in rebuild.problems)
     if rebuild.status == "built":
-        line = f"built  {rebuild.pages} pages  {ms}"
+        line = _("built  {pages} pages  {ms}", pages=rebuild.pages, ms=ms)
         if warnings:
-            line += f"  ({_count(warnings, 'warning')})"
+            counted = _("1 warning") if warnings == 1 else _("{n} warnings", n=warnings)
+            line += f"  ({counted})"
     else:
-        line = f"failed ({_count(len(rebuild.problems) - warnings, 'error')})  {ms}"
+        errors = len(rebuild.problems) - warnings
+        counted = _("1 error") if errors == 1 else _("{n} errors", n=errors)
+        line = _("failed ({errors})  {ms}", errors=counted, ms=ms)
         if rebuild.pdf is not None:
-            line += "  (the last good PDF is kept)"
+            line += "  " + _("(the last good PDF is kept)")
     return f"{what}  {line}"
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
