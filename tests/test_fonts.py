@@ -6,8 +6,10 @@ import hashlib
 from pathlib import Path
 
 import pdfplumber
+import pikepdf
 import pytest
 from click.testing import CliRunner
+from conftest import Built
 from fontmaker import BODY, HEADING2, MadeFonts, make_project
 from pypdf import PdfReader
 
@@ -297,3 +299,17 @@ def test_a_chain_knows_its_loaded_faces_without_loading_the_rest() -> None:
     assert song is not None and song is not primary
     assert {font.name for font in chain.loaded()} == {primary.name, song.name}
     assert len(library._fonts) == 2
+
+
+def test_a_face_embeds_only_the_glyphs_it_draws(samples: dict[str, Built]) -> None:
+    """layout.md §7: the fallback face that draws one character of 2024-14 (喆) embeds no more.
+
+    reportlab's default (ttfAsciiReadable) would put the 95 printable ASCII glyphs into the first
+    subset of every face, used or not: codes up to 127.
+    """
+    last_codes: dict[str, int] = {}
+    with pikepdf.open(samples["2024-14"].result.pdf) as pdf:
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                last_codes[str(font.BaseFont).split("+")[-1]] = int(font.LastChar)
+    assert last_codes["NotoSerifSC-Regular"] <= 32  # 喆, and the space reportlab always maps
