@@ -313,3 +313,34 @@ def test_a_face_embeds_only_the_glyphs_it_draws(samples: dict[str, Built]) -> No
             for font in page.Resources.Font.values():
                 last_codes[str(font.BaseFont).split("+")[-1]] = int(font.LastChar)
     assert last_codes["NotoSerifSC-Regular"] <= 32  # 喆, and the space reportlab always maps
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        (
+            "en",
+            "font {family} cannot be used: reportlab cannot embed PostScript-outline (CFF) fonts;"
+            " heading text uses Noto Sans SC Medium (bundled) instead",
+        ),
+        (
+            "zh",
+            "字体 {family} 无法使用：PostScript 轮廓（CFF）字体无法嵌入 PDF；"
+            "heading 文字改用 Noto Sans SC Medium (bundled)",
+        ),
+    ],
+)
+def test_a_refused_font_is_reported_in_the_clerks_language(
+    language: str, expected: str, tmp_path: Path, made: MadeFonts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", language)
+    result = Builder(tmp_path).build(make_project(tmp_path, [made.cff_heiti]))
+    [warning] = [d for d in result.warnings if d.file == tmp_path / "fonts" / "heiti.otf"]
+    assert warning.message in (expected.format(family="黑体"), expected.format(family="SimHei"))
+    assert (
+        warning.hint
+        == {
+            "en": "convert it to TrueType or use a .ttf version",
+            "zh": "请换用该字体的 .ttf 版本，或把它转换为 TrueType 格式",
+        }[language]
+    )

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.fonts.roles import ROLES, Role
+from pipeline.i18n import N_, _
 from pipeline.resources import BUNDLED_FONTS_DIR
 
 BUNDLED_DIR = BUNDLED_FONTS_DIR  # fonts/bundled/ of the checkout, or the package's copy
@@ -39,10 +40,11 @@ BUNDLED_FALLBACKS: dict[Role, tuple[tuple[str, str], ...]] = {
     "song": (BUNDLED["heading"], WENKAI),
 }
 
-CFF_REASON = "reportlab cannot embed PostScript-outline (CFF) fonts"
-CFF_HINT = "convert it to TrueType or use a .ttf version"
-LICENCE_HINT = "use a version the vendor licenses for embedding in documents"
-UNREADABLE_HINT = "the file is damaged or not a font; replace it or remove it from fonts/"
+# Kept untranslated in the font scan (which may be cached); translated where they are shown.
+CFF_REASON = N_("reportlab cannot embed PostScript-outline (CFF) fonts")
+CFF_HINT = N_("convert it to TrueType or use a .ttf version")
+LICENCE_HINT = N_("use a version the vendor licenses for embedding in documents")
+UNREADABLE_HINT = N_("the file is damaged or not a font; replace it or remove it from fonts/")
 
 GB2312_TOTAL = 6763
 GBK_TOTAL = 20923
@@ -79,7 +81,7 @@ class FontNotice:
 
     def diagnostic(self) -> Diagnostic:
         """The notice as a warning placed on the font file."""
-        return Diagnostic("warning", self.message, self.path, hint=self.hint or None)
+        return Diagnostic("warning", self.message, self.path, hint=_(self.hint) or None)
 
 
 @dataclass(frozen=True)
@@ -124,11 +126,13 @@ class FontCatalog:
 def licence_refusal(fs_type: int) -> str:
     """Why the OS/2 fsType bits forbid embedding a subset of the font; empty if they allow it."""
     if fs_type & 0x0002 and not fs_type & 0x000C:
-        return "its licence forbids embedding (OS/2 fsType 0x0002)"
+        return N_("its licence forbids embedding (OS/2 fsType 0x0002)")
     if fs_type & 0x0200:
-        return "its licence allows embedding bitmaps only, not outlines (OS/2 fsType 0x0200)"
+        return N_("its licence allows embedding bitmaps only, not outlines (OS/2 fsType 0x0200)")
     if fs_type & 0x0100:
-        return "its licence forbids embedding a subset, and PDFs embed subsets (OS/2 fsType 0x0100)"
+        return N_(
+            "its licence forbids embedding a subset, and PDFs embed subsets (OS/2 fsType 0x0100)"
+        )
     return ""
 
 
@@ -174,10 +178,10 @@ class LoadedFont:
         try:
             font = load_ttfont(_reportlab_font_class(), self.name, face.path, face.index)
         except (TTFError, OSError, ValueError, IndexError) as exc:
-            reason, hint = f"reportlab cannot read it ({exc})", UNREADABLE_HINT
+            reason, hint = _("reportlab cannot read it ({reason})", reason=exc), UNREADABLE_HINT
             if "postscript outlines" in str(exc).casefold():
                 reason, hint = CFF_REASON, CFF_HINT
-            raise BulletinError.single(reason, file=face.path, hint=hint) from None
+            raise BulletinError.single(_(reason), file=face.path, hint=_(hint)) from None
         # reportlab keeps the first font registered under a name, and maps every later font whose
         # PostScript name is already known to that first one: a font swapped in place in fonts/,
         # or two files of the same face, would be drawn from the stale object. This one wins.
@@ -229,11 +233,17 @@ class FontChain:
 
     def _refuse(self, face: FontFace, position: int, problem: Diagnostic) -> None:
         rest = [f for f in self.faces[position + 1 :] if f.where not in self._failed]
-        instead = f"; {self.role} text uses {describe(rest[0])} instead" if rest else ""
+        refused = _(
+            "font {family} cannot be used: {reason}", family=face.family, reason=problem.message
+        )
+        if rest:
+            refused += _(
+                "; {role} text uses {font} instead", role=self.role, font=describe(rest[0])
+            )
         self.notices.append(
             FontNotice(
                 self.role,
-                f"font {face.family} cannot be used: {problem.message}{instead}",
+                refused,
                 problem.hint or "",
                 face.path,
             )
@@ -246,8 +256,11 @@ class FontChain:
             self._primary = next(self.fonts(), None)
             if self._primary is None:
                 raise BulletinError.single(
-                    f"no font of the {self.role} role can be loaded",
-                    hint=f"check the fonts in {BUNDLED_DIR}; reinstall the package if missing",
+                    _("no font of the {role} role can be loaded", role=self.role),
+                    hint=_(
+                        "check the fonts in {folder}; reinstall the package if missing",
+                        folder=BUNDLED_DIR,
+                    ),
                 )
         return self._primary
 
@@ -283,7 +296,9 @@ class FontLibrary:
             mtime_ns = face.path.stat().st_mtime_ns
         except OSError as exc:
             raise BulletinError.single(
-                f"cannot read the file ({exc.strerror})", file=face.path, hint=UNREADABLE_HINT
+                _("cannot read the file ({reason})", reason=exc.strerror),
+                file=face.path,
+                hint=_(UNREADABLE_HINT),
             ) from None
         known = self._fonts.get(face.where)
         if known is not None and known[0] == mtime_ns:
@@ -339,9 +354,10 @@ def resolve_chain(
         if (refusal.path, refusal.index) in seen:
             continue  # one face found under several of the chain's names: report it once
         seen.add((refusal.path, refusal.index))
-        message = (
-            f"font {refusal.family} cannot be used: {refusal.reason}; "
-            f"{role} text uses {describe(faces[0])} instead"
-        )
+        message = _(
+            "font {family} cannot be used: {reason}",
+            family=refusal.family,
+            reason=_(refusal.reason),
+        ) + _("; {role} text uses {font} instead", role=role, font=describe(faces[0]))
         notices.append(FontNotice(role, message, refusal.hint, refusal.path))
     return faces, notices

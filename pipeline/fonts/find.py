@@ -25,6 +25,7 @@ from pipeline.fonts.chains import (
     family_key,
     licence_refusal,
 )
+from pipeline.i18n import N_, _
 
 FONT_SUFFIXES = frozenset({".ttf", ".ttc", ".otf", ".otc"})
 NO_SYSTEM_FONTS = "BULLETIN_NO_SYSTEM_FONTS"
@@ -107,7 +108,7 @@ def _describe(path: Path, index: int, font: Any) -> ScannedFace:
         elif licence:
             refusal, hint = licence, LICENCE_HINT
         elif "glyf" not in font:
-            refusal, hint = "it has no TrueType outlines (glyf table)", CFF_HINT
+            refusal, hint = N_("it has no TrueType outlines (glyf table)"), CFF_HINT
         return ScannedFace(
             str(path),
             index,
@@ -328,7 +329,10 @@ class ScanningCatalog(FontCatalog):
         """Files in fonts/ that cannot be read at all (their names are unknown)."""
         return [
             FontNotice(
-                None, f"font file cannot be used: {face.refusal}", face.hint, Path(face.path)
+                None,
+                _("font file cannot be used: {reason}", reason=_(face.refusal)),
+                face.hint,
+                Path(face.path),
             )
             for face in self.user_faces()
             if face.refusal and not (face.families or face.typographic)

@@ -148,13 +148,14 @@ class FontFile:
     def check(self) -> None:
         """Raise BulletinError if the file was rewritten in place since it was parsed."""
         from pipeline.diagnostics import BulletinError
+        from pipeline.i18n import _
 
         stat = os.fstat(self._fd)
         if (stat.st_size, stat.st_mtime_ns, stat.st_ino) != self.key:
             raise BulletinError.single(
-                "the font file changed while it was in use",
+                _("the font file changed while it was in use"),
                 file=self.path,
-                hint="build again; replace font files by renaming a new file into place",
+                hint=_("build again; replace font files by renaming a new file into place"),
             )
 
 
