@@ -113,3 +113,21 @@ def test_a_broken_issue_writes_no_archive_copy(project: Path) -> None:
     code, _, err = archive(issue, project / "output")
     assert code == 1 and "2024-07.toml:" in err
     assert not archive_path(issue, project / "output").exists()
+
+
+ARCHIVED = "issues/brief-news/2024-07.toml → output/brief-news/2024-07-archive.pdf"
+
+
+@pytest.mark.parametrize(
+    ("language", "start", "end"),
+    [("en", f"archived {ARCHIVED} (", ")"), ("zh", f"已存档  {ARCHIVED}（附件：", "）")],
+)
+def test_the_archived_line_is_in_the_clerks_language(
+    language: str, start: str, end: str, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_LANG", language)
+    code, out, _ = archive(Path("issues/brief-news/2024-07.toml"), Path("output"))
+    assert code == 0
+    [line] = [line for line in out.splitlines() if "2024-07-archive.pdf" in line]
+    assert line.startswith(start) and line.endswith(end)
+    assert "2024-07.toml" in line.removeprefix(start)  # the issue file is among the attachments

@@ -177,7 +177,14 @@ def archive(issue: Path, output_dir: Path | None) -> None:
         sys.exit(EXIT_FAILED)
     print_diagnostics(done.warnings)
     inside = ", ".join(done.attached)
-    click.echo(f"archived {shown(issue)} → {shown(done.path)} ({inside})")
+    click.echo(
+        _(
+            "archived {issue} → {pdf} ({attached})",
+            issue=shown(issue),
+            pdf=shown(done.path),
+            attached=inside,
+        )
+    )
 
 
 @main.command()

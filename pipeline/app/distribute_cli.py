@@ -93,7 +93,7 @@ def distribute(
                 )
             )
         if plan.rebuilt:
-            click.echo(f"built   {shown(issue)} → {shown(plan.pdf_path)}")
+            click.echo(_("built   {issue} → {pdf}", issue=shown(issue), pdf=shown(plan.pdf_path)))
 
     if not issue.is_file():
         print_diagnostics(

@@ -19,6 +19,7 @@ from pipeline.app.watch_events import MAX_WAIT_S, QUIET_S, EventSource
 from pipeline.app.watch_plan import Change, Planner
 from pipeline.build import Builder, BuildResult, Dependency, find_issue_files, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.i18n import _
 
 STOP_JOIN_S = 10.0  # a build in progress is let finish, so no partial file is left behind
 RebuildStatus = Literal["built", "failed", "deleted"]
@@ -186,9 +187,9 @@ class Watcher:
             problems = (
                 Diagnostic(
                     "error",
-                    f"internal error: {type(exc).__name__}: {exc}",
+                    _("internal error: {error}", error=f"{type(exc).__name__}: {exc}"),
                     issue,
-                    hint="the last good PDF is kept; please report this",
+                    hint=_("the last good PDF is kept; please report this"),
                 ),
             )
         else:
