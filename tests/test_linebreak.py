@@ -279,6 +279,27 @@ def test_long_latin_word_is_broken() -> None:
     assert all(c.x_pt + 8 <= 160.0 for line in lines for c in line.chars)
 
 
+@pytest.mark.parametrize("run", ["a" * 4911, "“" * 5000, "、" * 5000], ids=["word", "“", "、"])
+def test_unbreakable_run_longer_than_a_line_breaks_at_the_edge(run: str) -> None:
+    """layout.md §6: a run with no allowed break is kept whole only while it fits on a line."""
+    lines = grid(run)
+    assert "".join(texts(lines)) == run
+    for line in lines:
+        right = line.chars[-1].x_pt + line.chars[-1].advance_pt
+        assert line.chars[0].x_pt >= 0 and right <= AREA - TRACK + 0.01  # a glyph box's overhang
+        if not line.is_last:  # full: another letter or mark (half a cell here) would not fit
+            assert AREA - right < PITCH / 2
+
+
+def test_zero_width_characters_keep_the_window_bounded() -> None:
+    text = "一" + "\u200b" * 3000 + "二" * 30
+    lines = compose_paragraph(
+        text, lambda c: 0.0 if c == "\u200b" else adv(c), width_pt=AREA, em_pt=EM
+    )
+    assert "".join(texts(lines)) == text
+    assert all(c.x_pt + c.advance_pt <= AREA + 0.01 for line in lines for c in line.chars)
+
+
 def test_non_bmp_character() -> None:
     lines = small("𠮷" * 12)
     assert texts(lines) == ["𠮷" * 10, "𠮷" * 2]

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from conftest import SERIES_TOML, issue_toml, write
+from pdfmeasure import CHAR_PITCH, LEFT, RIGHT, TRACKING, read_pdf
 
+from pipeline.build import Builder
 from pipeline.fonts.chains import FontLibrary
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import RuleBlock, TextBlock
@@ -81,3 +85,22 @@ def test_a_name_too_long_at_75_percent_is_set_smaller_and_stays_centred() -> Non
     width = len(name) * line.size_pt * 0.75
     assert width == pytest.approx(style.width_pt)
     assert run.x_pt + width / 2 == pytest.approx(style.left_pt + style.width_pt / 2)
+
+
+def test_unbreakable_runs_in_a_body_are_broken_at_the_type_areas_edge(
+    tmp_path: Path, make_builder: Callable[[Path], Builder]
+) -> None:
+    """layout.md §1 (type area) and §6: a 4,911-letter word and 5,000 “ in a body build, each
+    broken where a line is full, nothing outside the type area."""
+    word, quotes = "a" * 4911, "“" * 5000
+    folder = tmp_path / "issues" / "s"
+    write(folder / "series.toml", SERIES_TOML)
+    path = write(folder / "2024-01.toml", issue_toml(body=f"{word}\n\n{quotes}"))
+    pdf = read_pdf(make_builder(tmp_path / "out").build(path).pdf)
+    body = [line for _, line in pdf.lines() if set(line.text) <= {"a", "“"} and line.size == 16]
+    assert "".join(line.text for line in body) == word + quotes
+    for line in body:
+        assert line.x0 >= LEFT - 0.01 and line.x1 <= RIGHT - TRACKING + 0.01, line.text
+    full = [line for line, after in pairwise(body) if after.text[0] == line.text[-1]]
+    assert len(full) > 150
+    assert all(RIGHT - line.x1 < CHAR_PITCH / 2 for line in full)

@@ -39,6 +39,10 @@ OFF_GRID_COST = 20.0
 # A paragraph's last line holding one character (县。) is avoided when a spread line above can
 # take it: dearer than one off-grid line, far cheaper than breaking a limit.
 LONE_LAST_CHARACTER_COST = 40.0
+# A line holds at most this many characters per cell of its width (the narrowest glyphs, such
+# as ASCII full stops, take a quarter cell): the window of ends looked at from one start stays
+# bounded by the line's length even for zero-width characters.
+MAX_CHARS_PER_CELL = 4
 
 
 @dataclass(frozen=True)
@@ -225,11 +229,17 @@ def _candidate_ends(
     if justify and not any(cost < OVER_LIMIT_PENALTY for _, cost in out):
         out = _best_classes(_ends(text, start, avail_pt, justify, squeeze, within_limits=False))
     if not out:  # nothing fits at all (a cluster longer than the line): cut where it overflows
-        end = start + 1
-        while end < text.count and text.natural_pt(start, end + 1) <= avail_pt + EPS_PT:
+        end, last_end = start + 1, _window_end(text, start, avail_pt)
+        while end < last_end and text.natural_pt(start, end + 1) <= avail_pt + EPS_PT:
             end += 1
         out.append((end, BREAK_PENALTY[BREAK_KINSOKU] * 100))
     return out
+
+
+def _window_end(text: PreparedText, start: int, avail_pt: float) -> int:
+    """The last end a line from start may have, by its count of characters."""
+    cells = int(avail_pt / text.cell_pt) + 3 if text.cell_pt > 0 else 3
+    return min(text.count, start + MAX_CHARS_PER_CELL * cells)
 
 
 def _ends(
@@ -242,7 +252,7 @@ def _ends(
 ) -> dict[int, list[tuple[int, float]]]:
     """Possible ends of a line from start, by break class, with the line's cost."""
     by_class: dict[int, list[tuple[int, float]]] = {}
-    for end in range(start + 1, text.count + 1):
+    for end in range(start + 1, _window_end(text, start, avail_pt) + 1):
         natural = text.natural_pt(start, text.strip_spaces(end))
         if natural > avail_pt + text.cell_pt * 2.5:
             break
@@ -261,6 +271,16 @@ def _ends(
         if not justify and not last and natural < avail_pt:
             cost += ((avail_pt - natural) / text.cell_pt) ** 2  # ragged: fuller lines first
         by_class.setdefault(klass, []).append((end, cost))
+    # A break inside a cluster or against kinsoku is a last resort, so one end per such class
+    # is offered, not every letter of an unbreakable run: that keeps the search linear in the
+    # run's length. It is the cheapest end within the limits, else the line's end (§6: a word
+    # longer than the line breaks at its edge).
+    for klass in (BREAK_IN_CLUSTER, BREAK_KINSOKU):
+        found = by_class.get(klass)
+        if found:
+            penalty = BREAK_PENALTY[klass]
+            within = [c for c in found if c[1] - penalty < OVER_LIMIT_PENALTY]
+            by_class[klass] = [min(within, key=lambda c: c[1]) if within else max(found)]
     return by_class
 
 
