@@ -256,6 +256,17 @@ def test_the_embedded_fonts_are_truetype_subsets_mapping_unicode(
         assert face["maxp"].numGlyphs < 2000  # a subset, not the whole CJK face
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_font_names_do_not_depend_on_where_the_fonts_are(
+    built_ofd: dict[str, tuple[Measured, Ofd]], fonts: FontLibrary, name: str
+) -> None:
+    """The same issue gives the same OFD bytes from another checkout: no path in a font's name."""
+    res = built_ofd[name][1].xml("Doc_0/PublicRes.xml")
+    names = {f.attrib["FontName"] for f in res.iter(q("Font"))}
+    stems = {f"{font.face.path.stem}-{font.face.index}" for _mtime, font in fonts._fonts.values()}
+    assert names and names <= stems
+
+
 def test_docinfo_names_the_bulletin_its_editor_and_the_issue_date(
     built_ofd: dict[str, tuple[Measured, Ofd]], samples: dict[str, Built]
 ) -> None:

@@ -161,8 +161,11 @@ def _public_res(resources: _Resources) -> ET.Element:
     if resources.fonts:
         fonts = ET.SubElement(root, _q("Fonts"))
         for font_id, font in resources.fonts.values():
+            # Named by the face file, not by reportlab's name (a digest of its path): the same
+            # issue gives the same OFD bytes from any checkout.
+            font_name = f"{font.face.path.stem}-{font.face.index}"
             entry = ET.SubElement(
-                fonts, _q("Font"), ID=font_id, FontName=font.name, FamilyName=font.face.family
+                fonts, _q("Font"), ID=font_id, FontName=font_name, FamilyName=font.face.family
             )
             ET.SubElement(entry, _q("FontFile")).text = f"font_{font_id}.ttf"
     if resources.media:
