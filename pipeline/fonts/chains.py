@@ -81,7 +81,9 @@ class FontNotice:
 
     def diagnostic(self) -> Diagnostic:
         """The notice as a warning placed on the font file."""
-        return Diagnostic("warning", self.message, self.path, hint=_(self.hint) or None)
+        return Diagnostic(
+            "warning", self.message, self.path, hint=_(self.hint) if self.hint else None
+        )
 
 
 @dataclass(frozen=True)
