@@ -7,16 +7,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity
 from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
-from pipeline.fonts.report import FontReport, template_fonts, unused_faces
 from pipeline.fonts.roles import Role
 from pipeline.formats import pdfa
-from pipeline.formats.ofd import write_ofd
 from pipeline.i18n import _
 from pipeline.layout.draw import draw_document
 from pipeline.layout.linecache import CharReport, LayoutProblem, LineCache
@@ -24,11 +22,14 @@ from pipeline.layout.pages import DrawnDocument
 from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
-from pipeline.source.addressbook import ADDRESS_BOOK, find_address_book, print_run_for
+from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
 from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 from pipeline.source.textrules import walk_strings
+
+if TYPE_CHECKING:  # imported where used: only `bulletin fonts` reports fonts
+    from pipeline.fonts.report import FontReport
 
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
 
@@ -170,6 +171,8 @@ class Builder:
         try:
             write_atomically(target, pdf)
             if self.ofd and result.info is not None:
+                from pipeline.formats.ofd import write_ofd  # only with --ofd
+
                 write_atomically(target.with_suffix(".ofd"), write_ofd(result.display, result.info))
         except OSError as exc:
             raise BulletinError([write_problem(target, exc)]) from None
@@ -252,6 +255,8 @@ class Builder:
 
     def font_report(self, issues: list[LoadedIssue], templates: list[str]) -> FontReport:
         """What `bulletin fonts` shows for these templates, and the characters of these issues."""
+        from pipeline.fonts.report import FontReport, template_fonts, unused_faces
+
         report = FontReport()
         families: dict[str, dict[Role, list[str]]] = {}
         for name in templates:
@@ -292,6 +297,10 @@ class Builder:
 
     def print_run(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
+        if loaded.issue.distribution.copies is None:
+            return None  # only 共印N份 reads the address book
+        from pipeline.source.addressbook import print_run_for
+
         count, notes = print_run_for(loaded)
         loaded.warnings.extend(note for note in notes if note not in loaded.warnings)
         return count

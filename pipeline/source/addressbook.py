@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from email.utils import parseaddr
 from pathlib import Path
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
@@ -19,13 +18,21 @@ from pipeline.source.bookcheck import (
     control_characters,
     error_at,
 )
+from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
 from pipeline.source.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
 from pipeline.source.schema import SchemaError, check
 from pipeline.source.tomlpos import KeyPath
 
-__all__ = ["ADDRESS_BOOK", "MAX_COPIES", "AddressBook", "MailAddress", "Recipient", "SmtpSettings"]
+__all__ = [
+    "ADDRESS_BOOK",
+    "MAX_COPIES",
+    "AddressBook",
+    "MailAddress",
+    "Recipient",
+    "SmtpSettings",
+    "find_address_book",
+]
 
-ADDRESS_BOOK = "recipients.toml"
 LISTS = (("report_to", "报"), ("send_to", "送"), ("issue_to", "发"))
 
 
@@ -100,14 +107,6 @@ class AddressBook:
         return Resolved(tuple(found.values()))
 
 
-def find_address_book(series_dir: Path) -> Path | None:
-    """recipients.toml of the series folder, else the one in the folder above (issues/)."""
-    for folder in (series_dir, series_dir.parent):
-        if (folder / ADDRESS_BOOK).is_file():
-            return folder / ADDRESS_BOOK
-    return None
-
-
 def load_address_book(path: Path) -> AddressBook:
     """Read and validate an address book; raise BulletinError with every problem found."""
     source = read_toml(path)
@@ -129,6 +128,8 @@ def load_address_book(path: Path) -> AddressBook:
                 addresses[person.name] = found
     sender = None
     if model.smtp is not None:
+        from email.utils import parseaddr  # only a book with [smtp]
+
         name, written = parseaddr(model.smtp.sender)
         found = mail_address(written)
         if isinstance(found, str):
