@@ -1,13 +1,12 @@
-"""What the archival formats cost per issue: PDF/A-2b finishing, the PDF/A-3b archive, the OFD.
+"""What the formats cost per issue: the PDF/A-2b build, the PDF/A-3b archive, the OFD.
 
     python bench/formats.py [--runs 5]
 
 For each sample issue and a generated ~10-page one (bench/corpus.py), in one process with fonts
-loaded and line caches warm, medians (min–max) of `--runs` runs of: typesetting into reportlab's
-plain PDF, PDF/A-2b finishing (pikepdf: metadata, output intent, save, validation of the bytes
-written), the archive copy (PDF/A-3b with the issue's TOML and series.toml attached), and the
-OFD (display list → XML and ZIP) with its font subsets cut anew (cache empty) and read from the
-cache; and the size of each file. Prints a markdown table.
+loaded and line caches warm, medians (min–max) of `--runs` runs of: typesetting into the PDF/A-2b
+file a build writes (formats/pdfawrite.py), the archive copy (PDF/A-3b with the issue's TOML and
+series.toml attached), and the OFD (display list → XML and ZIP) with its font subsets cut anew
+(cache empty) and read from the cache; and the size of each file. Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -56,7 +55,7 @@ def main() -> None:
     import shutil
 
     from pipeline.build import Builder
-    from pipeline.formats import ofdfonts, pdfa
+    from pipeline.formats import ofdfonts
     from pipeline.formats.archive import Attachment, archive_copy
     from pipeline.formats.ofd import write_ofd
     from pipeline.source.load import load_issue
@@ -69,16 +68,15 @@ def main() -> None:
     ]
     builder = Builder(ROOT, scratch / "output")
     print(
-        "| issue | pages | typeset (plain PDF) ms | PDF/A-2b finish ms | plain KB | PDF/A KB "
+        "| issue | pages | typeset (PDF/A-2b) ms | PDF KB "
         "| archive (PDF/A-3b) ms | archive KB | OFD, subsets cut ms | OFD, subsets cached ms "
         "| OFD KB |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for path in issues:
         loaded = load_issue(path)
         _template, _chains, result = builder._typeset(loaded)  # warm fonts and line caches
-        plain = result.pdf
-        finished = pdfa.finish(plain)
+        finished = result.pdf
         attached = [Attachment(path.name, path.read_bytes(), "application/toml", "Source", "")]
         archived = archive_copy(finished, attached)
         assert result.info is not None
@@ -92,8 +90,6 @@ def main() -> None:
             path.stem,
             str(result.pages),
             timed(lambda: builder._typeset(loaded), args.runs),  # noqa: B023
-            timed(lambda: pdfa.finish(plain), args.runs),  # noqa: B023
-            kb(plain),
             kb(finished),
             timed(lambda: archive_copy(finished, attached), args.runs),  # noqa: B023
             kb(archived),

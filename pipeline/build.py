@@ -14,7 +14,7 @@ from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
-from pipeline.formats import pdfa
+from pipeline.formats.pdfawrite import PDFA_2B
 from pipeline.i18n import _
 from pipeline.layout.draw import draw_document
 from pipeline.layout.linecache import CharReport, LayoutProblem, LineCache
@@ -208,7 +208,7 @@ class Builder:
             *self._font_dependencies(chains),
             *(Dependency(p, "photo") for p in photo_files(loaded.issue, loaded.path)),
         )
-        return pdfa.finish(result.pdf), result.pages, warnings, dependencies, result
+        return result.pdf, result.pages, warnings, dependencies, result
 
     def possible_dependencies(self, issue_path: Path) -> tuple[Dependency, ...]:
         """What a build of this issue may read whatever it holds: for an issue that failed early."""
@@ -290,7 +290,7 @@ class Builder:
         key = loaded.path.resolve()
         cache = _recent(self.line_caches, key, LineCache)
         photos = _recent(self.photo_caches, key, PhotoCache)
-        result = draw_document(document, template.style, chains, cache, photos)
+        result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
         cache.sweep()
         photos.sweep()
         return template, chains, result

@@ -1,16 +1,16 @@
-"""PDF/A finishing with pikepdf: XMP, the CMYK output intent, no empty /Trans; checked as saved."""
+"""PDF/A finishing with pikepdf, for the archive copy (PDF/A-3b) and checks; the shared profiles.
+
+A build writes PDF/A-2b itself (formats/pdfawrite.py, no pikepdf); `finish` makes a PDF/A file
+of another flavour from it (archive.py) and can validate what it writes.
+"""
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import io
 import re
-import sys
-import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipeline.diagnostics import BulletinError
 from pipeline.i18n import _
@@ -44,13 +44,11 @@ def finish(
     file identifier is computed from the content. `edit` may change the document first (e.g.
     attach files). With `validate`, the bytes written are checked too (pikepdf.pdfa.save), and a
     file that does not pass raises BulletinError; that check reads every glyph of every embedded
-    font, about a second per issue, so builds leave it to the tests and `bulletin archive` uses it.
+    font, about a second per issue, so `bulletin archive` uses it and builds do not.
     """
     import pikepdf
+    import pikepdf.pdfa
 
-    if validate:
-        import pikepdf.pdfa
-    prepare, resolve_save_kwargs = _finishing_functions()
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         if edit is not None:
             edit(doc)
@@ -60,7 +58,7 @@ def finish(
                 del page.obj["/Trans"]  # reportlab writes an empty one that PDF/A cannot check
         _pictures_in_srgb(doc)
         day = _xmp_date(str(doc.docinfo.get("/CreationDate", "")))
-        prepare(
+        pikepdf.pdfa.prepare(
             doc,
             flavour,
             output_intent=output_profile(),
@@ -73,7 +71,7 @@ def finish(
                     meta[key] = day
         out = io.BytesIO()
         if not validate:
-            doc.save(out, **resolve_save_kwargs(flavour, deterministic_id=True))
+            doc.save(out, **pikepdf.pdfa.resolve_save_kwargs(flavour, deterministic_id=True))
             return out.getvalue()
         try:
             pikepdf.pdfa.save(doc, out, flavour, repair=False, deterministic_id=True)
@@ -87,42 +85,6 @@ def finish(
                 hint=_("this is a bug of bulletin-pipeline; please report it with the issue file"),
             ) from None
     return out.getvalue()
-
-
-@functools.cache
-def _finishing_functions() -> tuple[Callable[..., Any], Callable[..., dict[str, Any]]]:
-    """pikepdf.pdfa's `prepare` and `resolve_save_kwargs`, without loading its validator.
-
-    `import pikepdf.pdfa` also imports the validator (fontTools, jsonschema, its schemas: about
-    200 ms of CPU, most of a one-shot build) that only `validate=True` uses. The submodules that
-    finishing needs are loaded under a bare package object that stands in for pikepdf.pdfa (its
-    data files are found through it); asked for anything else (`pikepdf.pdfa.save`), it imports
-    the whole package and hands over to it. Should pikepdf rearrange its private modules, the
-    package is simply imported whole.
-    """
-    spec = importlib.util.find_spec("pikepdf.pdfa")
-    if "pikepdf.pdfa" not in sys.modules and spec and spec.submodule_search_locations:
-        bare = types.ModuleType("pikepdf.pdfa", "pikepdf.pdfa without its validator, until used")
-        bare.__path__ = list(spec.submodule_search_locations)
-        bare.__spec__ = spec
-
-        def whole(name: str) -> object:
-            if sys.modules.get("pikepdf.pdfa") is bare:
-                del sys.modules["pikepdf.pdfa"]
-            return getattr(importlib.import_module("pikepdf.pdfa"), name)
-
-        bare.__getattr__ = whole  # type: ignore[method-assign]
-        sys.modules["pikepdf.pdfa"] = bare
-        try:
-            from pikepdf.pdfa._prepare import prepare
-            from pikepdf.pdfa._save_kwargs import resolve_save_kwargs
-
-            return prepare, resolve_save_kwargs
-        except (ImportError, AttributeError):
-            del sys.modules["pikepdf.pdfa"]
-    import pikepdf.pdfa
-
-    return pikepdf.pdfa.prepare, pikepdf.pdfa.resolve_save_kwargs
 
 
 def _pictures_in_srgb(doc: pikepdf.Pdf) -> None:

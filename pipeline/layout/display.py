@@ -123,7 +123,22 @@ def pdf_date(day: date) -> str:
     return f"D:{day.year:04d}{day.month:02d}{day.day:02d}120000+08'00'"
 
 
-def render_pdf(pages: list[DisplayPage], info: DocumentInfo, initial_font: str) -> bytes:
+class DocumentFinish(Protocol):
+    """What a later stage adds to the document as reportlab writes it (formats/pdfawrite.py)."""
+
+    def before_save(self, document: Any, info: DocumentInfo) -> None:
+        """Change reportlab's PDFDocument once every page is drawn, before it is serialised."""
+
+    def after_save(self, pdf: bytes) -> bytes:
+        """The bytes written, finished (e.g. given a file identifier computed from them)."""
+
+
+def render_pdf(
+    pages: list[DisplayPage],
+    info: DocumentInfo,
+    initial_font: str,
+    finish: DocumentFinish | None = None,
+) -> bytes:
     """Draw the display list into PDF bytes with reportlab (reproducible: dates from the issue)."""
     from reportlab.lib.colors import CMYKColor
     from reportlab.lib.colors import Color as RLColor
@@ -173,8 +188,12 @@ def render_pdf(pages: list[DisplayPage], info: DocumentInfo, initial_font: str) 
             canvas.setLineWidth(vertical.thickness_pt)
             canvas.line(vertical.x_pt, vertical.y0_pt, vertical.x_pt, vertical.y1_pt)
         canvas.showPage()
+    if finish is None:
+        canvas.save()
+        return buffer.getvalue()
+    finish.before_save(canvas._doc, info)
     canvas.save()
-    return buffer.getvalue()
+    return finish.after_save(buffer.getvalue())
 
 
 def _by_line(runs: list[GlyphRun]) -> list[list[GlyphRun]]:

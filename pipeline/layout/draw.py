@@ -9,7 +9,14 @@ from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Document
-from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine, render_pdf
+from pipeline.layout.display import (
+    DisplayPage,
+    DocumentFinish,
+    DocumentInfo,
+    GlyphRun,
+    RuleLine,
+    render_pdf,
+)
 from pipeline.layout.figures import FigureLines, paginate_figures
 from pipeline.layout.linecache import LayoutProblem, LineCache
 from pipeline.layout.pages import Composer, DrawnDocument, GridLine
@@ -66,6 +73,7 @@ def draw_document(
     chains: dict[Role, FontChain],
     cache: LineCache | None = None,
     photos: PhotoCache | None = None,
+    finish: DocumentFinish | None = None,
 ) -> DrawnDocument:
     """Lay out a document and draw it into PDF bytes (reproducible: dates from the issue)."""
     composer = Composer(style, chains, cache)
@@ -79,7 +87,7 @@ def draw_document(
     failed = composer.missing or problems
     display = _display(document, style, chains, pages) if not failed else []
     info = DocumentInfo(document.title, document.author, document.subject, document.date)
-    pdf = render_pdf(display, info, chains["body"].primary.name) if display else b""
+    pdf = render_pdf(display, info, chains["body"].primary.name, finish) if display else b""
     return DrawnDocument(
         pdf,
         len(pages),
