@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, write
 
-from pipeline.app.batch import IssueBuild, Summary, build_parallel
+from pipeline.app.batch import IssueBuild, Summary
+from pipeline.app.batch_workers import build_parallel
 
 BROKEN = "2024-03.toml"
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import random
 from pathlib import Path
+from types import SimpleNamespace
+from typing import cast
 
 import pytest
 from conftest import SERIES_TOML, issue_toml, only_error, write
 
+from pipeline.diagnostics import BulletinError
 from pipeline.source.load import load_issue
-from pipeline.source.series import is_issue_file, masthead_table, peek_masthead
+from pipeline.source.model import Masthead
+from pipeline.source.series import (
+    is_issue_file,
+    masthead_table,
+    peek_masthead,
+    series_findings,
+    shared_series_index,
+)
 
 
 def test_files_that_are_not_issues() -> None:
@@ -102,3 +113,57 @@ def test_a_siblings_masthead_is_read_again_after_an_edit(tmp_path: Path) -> None
     assert peek_masthead(sibling) == {"number": 7, "date": datetime.date(2024, 7, 24)}
     sibling.write_text(issue_toml(18, "2024-07-25"), encoding="utf-8")  # a new size: no mtime race
     assert peek_masthead(sibling) == {"number": 18, "date": datetime.date(2024, 7, 25)}
+
+
+def _random_series(folder: Path, rng: random.Random) -> list[Path]:
+    """Issue files with clashing, missing, falling and oddly typed numbers, totals and dates."""
+    folder.mkdir(parents=True)
+    issues = []
+    for n in range(rng.randint(1, 12)):
+        lines = ["number = " + rng.choice(["1", "2", "3", "5", "true", "2.0", '"4"'])]
+        total = rng.choice([None, "10", "11", "12", "13", "14", "12.0", "[1]", "nan"])
+        if total is not None:
+            lines.append(f"total = {total}")
+        day = f"202{rng.randint(3, 4)}-0{rng.randint(1, 3)}-0{rng.randint(1, 3)}"
+        lines.append(f"date = {day}" + rng.choice(["", "", "", "T10:00:00"]))
+        rng.shuffle(lines)
+        masthead = "[masthead]\n" + "\n".join(lines) if rng.random() > 0.1 else "[columns]"
+        issues.append(write(folder / f"{2024 + n % 3}-{n:02}.toml", masthead + "\n"))
+    return issues
+
+
+def _masthead_for(issue: Path, rng: random.Random) -> Masthead:
+    """What a load would give: the file's own masthead, or values from elsewhere (series.toml)."""
+    head = peek_masthead(issue) or {}
+    number, total, day = head.get("number"), head.get("total"), head.get("date")
+    if not isinstance(number, int) or rng.random() < 0.1:
+        number = rng.randint(1, 5)
+    if not isinstance(total, int) or rng.random() < 0.1:
+        total = rng.choice([None, 10, 12, 14])
+    if type(day) is not datetime.date or rng.random() < 0.1:
+        day = datetime.date(2024, 2, 2)
+    return cast(Masthead, SimpleNamespace(number=number, total=total, date=day))
+
+
+def test_a_shared_index_finds_what_reading_every_sibling_finds(tmp_path: Path) -> None:
+    rng = random.Random(17)
+    hints = set()
+    for trial in range(300):
+        folder = tmp_path / str(trial)
+        issues = _random_series(folder, rng)
+        mastheads = [_masthead_for(issue, rng) for issue in issues]
+        expected = [list(series_findings(i, m)) for i, m in zip(issues, mastheads, strict=True)]
+        with shared_series_index([folder]):
+            found = [list(series_findings(i, m)) for i, m in zip(issues, mastheads, strict=True)]
+        assert found == expected, folder
+        hints |= {finding.hint for findings in expected for finding in findings}
+    assert len(hints) == 4  # clashing numbers and totals, falling totals and gaps were compared
+
+
+def test_a_shared_index_is_the_folder_as_it_was_and_is_dropped_after(tmp_path: Path) -> None:
+    folder = _series(tmp_path, ("2024-01", 1, 10, "2024-01-05"), ("2024-02", 2, 11, "2024-02-05"))
+    with shared_series_index([folder]):
+        write(folder / "2024-02b.toml", issue_toml(2, "2024-02-06", 12))  # during the batch
+        assert load_issue(folder / "2024-02.toml").warnings == []
+    with pytest.raises(BulletinError, match=r"2024-02b\.toml"):  # after it: the files again
+        load_issue(folder / "2024-02.toml")

@@ -1,20 +1,23 @@
-"""Batch builds: many issues in parallel worker processes, each keeping its own warm Builder."""
+"""Batch builds: each issue's outcome as plain data, the summary, and the sequential build.
+
+The parallel build is in `batch_workers`.
+"""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.i18n import N_, _
+from pipeline.source.series import shared_series_index
 
 if TYPE_CHECKING:
-    from concurrent.futures import Future
-
     from pipeline.build import Builder
 
 
@@ -93,67 +96,12 @@ def build_sequential(
     builder: Builder, issues: Sequence[Path], strict: bool
 ) -> Iterator[IssueBuild]:
     """Build issues one after the other in this process, yielding each outcome in order."""
-    for issue in issues:
-        yield build_one(builder, issue, strict)
+    with shared_series_index(shared_folders(issues)):
+        for issue in issues:
+            yield build_one(builder, issue, strict)
 
 
-_worker: Builder | None = None
-
-
-def _start_worker(project_root: Path, output_root: Path | None, ofd: bool) -> None:
-    """Process-pool initializer: one Builder per worker, so fonts are loaded once per worker."""
-    from pipeline.build import Builder
-
-    global _worker
-    _worker = Builder(project_root, output_root, ofd=ofd)
-
-
-def _build_in_worker(issue: Path, strict: bool) -> IssueBuild:
-    if _worker is None:  # pragma: no cover - the initializer always runs first
-        raise RuntimeError("worker started without a Builder")
-    return build_one(_worker, issue, strict)
-
-
-def build_parallel(
-    project_root: Path,
-    output_root: Path | None,
-    issues: Sequence[Path],
-    strict: bool,
-    jobs: int,
-    on_done: Callable[[IssueBuild], None] | None = None,
-    ofd: bool = False,
-) -> Iterator[IssueBuild]:
-    """Build issues in `jobs` worker processes; yields outcomes in the order of `issues`.
-
-    With `ofd`, each worker also writes the issue's OFD beside its PDF.
-
-    `on_done` is called (in this process and thread) as each issue finishes, in whatever order
-    they finish, for a progress display; the outcomes themselves come out in input order, so
-    what a batch prints does not depend on timing.
-    """
-    import multiprocessing  # here: ~10 ms of imports that a single build does not need
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    methods = multiprocessing.get_all_start_methods()
-    # fork: the workers inherit this process's imports (~0.2 s each with spawn).
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(
-        max_workers=max(1, min(jobs, len(issues))),
-        mp_context=context,
-        initializer=_start_worker,
-        initargs=(project_root, output_root, ofd),
-    ) as pool:
-        futures: list[Future[IssueBuild]] = [
-            pool.submit(_build_in_worker, issue, strict) for issue in issues
-        ]
-        index_of = {future: index for index, future in enumerate(futures)}
-        finished: dict[int, IssueBuild] = {}
-        next_index = 0
-        for future in as_completed(futures):
-            outcome = future.result()
-            if on_done is not None:
-                on_done(outcome)
-            finished[index_of[future]] = outcome
-            while next_index in finished:
-                yield finished.pop(next_index)
-                next_index += 1
+def shared_folders(issues: Sequence[Path]) -> tuple[Path, ...]:
+    """The folders holding more than one of the issues: a series index is worth making for them."""
+    counts = Counter(issue.parent for issue in issues)
+    return tuple(folder for folder, count in counts.items() if count > 1)

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from pipeline.app.batch import IssueBuild, Summary, build_parallel, build_sequential, default_jobs
+from pipeline.app.batch import IssueBuild, Summary, build_sequential, default_jobs
+from pipeline.app.batch_workers import build_parallel
 from pipeline.app.console import (
     EXIT_FAILED,
     EXIT_OK,

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import datetime
+import itertools
+import math
 import re
 import tomllib
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,18 +71,18 @@ class Finding:
 
 def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
     """Numbers unique within a year, totals unique; gaps and falling totals are warnings."""
-    siblings = []
-    for other in sorted(path.parent.glob("*.toml")):
-        if not is_issue_file(other) or other.name == path.name:
-            continue
-        masthead = peek_masthead(other)
-        if masthead is not None:
-            siblings.append((other, masthead))
+    index = _SHARED.get(path.parent.absolute())
+    if index is None:
+        siblings = _read_siblings(path.parent)
+    elif index.clear(path.name, me):
+        yield from index.gap(me)
+        return
+    else:
+        siblings = index.entries
+    siblings = [(other, head) for other, head in siblings if other.name != path.name]
     same_year = {me.number}
     for other, head in siblings:
-        number, total, day = head.get("number"), head.get("total"), head.get("date")
-        if type(day) is not datetime.date:
-            day = None  # not a date (e.g. a date-time): that file's own build reports it
+        number, total, day = _fields(head)
         year = getattr(day, "year", None)
         if year == me.date.year and isinstance(number, int):
             if number == me.number:
@@ -122,6 +126,11 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
                 ("masthead", "total"),
                 _("check the total numbers"),
             )
+    yield from _gap(me, same_year)
+
+
+def _gap(me: Masthead, same_year: set[int]) -> Iterator[Finding]:
+    """The warning of the year's last issue when numbers below it are missing."""
     missing = [n for n in range(min(same_year), max(same_year)) if n not in same_year]
     if missing and me.number == max(same_year):
         yield Finding(
@@ -134,6 +143,91 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
             ("masthead", "number"),
             _("check the numbering of the series"),
         )
+
+
+def _fields(head: dict[str, Any]) -> tuple[object, object, datetime.date | None]:
+    """A masthead's number, total and date (None unless a date: a date-time is reported by its
+    own file's build)."""
+    day = head.get("date")
+    return head.get("number"), head.get("total"), day if type(day) is datetime.date else None
+
+
+def _read_siblings(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """Each issue file of the folder with its masthead, in sorted order (those with one)."""
+    found = []
+    for other in sorted(folder.glob("*.toml")):
+        if is_issue_file(other) and (masthead := peek_masthead(other)) is not None:
+            found.append((other, masthead))
+    return found
+
+
+class SeriesIndex:
+    """One folder's issue mastheads read once, with what proves quickly that an issue has no
+    clash with its siblings: a batch checks each issue against these instead of every file."""
+
+    def __init__(self, folder: Path) -> None:
+        self.entries = _read_siblings(folder)
+        self._own: dict[str, tuple[object, object, datetime.date | None]] = {}
+        self._numbers: dict[tuple[int, object], list[str]] = {}
+        self._totals: dict[object, list[str]] = {}
+        self._years: dict[int, set[int]] = {}
+        dated: list[tuple[datetime.date, int]] = []
+        for path, head in self.entries:
+            number, total, day = fields = _fields(head)
+            self._own[path.name] = fields
+            if day is not None and isinstance(number, int):
+                self._numbers.setdefault((day.year, number), []).append(path.name)
+                self._years.setdefault(day.year, set()).add(number)
+            if isinstance(total, Hashable):
+                self._totals.setdefault(total, []).append(path.name)
+            if day is not None and isinstance(total, int):
+                dated.append((day, total))
+        dated.sort(key=lambda pair: pair[0])
+        self._days = [day for day, _ in dated]
+        totals = [total for _, total in dated]
+        self._max_before = list(itertools.accumulate(totals, max, initial=-math.inf))
+        self._min_after = list(itertools.accumulate(reversed(totals), min, initial=math.inf))
+        self._min_after.reverse()
+
+    def clear(self, name: str, me: Masthead) -> bool:
+        """Whether the issue file `name`, whose masthead is `me`, certainly has no clash with a
+        sibling and no total out of date order (False: check it sibling by sibling)."""
+        own, mine = self._own.get(name), (me.number, me.total, me.date)
+        if own is None or any(
+            type(a) is not type(b) or a != b for a, b in zip(own, mine, strict=True)
+        ):
+            return False  # its own file says otherwise (or series.toml sets what it lacks)
+        if any(other != name for other in self._numbers.get((me.date.year, me.number), ())):
+            return False
+        if me.total is None:
+            return True
+        if any(other != name for other in self._totals.get(me.total, ())):
+            return False
+        earlier = bisect.bisect_left(self._days, me.date)  # dated totals before me.date
+        later = bisect.bisect_right(self._days, me.date)  # and from this one on, after it
+        return self._max_before[earlier] < me.total < self._min_after[later]
+
+    def gap(self, me: Masthead) -> Iterator[Finding]:
+        """The gap warning of an issue that `clear` passed (its own number is in the index)."""
+        return _gap(me, self._years[me.date.year])
+
+
+# Folders whose SeriesIndex a batch shares (see shared_series_index), by absolute path.
+_SHARED: dict[Path, SeriesIndex] = {}
+
+
+@contextlib.contextmanager
+def shared_series_index(folders: Iterable[Path]) -> Iterator[None]:
+    """Inside this, issues of these folders are checked against their folder as it was when the
+    index was made (a batch: built from one state of the folder); outside, against the files."""
+    made = {folder.absolute(): SeriesIndex(folder) for folder in folders}
+    made = {folder: index for folder, index in made.items() if folder not in _SHARED}
+    _SHARED.update(made)
+    try:
+        yield
+    finally:
+        for folder in made:
+            del _SHARED[folder]
 
 
 # Sibling mastheads by file, kept while the file's (mtime, size, inode) stay: a batch or a watcher
