@@ -24,7 +24,7 @@ Edit = Callable[["pikepdf.Pdf"], None]
 DATA_DIR = Path(__file__).parent / "data"
 # The style's colours are DeviceCMYK (print red 0/80/80/0, K-only black), so the output intent is
 # a CMYK printing condition: FOGRA39 (ISO 12647-2 coated offset), profile made from Fogra's
-# characterization data (Zlib licence; see data/README.md).
+# characterization data (Zlib licence), its tables 8-bit (see data/README.md).
 OUTPUT_PROFILE = DATA_DIR / "FOGRA39L-bulletin.icc"
 OUTPUT_CONDITION = "FOGRA39L"
 PRODUCER = "bulletin-pipeline (reportlab, pikepdf)"
