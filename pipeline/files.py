@@ -18,8 +18,9 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   in each font file found. Key: the file's path; invalid when its size or mtime differ
   (`tests/test_fontfind.py`).
 - Subset memo (`fonts/subsets.py`, in memory, per loaded face): the font subsets made for a
-  PDF. Key: the glyph list; the least recently used beyond SUBSETS_KEPT are dropped, and a
-  changed file gives a new face with an empty memo. Compressed streams: the zlib form of large
+  PDF (without the tables a PDF does not need). Key: the glyph list; the least recently used
+  beyond SUBSETS_KEPT are dropped, and a changed file gives a new face with an empty memo.
+  Compressed streams: the zlib form of large
   streams (the font programs), keyed by their bytes, bounded by COMPRESSED_KEPT bytes
   (`tests/test_caches.py`).
 - Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):

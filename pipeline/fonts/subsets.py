@@ -1,4 +1,4 @@
-"""Faster font subsets and PDF streams: the same bytes as reportlab's, made once and kept.
+"""Faster, smaller font subsets and PDF streams: reportlab's, without unused tables, made once.
 
 Two memos (see the list of caches in pipeline/files.py): the subsets made of each face, the least
 recently used dropped beyond SUBSETS_KEPT; and the zlib form of large streams (the font
@@ -12,6 +12,11 @@ from collections import OrderedDict
 from typing import Any
 
 SUBSETS_KEPT = 64  # per face: a document's subsets of a 14 MB face are ~20–150 KB each
+# Tables reportlab copies into every subset that a PDF's TrueType font program does not need
+# (ISO 32000-1 §9.9 lists head, hhea, hmtx, loca, maxp, glyf, cvt, fpgm, prep, and cmap for a
+# simple font): the font's names (1–2.6 KB each), OS/2 metrics (the FontDescriptor has them),
+# PostScript glyph names. Each 256-glyph subset carried its own copy.
+UNNEEDED_TABLES = frozenset({b"name", b"OS/2", b"post"})
 
 
 class _GlyphTable:
@@ -25,8 +30,24 @@ class _GlyphTable:
         return bytes(self._data[self._offset + start : self._offset + stop])
 
 
+def without_tables(font_program: bytes, dropped: frozenset[bytes] = UNNEEDED_TABLES) -> bytes:
+    """The TrueType font program without the tables named, its directory and checksums redone."""
+    from reportlab.pdfbase.ttfonts import TTFontMaker
+
+    count = int.from_bytes(font_program[4:6], "big")
+    maker = TTFontMaker()
+    for at in range(12, 12 + 16 * count, 16):
+        tag = font_program[at : at + 4]
+        if tag in dropped:
+            continue
+        offset = int.from_bytes(font_program[at + 8 : at + 12], "big")
+        length = int.from_bytes(font_program[at + 12 : at + 16], "big")
+        maker.add(tag.decode("latin-1"), font_program[offset : offset + length])
+    return bytes(maker.makeStream())
+
+
 def speed_up_subsetting(face: Any, font_file: type[Any]) -> None:
-    """Make the face's makeSubset cheaper; its output stays byte for byte the same.
+    """Make the face's makeSubset cheaper, and its subsets smaller (without UNNEEDED_TABLES).
 
     reportlab's makeSubset copies the whole glyf table for every 256-glyph subset, only to slice
     glyphs out of it; the copy is replaced by slicing the glyphs themselves. Subsets are also
@@ -48,7 +69,7 @@ def speed_up_subsetting(face: Any, font_file: type[Any]) -> None:
         if found is None:
             if isinstance(face._ttf_data, font_file):  # a file read on demand: still the same?
                 face._ttf_data.check()
-            found = made[key] = original_make_subset(subset)
+            found = made[key] = without_tables(original_make_subset(subset))
             while len(made) > SUBSETS_KEPT:
                 made.popitem(last=False)
         else:
