@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 from itertools import pairwise
 
 import pytest
 
-from pipeline.layout.gridtext import ComposedLine
+from pipeline.layout import linebreak
+from pipeline.layout.gridtext import PARAGRAPH_SPACES, ComposedLine, PreparedText
 from pipeline.layout.linebreak import compose_paragraph
 
 EM = 16.0
@@ -376,3 +378,67 @@ def test_a_last_line_of_one_character_is_avoided() -> None:
     lines = small("一二三四五六七八九十县。")
     assert texts(lines) == ["一二三四五六七八九", "十县。"]
     assert xs(lines[0]) == pytest.approx([18.0 * k for k in range(9)])  # 2 pt a gap
+
+
+# the search's shortcuts choose what the plain search chooses
+
+
+def _prepared(text: str, tracking_pt: float = TRACK) -> PreparedText:
+    advance = lambda c: 0.0 if c == "\u200b" else adv(c)  # noqa: E731
+    return PreparedText(text, advance, EM, tracking_pt, PARAGRAPH_SPACES)
+
+
+def _searched(
+    prepared: PreparedText, justify: bool, squeeze: bool, pruned: bool
+) -> tuple[list[int] | None, set[int]]:
+    """The breaks of the body grid's search, with or without the bound; the starts it visited."""
+    first, visited = prepared.skipped[0], set()
+
+    def candidates(start: int) -> list[tuple[int, float]]:
+        visited.add(start)
+        avail = AREA - (INDENT if start == first else 0.0)
+        return linebreak._candidate_ends(prepared, start, avail, justify, squeeze)
+
+    bound = math.inf
+    if pruned:
+        bound = linebreak.first_guess(prepared, first, candidates) + 2 * linebreak.PRUNE_MARGIN
+        visited.clear()
+    return linebreak._search(prepared, first, candidates, bound), visited
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("justify", "squeeze"), [(True, True), (True, False), (False, True)])
+def test_leaving_out_dear_line_starts_never_changes_the_breaks(
+    seed: int, justify: bool, squeeze: bool
+) -> None:
+    rng = random.Random(seed)
+    left_out = 0
+    for _ in range(40):
+        prepared = _prepared(random_text(rng, spaces=True) * rng.randint(1, 3))
+        plain, visited = _searched(prepared, justify, squeeze, pruned=False)
+        pruned, visited_pruned = _searched(prepared, justify, squeeze, pruned=True)
+        assert pruned == plain
+        assert pruned == linebreak._best_breaks(prepared, AREA, INDENT, 0.0, justify, squeeze)
+        left_out += len(visited) - len(visited_pruned)
+    assert left_out > 0  # the bound did leave starts out
+
+
+@pytest.mark.parametrize("tracking_pt", [TRACK, 0.0, -0.9])
+def test_skipping_short_lines_by_bisection_finds_the_ends_a_scan_finds(
+    tracking_pt: float,
+) -> None:
+    rng = random.Random(7)
+    for _ in range(30):
+        text = random_text(rng, spaces=True).replace("国", "\u200b")
+        prepared = _prepared(text, tracking_pt)
+        assert prepared.min_width_pt > -linebreak.SPREAD_LIMIT_PT / 2
+        bisected = [
+            linebreak._ends(prepared, s, AREA, True, True, within_limits=True)
+            for s in range(prepared.count)
+        ]
+        prepared.min_width_pt = -math.inf  # every end is looked at in turn
+        scanned = [
+            linebreak._ends(prepared, s, AREA, True, True, within_limits=True)
+            for s in range(prepared.count)
+        ]
+        assert bisected == scanned

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pipeline.fonts.chains import LoadedFont
 from pipeline.layout.gridtext import ComposedLine
+
+_T = TypeVar("_T")
 
 # Marks set in one full grid cell even where a font draws them narrower (—— must span two
 # characters; a Kai font's proportional quotes would otherwise break the grid).
@@ -30,13 +34,9 @@ class Run:
     h_scale: float = 100.0
 
 
-@dataclass(frozen=True)
-class _Glyph:
-    char: str
-    font: LoadedFont
-    x_pt: float  # glyph origin, line-box relative
-    natural_pt: float
-    h_scale: float  # 1.0: as the font draws it
+# Where a character's glyph is drawn in its box: (font, x from the box's left edge, drawn
+# width, horizontal scale (1.0: as the font draws it)).
+Glyph = tuple[LoadedFont, float, float, float]
 
 
 def layout_advance_pt(char: str, font: LoadedFont, size_pt: float, cell_pt: float) -> float:
@@ -48,75 +48,89 @@ def layout_advance_pt(char: str, font: LoadedFont, size_pt: float, cell_pt: floa
     return size_pt if char in FULL_CELL_MARKS and natural < size_pt else natural
 
 
+class CharMemo(dict[str, _T]):
+    """A dict that computes a missing character's value once."""
+
+    def __init__(self, compute: Callable[[str], _T]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, char: str) -> _T:
+        value = self[char] = self.compute(char)
+        return value
+
+
+class Metrics:
+    """Characters at one size drawn from given fonts: box widths and glyph places, each
+    computed once per character (a document draws the same few thousand over and over)."""
+
+    def __init__(self, fonts: Mapping[str, LoadedFont], size_pt: float, cell_pt: float) -> None:
+        self.fonts, self.size_pt, self.cell_pt = fonts, size_pt, cell_pt
+        self.advance_pt: dict[str, float] = CharMemo(self._advance)
+        self.glyph: dict[str, Glyph] = CharMemo(self._glyph)
+
+    def _advance(self, char: str) -> float:
+        return layout_advance_pt(char, self.fonts[char], self.size_pt, self.cell_pt)
+
+    def _glyph(self, char: str) -> Glyph:
+        """Where a character's glyph is drawn inside its box, and how much it is condensed."""
+        font, size_pt = self.fonts[char], self.size_pt
+        box_pt = self.advance_pt[char]
+        natural = font.advance_pt(char, size_pt)
+        x, h_scale = 0.0, 1.0
+        if char in HALF_CELL_CHARS:
+            half_cell = self.cell_pt / 2
+            if natural > half_cell + 1e-6:  # a wide letter (M, W) is condensed into its half cell
+                h_scale = half_cell / natural
+            else:
+                x = (half_cell - natural) / 2
+        elif box_pt - natural > 0.01:  # a mark widened to its full grid cell
+            if char in DASHES:
+                h_scale = box_pt / natural  # stretched so —— stays joined
+            elif char in OPENING_QUOTES:
+                x = box_pt - natural  # the glyph sits in the cell's right half
+        return (font, x, natural * h_scale, h_scale)
+
+
 def glyph_runs(
-    line: ComposedLine,
-    x0_pt: float,
-    fonts: dict[str, LoadedFont],
-    size_pt: float,
-    cell_pt: float,
-    color: str,
-    scale: float = 1.0,
+    line: ComposedLine, x0_pt: float, metrics: Metrics, color: str, scale: float = 1.0
 ) -> tuple[Run, ...]:
     """The line's glyphs as runs of one font and one even spacing, condensed by `scale`."""
-    glyphs = [
-        _glyph(placed.char, placed.x_pt, placed.advance_pt, fonts, size_pt, cell_pt)
-        for placed in line.chars
-    ]
+    glyph_of, size_pt = metrics.glyph, metrics.size_pt
     runs: list[Run] = []
-    group: list[_Glyph] = []
-    spacing = 0.0
-
-    def flush() -> None:
-        if group:
-            first = group[0]
+    # The run being gathered: its font, first glyph's x, characters and spacing; the last
+    # glyph's x and drawn width.
+    font: LoadedFont | None = None
+    first_x = spacing = last_x = last_drawn = 0.0
+    h_scale = 1.0
+    chars: list[str] = []
+    for placed in line.chars:
+        char = placed.char
+        glyph_font, dx, drawn, glyph_scale = glyph_of[char]
+        x = placed.x_pt + dx if dx else placed.x_pt
+        if font is not None:
+            gap = x - last_x - last_drawn
+            joins = glyph_font is font and glyph_scale == h_scale == 1.0
+            if joins and (len(chars) == 1 or abs(gap - spacing) < 1e-4):
+                spacing, last_x, last_drawn = gap, x, drawn
+                chars.append(char)
+                continue
             runs.append(
                 Run(
-                    first.font.name,
+                    font.name,
                     size_pt,
-                    x0_pt + first.x_pt * scale,
-                    "".join(g.char for g in group),
+                    x0_pt + first_x * scale,
+                    "".join(chars),
                     spacing,  # the viewer scales it with the glyphs
                     color,
-                    scale * first.h_scale * 100,
+                    scale * h_scale * 100,
                 )
             )
-
-    for glyph in glyphs:
-        if group:
-            previous = group[-1]
-            gap = glyph.x_pt - previous.x_pt - previous.natural_pt
-            joins = glyph.font is previous.font and glyph.h_scale == previous.h_scale == 1.0
-            if joins and (len(group) == 1 or abs(gap - spacing) < 1e-4):
-                spacing = gap
-                group.append(glyph)
-                continue
-            flush()
-        group, spacing = [glyph], 0.0
-    flush()
+        font, first_x, spacing, last_x, last_drawn = glyph_font, x, 0.0, x, drawn
+        h_scale, chars = glyph_scale, [char]
+    if font is not None:
+        runs.append(
+            Run(font.name, size_pt, x0_pt + first_x * scale, "".join(chars), spacing, color,
+                scale * h_scale * 100)
+        )  # fmt: skip
     return tuple(runs)
-
-
-def _glyph(
-    char: str,
-    box_x_pt: float,
-    box_pt: float,
-    fonts: dict[str, LoadedFont],
-    size_pt: float,
-    cell_pt: float,
-) -> _Glyph:
-    """Where a character's glyph is drawn inside its box, and how much it is condensed."""
-    font = fonts[char]
-    natural = font.advance_pt(char, size_pt)
-    x, h_scale = box_x_pt, 1.0
-    if char in HALF_CELL_CHARS:
-        half_cell = cell_pt / 2
-        if natural > half_cell + 1e-6:  # a wide letter (M, W) is condensed into its half cell
-            h_scale = half_cell / natural
-        else:
-            x += (half_cell - natural) / 2
-    elif box_pt - natural > 0.01:  # a mark widened to its full grid cell
-        if char in DASHES:
-            h_scale = box_pt / natural  # stretched so —— stays joined
-        elif char in OPENING_QUOTES:
-            x += box_pt - natural  # the glyph sits in the cell's right half
-    return _Glyph(char, font, x, natural * h_scale, h_scale)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import NamedTuple
 
 EPS_PT = 0.01  # tolerance when deciding whether material fits a line
 
@@ -22,6 +23,9 @@ DOUBLED_MARKS = frozenset("—―…⋯")
 ASCII_DIGITS = frozenset("0123456789")
 RANGE_DASHES = frozenset("—–～~-")
 PARAGRAPH_SPACES = frozenset(" ")
+_MARKS = CLOSING_MARKS | OPENING_MARKS
+# The characters after which a break between two visible characters may not be free.
+_CLUSTER_STARTS = DOUBLED_MARKS | RANGE_DASHES | ASCII_DIGITS | {"%"}
 
 ISOLATED_MARK_SQUEEZE = 0.25  # of a cell: an isolated mid-line mark keeps 3/4 of its cell
 
@@ -35,8 +39,7 @@ _DOCUMENT_NUMBER = re.compile(r"(?:[\u4e00-\u9fff]{1,3}[发函字令电])?〔\d{
 Advance = Callable[[str], float]
 
 
-@dataclass(frozen=True)
-class PlacedChar:
+class PlacedChar(NamedTuple):
     """One glyph on a line: its box's x (line-box relative, indent included) and box width."""
 
     char: str
@@ -54,7 +57,10 @@ class ComposedLine:
 
 
 class PreparedText:
-    """A text as code points with widths, removable blank halves and break opportunities."""
+    """A text as code points with widths, removable blank halves and break opportunities.
+
+    Every per-position quantity is computed once here, as lists the breakers index directly.
+    """
 
     def __init__(
         self,
@@ -67,52 +73,66 @@ class PreparedText:
         self.chars = chars = list(text)
         self.count = count = len(chars)
         self.spaces = spaces
-        self.cell_pt = em_pt + tracking_pt
+        self.cell_pt = cell = em_pt + tracking_pt
         self.tracking_pt = tracking_pt
-        self.advance_pt = [advance_pt(c) for c in chars]
-        width = [a + tracking_pt for a in self.advance_pt]
-        self.width_pt = width
+        self.advance_pt = list(map(advance_pt, chars))
+        self.width_pt = width = [a + tracking_pt for a in self.advance_pt]
         self.width_cum = list(accumulate(width, initial=0.0))
-        is_mark = [
-            (c in CLOSING_MARKS or c in OPENING_MARKS) and w >= 0.9 * self.cell_pt
-            for c, w in zip(chars, width, strict=True)
+        self.min_width_pt = min(width, default=0.0)
+        mark_width = 0.9 * cell
+        self.is_mark = is_mark = [
+            c in _MARKS and w >= mark_width for c, w in zip(chars, width, strict=True)
         ]
-        self.is_mark = is_mark
+        marks = [i for i, m in enumerate(is_mark) if m]
         # Step 1, adjacent marks (§6.1): at a junction of two marks the facing blank half goes,
         # the first mark's if it is a closing one, else the second's. pair_cut[j]: junction j
         # lies between chars j and j+1.
-        half = self.cell_pt / 2
-        self.pair_cut = [0.0] * max(count - 1, 0)
-        for j in range(count - 1):
-            facing = chars[j] in CLOSING_MARKS or chars[j + 1] in OPENING_MARKS
-            if is_mark[j] and is_mark[j + 1] and facing:
-                self.pair_cut[j] = half
-        self.pair_cut_cum = list(accumulate(self.pair_cut, initial=0.0))
+        half = cell / 2
+        self.pair_cut = pair_cut = [0.0] * max(count - 1, 0)
+        for j in marks:
+            facing = j + 1 < count and (chars[j] in CLOSING_MARKS or chars[j + 1] in OPENING_MARKS)
+            if facing and is_mark[j + 1]:
+                pair_cut[j] = half
+        self.pair_cut_cum = list(accumulate(pair_cut, initial=0.0))
         # Step 2, what squeezing may still take (§6.3): the blank half a mark has left; a mark
         # with no mark beside it gives at most a quarter cell, one beside a mark its blank half.
         # squeeze_cap_pt[i]: 0 for what is not a mark or has no blank half left.
         quarter, adjacent = [0] * count, [0] * count
         self.squeeze_cap_pt = [0.0] * count
-        for i in range(count):
-            if not is_mark[i] or self._blank_taken_by_pair(i):
+        for i in marks:
+            if self._blank_taken_by_pair(i):
                 continue
             beside_mark = (i > 0 and is_mark[i - 1]) or (i + 1 < count and is_mark[i + 1])
             (adjacent if beside_mark else quarter)[i] = 1
-            self.squeeze_cap_pt[i] = half if beside_mark else ISOLATED_MARK_SQUEEZE * self.cell_pt
+            self.squeeze_cap_pt[i] = half if beside_mark else ISOLATED_MARK_SQUEEZE * cell
         self.quarter_marks_cum = list(accumulate(quarter, initial=0))
         self.adjacent_marks_cum = list(accumulate(adjacent, initial=0))
-        self.word = [-1] * count
+        self.word = word = [-1] * count
         for k, match in enumerate(_ASCII_WORD.finditer(text)):
-            self.word[match.start() : match.end()] = [k] * (match.end() - match.start())
+            word[match.start() : match.end()] = [k] * (match.end() - match.start())
         # Step 3, gaps that justification may change: not inside a Latin word or a —— / …….
-        loose = [0] * max(count - 1, 0)
-        for j in range(count - 1):
-            loose[j] = 0 if self.tight(j) else 1
+        self.loose = loose = [
+            0 if (w >= 0 and w == w_next) or (c in DOUBLED_MARKS and c == c_next) else 1
+            for w, w_next, c, c_next in zip(word[:-1], word[1:], chars[:-1], chars[1:], strict=True)
+        ]
         self.loose_gaps_cum = list(accumulate(loose, initial=0))
         visible = [c not in spaces for c in chars]
         self.visible_cum = list(accumulate(map(int, visible), initial=0))
+        # stripped[e]: e with the spaces before it dropped; skipped[s]: the first non-space at
+        # or after s (count if none).
+        self.stripped = stripped = [0] * (count + 1)
+        for e in range(1, count + 1):
+            stripped[e] = e if visible[e - 1] else stripped[e - 1]
+        self.skipped = skipped = [count] * (count + 1)
+        for s in range(count - 1, -1, -1):
+            skipped[s] = s if visible[s] else skipped[s + 1]
+        # end_hang_pt[e]: what a closing mark ending a line at e may hang past the edge (§6.2).
+        self.end_hang = [0.0] * (count + 1)
+        for i in marks:
+            if chars[i] in CLOSING_MARKS:
+                self.end_hang[i + 1] = half
         # Step 4, break opportunities: break_class[i] for a break before chars[i].
-        self.break_class = self._break_classes(text, visible)
+        self.break_class = self._break_classes(text)
 
     def _blank_taken_by_pair(self, i: int) -> bool:
         """Whether the pair rule already removed mark i's blank half."""
@@ -122,41 +142,40 @@ class PreparedText:
 
     def tight(self, j: int) -> bool:
         """Whether the gap after chars[j] keeps plain tracking (inside a word or a 2-em mark)."""
-        if self.word[j] >= 0 and self.word[j] == self.word[j + 1]:
-            return True
-        return self.chars[j] in DOUBLED_MARKS and self.chars[j] == self.chars[j + 1]
+        return not self.loose[j]
 
-    def _break_classes(self, text: str, visible: list[bool]) -> list[int]:
-        chars, count = self.chars, self.count
-        previous_visible, last = [], -1
-        for i in range(count):
-            last = i if visible[i] else last
-            previous_visible.append(last)
-        next_visible = [count] * (count + 1)
-        for i in reversed(range(count)):
-            next_visible[i] = i if visible[i] else next_visible[i + 1]
+    def _break_classes(self, text: str) -> list[int]:
+        chars, count, word = self.chars, self.count, self.word
+        stripped, skipped = self.stripped, self.skipped
         in_document_number = [False] * (count + 1)
         for match in _DOCUMENT_NUMBER.finditer(text):
             for i in range(match.start() + 1, match.end()):
                 in_document_number[i] = True
         classes = [BREAK_NEVER] * count + [BREAK_FREE]
         for i in range(1, count):
-            before, after = previous_visible[i - 1], next_visible[i]
+            # The nearest visible characters before and after the break.
+            before, after = stripped[i] - 1, skipped[i]
             if before < 0 or after >= count:
                 continue  # spaces only on one side: the break would make an empty line
             if chars[after] in LINE_START_FORBIDDEN or chars[before] in LINE_END_FORBIDDEN:
                 classes[i] = BREAK_KINSOKU
             elif before == i - 1 and after == i:
-                classes[i] = self._cluster_class(i - 1, in_document_number[i])
+                j = before
+                char = chars[j]
+                if in_document_number[i] or (word[j] >= 0 and word[j] == word[i]):
+                    classes[i] = BREAK_IN_CLUSTER
+                elif char in _CLUSTER_STARTS:
+                    classes[i] = self._cluster_class(j)
+                else:
+                    classes[i] = BREAK_FREE
             else:
                 classes[i] = BREAK_FREE
         return classes
 
-    def _cluster_class(self, j: int, in_document_number: bool) -> int:
-        """The class of a break between adjacent visible chars j and j+1."""
+    def _cluster_class(self, j: int) -> int:
+        """The class of a break between adjacent visible chars j and j+1, chars[j] being a
+        digit, a dash or %, and the two not in one word or document number."""
         chars = self.chars
-        if in_document_number or (self.word[j] >= 0 and self.word[j] == self.word[j + 1]):
-            return BREAK_IN_CLUSTER
         if chars[j] in DOUBLED_MARKS and chars[j] == chars[j + 1]:
             return BREAK_IN_CLUSTER
         # A number range 2006—2020 may break after its dash, at a price (§6).
@@ -170,15 +189,11 @@ class PreparedText:
 
     def skip_spaces(self, start: int) -> int:
         """The first index at or after start that is not a space."""
-        while start < self.count and self.chars[start] in self.spaces:
-            start += 1
-        return start
+        return self.skipped[start]
 
     def strip_spaces(self, end: int) -> int:
         """The end index with trailing spaces before it dropped."""
-        while end > 0 and self.chars[end - 1] in self.spaces:
-            end -= 1
-        return end
+        return self.stripped[end]
 
     def visible(self, start: int, end: int) -> int:
         """How many non-space characters chars[start:end] holds."""
@@ -197,10 +212,7 @@ class PreparedText:
 
     def end_hang_pt(self, end: int) -> float:
         """What a closing mark ending the line may hang past the edge: its blank half (§6.2)."""
-        last = end - 1
-        if last < 0 or not self.is_mark[last] or self.chars[last] not in CLOSING_MARKS:
-            return 0.0
-        return self.cell_pt / 2
+        return self.end_hang[end]
 
     def squeezable_marks(self, start: int, end: int) -> tuple[int, int]:
         """Isolated and mark-adjacent marks inside the line that may give room (§6.3)."""

@@ -2,13 +2,14 @@
 
 The composer follows typst's linebreak.rs: prepare the text once (gridtext.PreparedText), choose
 the breaks for the whole paragraph at once by dynamic programming (each candidate line costs
-how much it must change its gaps, layout.md §6), then place each line. Titles (§3) have their
-own balanced breaker in `titlebreak`.
+how much it must change its gaps, layout.md §6: `linefit`), then place each line. Titles (§3)
+have their own balanced breaker in `titlebreak`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Callable
 
 from pipeline.layout.gridtext import (
     BREAK_FREE,
@@ -16,26 +17,24 @@ from pipeline.layout.gridtext import (
     BREAK_IN_RANGE,
     BREAK_KINSOKU,
     BREAK_NEVER,
-    CLOSING_MARKS,
     EPS_PT,
-    ISOLATED_MARK_SQUEEZE,
     LINE_START_FORBIDDEN,
-    OPENING_MARKS,
     PARAGRAPH_SPACES,
     Advance,
     ComposedLine,
-    PlacedChar,
     PreparedText,
 )
+from pipeline.layout.linefit import (
+    OVER_LIMIT_PENALTY,
+    SPREAD_LIMIT_PT,
+    Fit,
+    fit_line,
+    fit_values,
+    place_line,
+)
 
-SPREAD_LIMIT_PT = 2.0  # §6: a spread line changes each gap by at most this
-GAP_SQUEEZE_LIMIT_PT = 0.5  # §6: no Han character closer than this under the pitch
 # A break of a worse class is taken only when the better ones leave no line within the limits.
 BREAK_PENALTY = {BREAK_FREE: 0.0, BREAK_IN_RANGE: 500.0, BREAK_IN_CLUSTER: 1e9, BREAK_KINSOKU: 1e11}
-OVER_LIMIT_PENALTY = 1000.0  # a line spread or squeezed beyond §6's limits
-# Any spread or squeezed line leaves the character columns: one such line is better than
-# several lines each changed less (a change within §6's limits costs at most 16).
-OFF_GRID_COST = 20.0
 # A paragraph's last line holding one character (县。) is avoided when a spread line above can
 # take it: dearer than one off-grid line, far cheaper than breaking a limit.
 LONE_LAST_CHARACTER_COST = 40.0
@@ -43,112 +42,11 @@ LONE_LAST_CHARACTER_COST = 40.0
 # as ASCII full stops, take a quarter cell): the window of ends looked at from one start stays
 # bounded by the line's length even for zero-width characters.
 MAX_CHARS_PER_CELL = 4
-
-
-@dataclass(frozen=True)
-class Fit:
-    """How a line of given material meets its width: spread, or squeezed marks and gaps."""
-
-    spread_pt: float = 0.0  # added to every loose gap
-    hang_pt: float = 0.0  # blank half of the last closing mark past the edge
-    mark_squeeze_pt: float = 0.0  # taken from each squeezable mark (capped per mark)
-    gap_squeeze_pt: float = 0.0  # taken from every loose gap
-    cost: float = 0.0
-
-
-def fit_line(
-    text: PreparedText, start: int, end: int, avail_pt: float, stretch: bool, squeeze: bool
-) -> Fit | None:
-    """How chars[start:end] fills avail_pt, or None if it cannot be squeezed in."""
-    end = text.strip_spaces(end)
-    natural = text.natural_pt(start, end)
-    gaps = text.loose_gaps(start, end)
-    slack = avail_pt - natural
-    if slack >= -EPS_PT:
-        if not stretch or slack <= EPS_PT:
-            return Fit()
-        if gaps == 0:  # one character (or one word) alone on a line that should be full
-            return Fit(cost=OVER_LIMIT_PENALTY + 100 * slack**2)
-        per_gap = slack / gaps
-        cost = OFF_GRID_COST + per_gap**2
-        if per_gap > SPREAD_LIMIT_PT + EPS_PT:
-            cost = OVER_LIMIT_PENALTY + 100 * cost
-        return Fit(spread_pt=per_gap, cost=cost)
-    # Too long: first hang the last closing mark's blank half, then squeeze evenly.
-    over = -slack
-    hang = min(over, text.end_hang_pt(end))
-    over -= hang
-    if over <= EPS_PT:
-        return Fit(hang_pt=hang)
-    if not squeeze:
-        return None
-    quarter_count, adjacent_count = text.squeezable_marks(start, end)
-    quarter_cap, adjacent_cap = ISOLATED_MARK_SQUEEZE * text.cell_pt, text.cell_pt / 2
-    marks = quarter_count + adjacent_count
-    if marks and over <= marks * quarter_cap:
-        per_mark = over / marks
-    elif adjacent_count and over <= quarter_count * quarter_cap + adjacent_count * adjacent_cap:
-        per_mark = quarter_cap + (over - marks * quarter_cap) / adjacent_count
-    else:
-        per_mark = adjacent_cap if adjacent_count else quarter_cap if marks else 0.0
-    taken = quarter_count * min(per_mark, quarter_cap) + adjacent_count * min(
-        per_mark, adjacent_cap
-    )
-    rest = over - taken
-    # A squeezed mark's own gap is not squeezed again (it keeps 3/4 of its cell, §6.3).
-    gap_count = gaps - (marks if per_mark > 0 else 0)
-    per_gap = rest / gap_count if gap_count > 0 and rest > EPS_PT else 0.0
-    if rest > EPS_PT and (gap_count <= 0 or per_gap > GAP_SQUEEZE_LIMIT_PT + EPS_PT):
-        return None
-    change = max(per_mark, per_gap)
-    return Fit(0.0, hang, per_mark, per_gap, OFF_GRID_COST + change**2)
-
-
-def place_line(
-    text: PreparedText,
-    start: int,
-    end: int,
-    indent_pt: float,
-    fit: Fit,
-    last: bool,
-    fill_pt: float | None = None,
-) -> ComposedLine:
-    """Position chars[start:end] (trailing spaces dropped) as the fit says; a justified line
-    reports fill_pt as its width."""
-    end = text.strip_spaces(end)
-    chars, half = text.chars, text.cell_pt / 2
-    placed: list[PlacedChar] = []
-    # How much of its blank half each squeezed mark gives; the gap on that side is not
-    # squeezed as well.
-    squeezed = {
-        i: min(fit.mark_squeeze_pt, text.squeeze_cap_pt[i])
-        for i in range(start + 1, end - 1)
-        if fit.mark_squeeze_pt > 0 and text.squeeze_cap_pt[i] > 0
-    }
-    kept_gaps = {i if chars[i] in CLOSING_MARKS else i - 1 for i in squeezed}
-    x = indent_pt
-    for i in range(start, end):
-        char = chars[i]
-        # How much of the blank half this mark loses: to a neighbouring mark or to a squeeze.
-        taken = squeezed.get(i, 0.0)
-        pair_before = i > start and text.pair_cut[i - 1] > 0 and chars[i - 1] not in CLOSING_MARKS
-        if char in OPENING_MARKS and pair_before:
-            taken = half
-        if char in OPENING_MARKS:
-            x -= taken
-        placed.append(PlacedChar(char, x, text.advance_pt[i]))
-        x += text.width_pt[i]
-        if char in CLOSING_MARKS:
-            x -= taken
-            if i < end - 1:
-                x -= text.pair_cut[i]
-        if i < end - 1 and not text.tight(i):
-            x += fit.spread_pt - (0.0 if i in kept_gaps else fit.gap_squeeze_pt)
-    # The line's extent ends at its last glyph box, before any hanging blank half.
-    width = x - text.tracking_pt - fit.hang_pt if placed else indent_pt
-    if fill_pt is not None and placed:
-        width = fill_pt
-    return ComposedLine(tuple(placed), width, last)
+# The search leaves out line starts dearer than a first guess plus twice this margin. Only
+# where the guess is below PRUNE_BELOW: beyond it (forced breaks cost 1e11) the floats are too
+# coarse for the margin to mean anything.
+PRUNE_MARGIN = 1.0
+PRUNE_BELOW = 1e6
 
 
 def compose_paragraph(
@@ -190,26 +88,78 @@ def _best_breaks(
     squeeze: bool,
 ) -> list[int]:
     """The ends of the lines, chosen for the least total cost over the whole paragraph."""
-    count = text.count
-    first = text.skip_spaces(0)
-    if first >= count:
+    first = text.skipped[0]
+    if first >= text.count:
         return []
+    known: dict[int, list[tuple[int, float]]] = {}
+
+    def candidates(start: int) -> list[tuple[int, float]]:
+        found = known.get(start)
+        if found is None:
+            avail = width_pt - (first_indent_pt if start == first else rest_indent_pt)
+            found = known[start] = _candidate_ends(text, start, avail, justify, squeeze)
+        return found
+
+    # A first guess bounds the best total: a line start that already costs more than the
+    # guess cannot be on the best breaks, so the search leaves it out (most starts lie off
+    # the character columns and cost at least OFF_GRID_COST). See _search for why this never
+    # changes the breaks chosen.
+    guess = first_guess(text, first, candidates)
+    if guess < PRUNE_BELOW:
+        found = _search(text, first, candidates, guess + 2 * PRUNE_MARGIN)
+        if found is not None:
+            return found
+    found = _search(text, first, candidates, math.inf)
+    assert found is not None
+    return found
+
+
+def first_guess(
+    text: PreparedText, first: int, candidates: Callable[[int], list[tuple[int, float]]]
+) -> float:
+    """The total cost of the breaks that take each line the cheapest from where the last one
+    ended: at least the least total."""
+    guess, start = 0.0, first
+    while start < text.count:
+        end, line_cost = min(candidates(start), key=lambda c: c[1])
+        guess, start = guess + line_cost, text.skipped[end]
+    return guess
+
+
+def _search(
+    text: PreparedText,
+    first: int,
+    candidates: Callable[[int], list[tuple[int, float]]],
+    bound: float,
+) -> list[int] | None:
+    """The least-cost breaks by dynamic programming over line starts, leaving out the starts
+    that cost more than bound; None if the result is not below bound - PRUNE_MARGIN.
+
+    A best cost below bound - PRUNE_MARGIN is the same as without the bound, and so is every
+    choice on the way to it: a start left out costs more than bound, and each line costs at
+    least 0, so what it would have offered any position is dearer than that position's own best
+    by far more than the 1e-9 that decides between near ties.
+    """
+    count, skipped = text.count, text.skipped
     # Step 1: best[start] = (cost of the lines before it, the previous line's start) for every
     # position where a line can start; positions are visited in order, so each is final when
     # reached (every line ends after it starts). ends[start]: where the previous line ended.
     best: dict[int, tuple[float, int]] = {first: (0.0, -1)}
     ends: dict[int, int] = {}
     for start in range(first, count):
-        if start not in best:
+        reached = best.get(start)
+        if reached is None or reached[0] > bound:
             continue
-        cost_before = best[start][0]
-        avail = width_pt - (first_indent_pt if start == first else rest_indent_pt)
-        for end, line_cost in _candidate_ends(text, start, avail, justify, squeeze):
-            following = text.skip_spaces(end)
+        cost_before = reached[0]
+        for end, line_cost in candidates(start):
+            following = skipped[end]
             total = cost_before + line_cost
             if following not in best or total < best[following][0] - 1e-9:
                 best[following] = (total, start)
                 ends[following] = end
+    reached = best.get(count)
+    if reached is None or not reached[0] < bound - PRUNE_MARGIN:
+        return None
     # Step 2: walk back from the paragraph's end.
     out: list[int] = []
     position = count
@@ -252,20 +202,49 @@ def _ends(
 ) -> dict[int, list[tuple[int, float]]]:
     """Possible ends of a line from start, by break class, with the line's cost."""
     by_class: dict[int, list[tuple[int, float]]] = {}
-    for end in range(start + 1, _window_end(text, start, avail_pt) + 1):
-        natural = text.natural_pt(start, text.strip_spaces(end))
-        if natural > avail_pt + text.cell_pt * 2.5:
+    width_cum, pair_cum, stripped = text.width_cum, text.pair_cut_cum, text.stripped
+    width_before, pairs_before = width_cum[start], pair_cum[start]
+    visible_before, visible_cum = text.visible_cum[start], text.visible_cum
+    count, skipped, break_class = text.count, text.skipped, text.break_class
+    too_long = avail_pt + text.cell_pt * 2.5
+    first_end, last_end = start + 1, _window_end(text, start, avail_pt)
+    if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
+        # Lines too short to justify within the limit are a prefix of the window (each end
+        # adds more than the limit takes away): skip them by bisection.
+        low, high = first_end, last_end + 1
+        while low < high:
+            middle = (low + high) // 2
+            line_end = stripped[middle]
+            natural = (
+                width_cum[line_end] - width_before - (pair_cum[line_end - 1] - pairs_before)
+                if line_end > start
+                else 0.0
+            )
+            if natural < avail_pt - SPREAD_LIMIT_PT * (middle - start):
+                low = middle + 1
+            else:
+                high = middle
+        first_end = low
+    for end in range(first_end, last_end + 1):
+        line_end = stripped[end]
+        # natural_pt(start, line_end), spelt out: this loop is the composer's hot spot.
+        natural = (
+            width_cum[line_end] - width_before - (pair_cum[line_end - 1] - pairs_before)
+            if line_end > start
+            else 0.0
+        )
+        if natural > too_long:
             break
         if within_limits and natural < avail_pt - SPREAD_LIMIT_PT * (end - start):
             continue  # too short to justify within the limit: not worth a look yet
-        klass = text.break_class[end]
-        if klass == BREAK_NEVER or text.visible(start, end) == 0:
+        klass = break_class[end]
+        if klass == BREAK_NEVER or visible_cum[end] == visible_before:
             continue
-        last = text.skip_spaces(end) >= text.count
-        fit = fit_line(text, start, end, avail_pt, justify and not last, squeeze)
+        last = skipped[end] >= count
+        fit = fit_values(text, start, line_end, natural, avail_pt, justify and not last, squeeze)
         if fit is None:
             continue
-        cost = fit.cost + BREAK_PENALTY[klass]
+        cost = fit[4] + BREAK_PENALTY[klass]
         if last and justify and start > 0 and _characters(text, start, end) < 2:
             cost += LONE_LAST_CHARACTER_COST
         if not justify and not last and natural < avail_pt:

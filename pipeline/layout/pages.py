@@ -11,8 +11,8 @@ from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Block, FigureBlock, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.layout.display import DisplayPage, DocumentInfo, Figure
-from pipeline.layout.glyphs import Run, glyph_runs, layout_advance_pt
-from pipeline.layout.gridtext import ComposedLine
+from pipeline.layout.glyphs import CharMemo, Metrics, Run, glyph_runs
+from pipeline.layout.gridtext import Advance, ComposedLine
 from pipeline.layout.linebreak import compose_paragraph
 from pipeline.layout.linecache import CharReport, Composed, LayoutProblem, LineCache
 from pipeline.layout.style import PT_PER_MM, Style, TextStyle
@@ -76,6 +76,9 @@ class Composer:
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
         self.problems: dict[tuple[str, str], LayoutProblem] = {}
+        self._fonts: dict[Role, CharMemo[LoadedFont]] = {}
+        self._reported: dict[Role, set[str]] = {}  # characters drawn from a fallback, or none
+        self._metrics: dict[tuple[Role, float, float], Metrics] = {}
 
     def font_of(self, char: str, role: Role, origin: str) -> LoadedFont:
         """The font a character is drawn with, recording fallbacks and missing glyphs."""
@@ -83,10 +86,33 @@ class Composer:
         font = chain.font_for(char)
         if font is None:
             self.missing.setdefault((char, origin), CharReport(char, origin))
+            self._reported.setdefault(role, set()).add(char)
             return chain.primary
         if font is not chain.primary and not char.isspace():
             self.fallbacks.setdefault((char, origin), CharReport(char, origin, font.face.family))
+            self._reported.setdefault(role, set()).add(char)
         return font
+
+    def fonts_for(self, text: str, role: Role, origin: str) -> dict[str, LoadedFont]:
+        """The role's font of every character (a mapping that grows), having recorded the
+        fallbacks and missing glyphs of text's characters, each where it first occurs."""
+        fonts = self._fonts.get(role)
+        if fonts is None:
+            chain = self.chains[role]
+            fonts = self._fonts[role] = CharMemo(lambda c: chain.font_for(c) or chain.primary)
+        reported = self._reported.get(role, set())
+        if not (fonts.keys() >= set(text) and reported.isdisjoint(text)):
+            for char in dict.fromkeys(text):
+                fonts[char] = self.font_of(char, role, origin)
+        return fonts
+
+    def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
+        """Box widths and glyph places of the role's characters at a size, kept per document."""
+        key = (role, size_pt, cell_pt)
+        found = self._metrics.get(key)
+        if found is None:
+            found = self._metrics[key] = Metrics(self.fonts_for("", role, ""), size_pt, cell_pt)
+        return found
 
     def lines(self, blocks: Iterable[Block]) -> list[GridLine]:
         """Compose blocks into grid lines with their page-break permissions."""
@@ -210,8 +236,11 @@ class _BlockSetter:
         style = composer.style
         self.composer, self.ts = composer, ts
         self.origin = getattr(block, "origin", "")
-        self.size = ts.size_pt
-        self.cell = ts.size_pt + style.tracking_pt(ts.size_pt)  # the grid pitch at this size
+        if isinstance(block, TextBlock):
+            composer.fonts_for(block.label + block.text, ts.font, self.origin)
+        elif isinstance(block, RowBlock):
+            composer.fonts_for(block.left + block.right, ts.font, self.origin)
+        self._set_size(ts.size_pt)
         self.tracking = (
             ts.tracking_em * self.size
             if ts.tracking_em is not None
@@ -220,14 +249,13 @@ class _BlockSetter:
         indent = ts.left_indent_chars * self.cell
         self.left = style.left_pt + indent
         self.avail = style.width_pt - indent - ts.right_indent_chars * self.cell
-        self.fonts: dict[str, LoadedFont] = {}
 
-    def advance(self, char: str) -> float:
-        """A character's box width at this block's size."""
-        font = self.fonts.get(char)
-        if font is None:
-            font = self.fonts[char] = self.composer.font_of(char, self.ts.font, self.origin)
-        return layout_advance_pt(char, font, self.size, self.cell)
+    def _set_size(self, size_pt: float) -> None:
+        """Set the text at this size: its grid pitch and the box width of each character."""
+        self.size = size_pt
+        self.cell = size_pt + self.composer.style.tracking_pt(size_pt)  # the grid pitch
+        self.metrics = self.composer.metrics(self.ts.font, self.size, self.cell)
+        self.advance: Advance = self.metrics.advance_pt.__getitem__
 
     def grid_line(self, runs: tuple[Run, ...], last: bool = True) -> GridLine:
         """A line of this style on the grid; padding rows are shared above and below."""
@@ -242,7 +270,7 @@ class _BlockSetter:
 
     def runs(self, line: ComposedLine, x_pt: float, scale: float = 1.0) -> tuple[Run, ...]:
         """The glyph runs of a composed line starting at x_pt."""
-        return glyph_runs(line, x_pt, self.fonts, self.size, self.cell, self.ts.color, scale)
+        return glyph_runs(line, x_pt, self.metrics, self.ts.color, scale)
 
     def single(self, text: str, tracking_pt: float) -> ComposedLine:
         """The text as one unbroken line."""
@@ -263,8 +291,7 @@ class _BlockSetter:
             line = self.single(text, 0.0)
             scale = self.avail / line.width_pt
             if scale < NAME_MIN_CONDENSE:
-                self.size *= scale / NAME_MIN_CONDENSE
-                self.cell = self.size + self.composer.style.tracking_pt(self.size)
+                self._set_size(self.size * (scale / NAME_MIN_CONDENSE))
                 line, scale = self.single(text, 0.0), NAME_MIN_CONDENSE
         x = self.left + (self.avail - line.width_pt * scale) / 2
         return self.grid_line(self.runs(line, x, scale))

@@ -14,7 +14,8 @@ from pipeline.layout.gridtext import (
     ComposedLine,
     PreparedText,
 )
-from pipeline.layout.linebreak import Fit, compose_paragraph, fit_line, place_line
+from pipeline.layout.linebreak import compose_paragraph
+from pipeline.layout.linefit import Fit, fit_line, place_line
 
 TITLE_SPACES = frozenset(" \u3000")
 SPANS = {"《": "》", "“": "”", "（": "）", "〔": "〕", "(": ")"}
