@@ -1,9 +1,13 @@
-"""Typed schemas of the TOML files: frozen attrs classes, checked by cattrs, every problem at once.
+"""Typed schemas of the TOML files: frozen attrs classes, checked here, every problem at once.
 
 A schema is an attrs class whose fields are str, int, float, bool, datetime.date, Literal,
 PositiveInt, lists, tables of tables and other schemas. Values keep their TOML types: "14" is
 not a number and 2024-07-24T10:00 is not a date. `check` returns the instance or raises
 SchemaError with one Problem per wrong key, each with the key's path and a plain-worded kind.
+
+The checker of each type is made once per process from its annotation (a closure per field, no
+generated source): a document is walked once, problems collected in the schema's field order,
+a table's unknown keys (sorted) after its fields' problems.
 """
 
 from __future__ import annotations
@@ -12,27 +16,16 @@ import datetime
 import functools
 import types
 import typing
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 import attrs
-import cattrs
-from cattrs.cols import list_structure_factory, mapping_structure_factory
-from cattrs.errors import (
-    AttributeValidationNote,
-    BaseValidationError,
-    ClassValidationError,
-    ForbiddenExtraKeysError,
-    IterableValidationError,
-)
-from cattrs.gen import make_dict_structure_fn
 
 from pipeline.i18n import N_
 from pipeline.source.tomlpos import KeyPath
 
 T = TypeVar("T")
-Hook = Callable[[Any, Any], Any]
 
 
 class _Positive:
@@ -87,10 +80,11 @@ class _WrongValue(Exception):
 
 def check(data: Any, schema: type[T]) -> T:
     """`data` (parsed TOML) as an instance of `schema`; SchemaError lists every problem."""
-    try:
-        return _converter().structure(data, schema)
-    except (BaseValidationError, ForbiddenExtraKeysError, _WrongValue) as exc:
-        raise SchemaError(list(_problems(exc, ()))) from None
+    problems: list[Problem] = []
+    checked = _checker(typing.cast(Any, schema))(data, (), problems)
+    if problems:
+        raise SchemaError(problems)
+    return typing.cast(T, checked)
 
 
 def fields_of(schema: type[Any] | None) -> dict[str, attrs.Attribute[Any]]:
@@ -134,45 +128,31 @@ def _inner_schema(annotation: Any) -> type[Any] | None:
     return None
 
 
-def _problems(exc: BaseException, loc: KeyPath) -> Iterator[Problem]:
-    """Flatten cattrs' exception groups into problems with the path of each key."""
-    if isinstance(exc, ClassValidationError | IterableValidationError):
-        noted, rest = exc.group_exceptions()
-        for inner, note in noted:  # a table's key, or a list's index or a table of tables' key
-            part = note.name if isinstance(note, AttributeValidationNote) else note.index
-            yield from _problems(inner, (*loc, part))
-        for inner in rest:
-            yield from _problems(inner, loc)
-    elif isinstance(exc, ForbiddenExtraKeysError):
-        for name in sorted(exc.extra_fields):
-            yield Problem((*loc, name), "extra_forbidden")
-    elif isinstance(exc, KeyError):
-        yield Problem(loc, "missing")
-    elif isinstance(exc, _WrongValue):
-        yield Problem(loc, exc.kind, exc.message)
-    else:  # anything else a hook raised
-        yield Problem(loc, "value_error", f"a valid value ({exc})" if str(exc) else "a valid value")
+# -- the checkers: exact TOML types, containers checked before their items ----------------------
+
+# check(value, loc, problems) → the value as the schema has it, or _FAILED after adding problems
+Checker = Callable[[Any, KeyPath, list[Problem]], Any]
+Leaf = Callable[[Any], Any]  # a single value: returns it converted, or raises _WrongValue
+_FAILED: Any = object()
+_KINDS = {str: "string_type", int: "int_type", bool: "bool_type", datetime.date: "date_type"}
 
 
-# -- the converter: exact TOML types, containers checked before their items ---------------------
-
-
-def _exact(kind: type[Any], words: str) -> Hook:
-    def hook(value: Any, _: Any) -> Any:
+def _exact(kind: type[Any], words: str) -> Leaf:
+    def leaf(value: Any) -> Any:
         if type(value) is not kind:  # bool is an int and datetime a date; neither is meant
             raise _WrongValue(words)
         return value
 
-    return hook
+    return leaf
 
 
-def _float(value: Any, _: Any) -> float:
+def _float(value: Any) -> float:
     if type(value) not in (int, float):
         raise _WrongValue("float_type")
     return float(value)
 
 
-def _positive(value: Any, _: Any) -> int:
+def _positive(value: Any) -> int:
     if type(value) is not int:
         raise _WrongValue("int_type")
     if value < 1:
@@ -186,15 +166,15 @@ def _is_positive(annotation: Any) -> bool:
     )
 
 
-def _literal(annotation: Any) -> Hook:
+def _literal(annotation: Any) -> Leaf:
     allowed = get_args(annotation)
 
-    def hook(value: Any, _: Any) -> Any:
+    def leaf(value: Any) -> Any:
         if value not in allowed or type(value) is bool:
             raise _WrongValue("value_error", "one of " + ", ".join(map(_quoted, allowed)))
         return value
 
-    return hook
+    return leaf
 
 
 def _quoted(value: object) -> str:
@@ -203,31 +183,6 @@ def _quoted(value: object) -> str:
 
 def _is_union(annotation: Any) -> bool:
     return get_origin(annotation) in (Union, types.UnionType)
-
-
-def _union(annotation: Any, converter: cattrs.Converter) -> Hook:
-    """A value that may be one of several kinds: the first that takes it; None is never TOML."""
-    members = [arg for arg in get_args(annotation) if arg is not type(None)]
-    hooks = [converter.get_structure_hook(member) for member in members]
-    words = ", or ".join(_noun(member) for member in members)
-
-    def hook(value: Any, _: Any) -> Any:
-        if value is None:
-            return None
-        failed: list[_WrongValue] = []
-        for member, member_hook in zip(members, hooks, strict=True):
-            try:
-                return member_hook(value, member)
-            except _WrongValue as exc:
-                failed.append(exc)
-        if len(failed) == 1:
-            raise failed[0]
-        raise _WrongValue("value_error", words)
-
-    return hook
-
-
-_KINDS = {str: "string_type", int: "int_type", bool: "bool_type", datetime.date: "date_type"}
 
 
 def _noun(annotation: Any) -> str:
@@ -239,65 +194,182 @@ def _noun(annotation: Any) -> str:
     return KIND_WORDS.get(_KINDS.get(annotation, ""), getattr(annotation, "__name__", "a value"))
 
 
-def _guarded(kind: type[Any], words: str, inner: Hook) -> Hook:
-    """Check the container's own type first: cattrs would iterate a string as a list."""
+def _leaf(annotation: Any) -> Leaf | None:
+    """The check of a single value of this type; None for a container or a table."""
+    if annotation in _KINDS:
+        return _exact(annotation, _KINDS[annotation])
+    if annotation is float:
+        return _float
+    if _is_positive(annotation):
+        return _positive
+    if get_origin(annotation) is Literal:
+        return _literal(annotation)
+    if get_origin(annotation) is tuple:
+        return _tuple(annotation)
+    return None
 
-    def hook(value: Any, annotation: Any) -> Any:
-        if type(value) is not kind:
-            raise _WrongValue(words)
-        return inner(value, annotation)
 
-    return hook
-
-
-def _tuple(annotation: Any, converter: cattrs.Converter) -> Hook:
+def _tuple(annotation: Any) -> Leaf:
     """A fixed-length tuple, such as a colour: a TOML list of exactly that many numbers."""
     members = get_args(annotation)
-    hooks = [converter.get_structure_hook(member) for member in members]
+    leaves = [_leaf(member) for member in members]
     words = f"a list of {len(members)} numbers"
 
-    def hook(value: Any, _: Any) -> tuple[Any, ...]:
+    def leaf(value: Any) -> tuple[Any, ...]:
         if type(value) is not list or len(value) != len(members):
             raise _WrongValue("value_error", words)
         try:
-            return tuple(h(v, m) for h, v, m in zip(hooks, value, members, strict=True))
+            return tuple(each(v) for each, v in zip(leaves, value, strict=True) if each)
         except _WrongValue:
             raise _WrongValue("value_error", words) from None
 
-    return hook
+    if not all(leaves):
+        raise TypeError(f"a tuple of single values is expected, not {annotation}")
+    return leaf
 
 
-def _origin_is(origin: Any) -> Callable[[Any], bool]:
-    return lambda annotation: get_origin(annotation) is origin
+def _of_leaf(leaf: Leaf) -> Checker:
+    def check(value: Any, loc: KeyPath, problems: list[Problem]) -> Any:
+        try:
+            return leaf(value)
+        except _WrongValue as exc:
+            problems.append(Problem(loc, exc.kind, exc.message))
+            return _FAILED
+
+    return check
 
 
-def _list(annotation: Any, converter: cattrs.Converter) -> Hook:
-    return _guarded(list, "list_type", list_structure_factory(annotation, converter))
+# The container each kind of checker takes, and its words when the value is not one.
+_CONTAINERS = {
+    "list": (list, "list_type"),
+    "dict": (dict, "dict_type"),
+    "table": (dict, "model_type"),
+}
 
 
-def _dict(annotation: Any, converter: cattrs.Converter) -> Hook:
-    return _guarded(dict, "dict_type", mapping_structure_factory(annotation, converter))
-
-
-def _table(annotation: Any, converter: cattrs.Converter) -> Hook:
-    return _guarded(dict, "model_type", make_dict_structure_fn(annotation, converter))
+def _container(annotation: Any) -> tuple[type[Any], str] | None:
+    if get_origin(annotation) is list:
+        return _CONTAINERS["list"]
+    if get_origin(annotation) is dict:
+        return _CONTAINERS["dict"]
+    if attrs.has(annotation):
+        return _CONTAINERS["table"]
+    return None
 
 
 @functools.cache
-def _converter() -> cattrs.Converter:
-    converter = cattrs.Converter(detailed_validation=True, forbid_extra_keys=True)
-    for kind, words in _KINDS.items():
-        converter.register_structure_hook(kind, _exact(kind, words))
-    converter.register_structure_hook(float, _float)
-    converter.register_structure_hook_func(_is_positive, _positive)
-    factories: list[tuple[Callable[[Any], bool], Callable[[Any, cattrs.Converter], Hook]]] = [
-        (_origin_is(Literal), lambda annotation, _: _literal(annotation)),
-        (_is_union, _union),
-        (_origin_is(list), _list),
-        (_origin_is(dict), _dict),
-        (_origin_is(tuple), _tuple),
-        (attrs.has, _table),
-    ]
-    for predicate, factory in factories:
-        converter.register_structure_hook_factory(predicate, factory)
-    return converter
+def _checker(annotation: Any) -> Checker:
+    """The checker of a type, made once."""
+    leaf = _leaf(annotation)
+    if leaf is not None:
+        return _of_leaf(leaf)
+    if _is_union(annotation):
+        return _union(annotation)
+    if get_origin(annotation) is list:
+        return _list(annotation)
+    if get_origin(annotation) is dict:
+        return _dict(annotation)
+    if attrs.has(annotation):
+        return _table(annotation)
+    raise TypeError(f"no schema checker for {annotation!r}")
+
+
+def _union(annotation: Any) -> Checker:
+    """A value that may be one of several kinds: the first that takes it; None is never TOML.
+
+    A member that is a list or a table takes any value of its container type, problems and all.
+    """
+    members = [arg for arg in get_args(annotation) if arg is not type(None)]
+    words = ", or ".join(_noun(member) for member in members)
+    tries = [(_leaf(member), _container(member), member) for member in members]
+
+    def check(value: Any, loc: KeyPath, problems: list[Problem]) -> Any:
+        if value is None:
+            return None
+        failed: list[_WrongValue] = []
+        for leaf, container, member in tries:
+            if leaf is not None:
+                try:
+                    return leaf(value)
+                except _WrongValue as exc:
+                    failed.append(exc)
+            elif container is not None and type(value) is not container[0]:
+                failed.append(_WrongValue(container[1]))
+            else:
+                return _checker(member)(value, loc, problems)
+        wrong = failed[0] if len(failed) == 1 else _WrongValue("value_error", words)
+        problems.append(Problem(loc, wrong.kind, wrong.message))
+        return _FAILED
+
+    return check
+
+
+def _list(annotation: Any) -> Checker:
+    (item_type,) = get_args(annotation)
+
+    def check(value: Any, loc: KeyPath, problems: list[Problem]) -> Any:
+        if type(value) is not list:
+            problems.append(Problem(loc, "list_type"))
+            return _FAILED
+        item = _checker(item_type)
+        checked = [item(v, (*loc, index), problems) for index, v in enumerate(value)]
+        return _FAILED if any(v is _FAILED for v in checked) else checked
+
+    return check
+
+
+def _dict(annotation: Any) -> Checker:
+    key_type, value_type = get_args(annotation)
+
+    def check(value: Any, loc: KeyPath, problems: list[Problem]) -> Any:
+        if type(value) is not dict:
+            problems.append(Problem(loc, "dict_type"))
+            return _FAILED
+        key_check, value_check = _checker(key_type), _checker(value_type)
+        checked: dict[Any, Any] = {}
+        failed = False
+        for key, item in value.items():
+            at = (*loc, key)
+            item = value_check(item, at, problems)
+            key = key_check(key, at, problems) if item is not _FAILED else _FAILED
+            if key is _FAILED:
+                failed = True
+            else:
+                checked[key] = item
+        return _FAILED if failed else checked
+
+    return check
+
+
+def _table(schema: type[Any]) -> Checker:
+    """A table: its fields in order (missing ones where required), then its unknown keys."""
+    fields: list[tuple[str, Any, bool]] = []
+
+    def check(value: Any, loc: KeyPath, problems: list[Problem]) -> Any:
+        if type(value) is not dict:
+            problems.append(Problem(loc, "model_type"))
+            return _FAILED
+        if not fields:
+            for name, found in fields_of(schema).items():
+                fields.append((name, found.type, found.default is attrs.NOTHING))
+        before = len(problems)
+        checked = {}
+        for name, annotation, required in fields:
+            if name in value:
+                item = _checker(annotation)(value[name], (*loc, name), problems)
+                if item is not _FAILED:
+                    checked[name] = item
+            elif required:
+                problems.append(Problem((*loc, name), "missing"))
+        unknown = value.keys() - {name for name, _, _ in fields}
+        problems += [Problem((*loc, name), "extra_forbidden") for name in sorted(unknown)]
+        if len(problems) > before:
+            return _FAILED
+        try:
+            return schema(**checked)
+        except Exception as exc:  # anything a class itself refuses
+            words = f"a valid value ({exc})" if str(exc) else "a valid value"
+            problems.append(Problem(loc, "value_error", words))
+            return _FAILED
+
+    return check
