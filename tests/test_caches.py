@@ -74,14 +74,15 @@ def test_the_line_cache_of_a_long_running_builder_stays_bounded_over_1000_edits(
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Records every parse of a font file (by sfnt.py or by reportlab), not from the cache."""
     seen: list[str] = []
-    original = TTFontFace.__init__
+    original = parsecache.parse
 
-    def spy(self: Any, filename: str, *args: Any, **kwargs: Any) -> None:
-        seen.append(filename)
-        original(self, filename, *args, **kwargs)
+    def spy(font_class: Any, name: str, path: Path, *args: Any) -> Any:
+        seen.append(str(path))
+        return original(font_class, name, path, *args)
 
-    monkeypatch.setattr(TTFontFace, "__init__", spy)
+    monkeypatch.setattr(parsecache, "parse", spy)
     yield seen
 
 

@@ -30,15 +30,15 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every full parse of a font file by reportlab."""
+    """Records every parse of a font file (by sfnt.py or by reportlab), not from the cache."""
     seen: list[str] = []
-    original = TTFontFace.__init__
+    original = parsecache.parse
 
-    def spy(self: Any, filename: str, *args: Any, **kwargs: Any) -> None:
-        seen.append(filename)
-        original(self, filename, *args, **kwargs)
+    def spy(font_class: Any, name: str, path: Path, *args: Any) -> Any:
+        seen.append(str(path))
+        return original(font_class, name, path, *args)
 
-    monkeypatch.setattr(TTFontFace, "__init__", spy)
+    monkeypatch.setattr(parsecache, "parse", spy)
     return seen
 
 
@@ -53,28 +53,92 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
     assert parses == [str(BLACK)]  # no second parse
     assert type(cached) is TTFont and vars(cached).keys() == vars(fresh).keys()
     assert cached.fontName == "f" and cached.shapable == fresh.shapable
-    mine, theirs = vars(cached.face), vars(fresh.face)
-    for attr, value in theirs.items():
-        if attr in ("_pdfScale", "get_table", "makeSubset", "glyphToChar", "_ttf_data"):
-            continue
-        if attr in ("hmetrics", "glyphPos"):  # arrays, read only at the glyphs a subset uses
-            assert list(mine[attr]) == list(value), attr
-            continue
-        assert mine[attr] == value and type(mine[attr]) is type(value), attr
-    for attr in ("charToGlyph", "charWidths"):
-        assert list(mine[attr].items()) == list(theirs[attr].items())
-    assert cached.face.name.ustr == fresh.face.name.ustr
-    assert cached.face._pdfScale(1234) == fresh.face._pdfScale(1234)
+    same_face(cached.face, TTFontFace(str(BLACK)))
     raw = BLACK.read_bytes()
     assert isinstance(cached.face._ttf_data, parsecache.FontFile) and len(
         cached.face._ttf_data
     ) == len(raw)
     assert cached.face.get_chunk(1000, 64) == raw[1000:1064] and cached.face.get_ushort(4) == 19
-    # glyphToChar is read from the entry only when something asks for it
+    # glyphToChar (only reportlab's shaping reads it) is made only when something asks for it
     assert "glyphToChar" not in vars(cached.face)
-    assert cached.face.glyphToChar == fresh.face.glyphToChar
+    assert cached.face.glyphToChar[cached.face.charToGlyph[ord("志")]] == [ord("志")]
     with pytest.raises(AttributeError):
         _ = cached.face.no_such_attribute
+
+
+def same_face(mine: Any, theirs: Any) -> None:
+    """Every attribute reportlab's parse sets has the same value (and type) in `mine`."""
+    skipped = ("_pdfScale", "get_table", "makeSubset", "glyphToChar", "_ttf_data", "_pos")
+    for attr, value in vars(theirs).items():
+        if attr in skipped:
+            continue
+        if attr in ("charToGlyph", "charWidths"):
+            found = getattr(mine, attr)
+            assert all(found[c] == v and type(found[c]) is type(v) for c, v in value.items())
+            codes = set(mine._maps.codes_in_order())  # what `in` answers True for
+            assert codes == set(value) if attr == "charToGlyph" else codes >= set(value)
+        elif attr == "hmetrics":  # only makeSubset reads them, as int(advance), int(bearing)
+            assert [(int(a), int(b)) for a, b in getattr(mine, attr)] == [
+                (int(a), int(b)) for a, b in value
+            ]
+        elif attr == "glyphPos":
+            assert list(getattr(mine, attr)) == list(value)
+        else:
+            assert getattr(mine, attr) == value and type(getattr(mine, attr)) is type(value), attr
+    assert mine.name.ustr == theirs.name.ustr
+    assert mine._pdfScale(1234) == theirs._pdfScale(1234)
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in BUNDLED_DIR.glob("*.ttf")))
+def test_sfnt_reads_every_bundled_face_as_reportlab_does(name: str) -> None:
+    path = BUNDLED_DIR / name
+    data = parsecache.FontFile(path.resolve(), parsecache.file_key(path))
+    read = parsecache.parse(TTFont, "f", path.resolve(), 0, data)
+    assert "_maps" in vars(read.face)  # read by sfnt.py, not by reportlab
+    same_face(read.face, TTFontFace(str(path.resolve())))
+
+
+def test_a_face_sfnt_does_not_read_is_parsed_by_reportlab_and_cached_too(
+    tmp_path: Path, cache: Path, parses: list[str]
+) -> None:
+    from fontTools.ttLib import TTFont as ToolsFont
+
+    tools = ToolsFont(str(REGULAR))
+    keep = {c for c in tools.getBestCmap() if c < 0x3000}
+    for table in tools["cmap"].tables:  # format 6 (trimmed): one sfnt.py leaves to reportlab
+        if table.format == 4:
+            table.format = 6
+            table.cmap = {c: g for c, g in table.cmap.items() if c in keep}
+    tools["cmap"].tables = [t for t in tools["cmap"].tables if t.format == 6]
+    font = tmp_path / "odd.ttf"
+    tools.save(str(font))
+    data = parsecache.FontFile(font, parsecache.file_key(font))
+    assert parsecache._read_face(font, 0, data) is None
+    parsed = parsecache.load_ttfont(TTFont, "odd", font)
+    assert "_maps" not in vars(parsed.face) and len(entries(cache)) == 1
+    cached = parsecache.load_ttfont(TTFont, "odd", font)
+    assert parses == [str(font)]
+    same_face(cached.face, TTFontFace(str(font)))
+
+
+def test_widths_are_in_the_dict_before_reportlab_measures_a_string() -> None:
+    """reportlab's C width function reads charWidths as a dict: textOut splits a string (each
+    character looked up) before measuring it, and the space is there from the start."""
+    parsecache.load_ttfont(TTFont, "f", BLACK)
+    cached = parsecache.load_ttfont(TTFont, "f", BLACK)
+    parsed = TTFont("plain", str(BLACK))
+    widths = cached.face.charWidths
+    assert set(widths) == {0x20, 0xA0}  # nothing else read yet
+    text = "地方志 工作简报，（一）2024年“数字方志”\u00a0"
+    cached.splitString(text, object.__new__(Doc))
+    assert cached.stringWidth(text, 16) == parsed.stringWidth(text, 16)
+    assert dict.__contains__(widths, ord("志"))  # looked up by splitString
+    assert not dict.__contains__(widths, ord("丁"))  # never looked up
+    assert widths.get(0x10FFFF, -1) == -1 and 0x10FFFF not in cached.face.charToGlyph
+
+
+class Doc:
+    """A stand-in for the PDF document reportlab keeps a font's subsets for."""
 
 
 def test_subsets_are_the_same_bytes_from_a_hit_and_a_parse() -> None:

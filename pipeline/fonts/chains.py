@@ -193,8 +193,10 @@ class LoadedFont:
         # ASCII glyphs into every face's first subset, used or not (about 40 KB in a bulletin).
         font._asciiReadable = 0
         pdfmetrics.registerFont(font)
+        # Filled as characters are looked up when the face came from the cache (facemaps.py).
         self._widths: dict[int, float] = font.face.charWidths
         self.cmap: dict[int, int] = font.face.charToGlyph
+        self._advances: dict[str, float] = {}  # 1/1000 em, by character: one lookup each
 
     def has(self, char: str) -> bool:
         """Whether the face has a glyph for the character."""
@@ -202,7 +204,10 @@ class LoadedFont:
 
     def advance_pt(self, char: str, size_pt: float) -> float:
         """The character's advance width at a size."""
-        return self._widths.get(ord(char), 1000.0) * size_pt / 1000.0
+        width = self._advances.get(char)
+        if width is None:
+            width = self._advances[char] = self._widths.get(ord(char), 1000.0)
+        return width * size_pt / 1000.0
 
 
 def describe(face: FontFace) -> str:

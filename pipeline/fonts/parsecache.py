@@ -1,13 +1,16 @@
 """A disk cache of what reportlab's TrueType parser extracts from a font, checked against the file.
 
 reportlab parses the whole font each time a TTFont is made (~40–100 ms for a 14 MB CJK face).
-This module keeps the result of that parse (names, metrics, table directory, cmap, widths,
-horizontal metrics, glyph offsets: everything except the raw file bytes) in a marshal file, one
-per font file and face index. An entry is used while the file's size, mtime and inode are those
+This module keeps the result of that parse (names, metrics, table directory, and as compact
+arrays the cmap, widths, horizontal metrics and glyph offsets, see facemaps.py: everything
+except the raw file bytes) in a marshal file, one per font file and face index. A face not in
+the cache is read by sfnt.py where it can (~10× faster than reportlab, the same values), else
+by reportlab. An entry is used while the file's size, mtime and inode are those
 stored with it and a digest of its table directory and head table (which hold the checksums of
 every table and of the whole file) still matches; then the TTFont is rebuilt without parsing,
-and the file's bytes are read only as subsetting needs them (FontFile). A missing, stale,
-corrupt or unreadable entry is parsed anew and rewritten; the cache never makes a build fail.
+and the file's bytes are read only as subsetting needs them (FontFile); reading an entry is
+a few copies of bytes (~0.3 ms a face). A missing, stale, corrupt or unreadable entry is parsed
+anew and rewritten; the cache never makes a build fail.
 
 Location: $BULLETIN_CACHE_DIR, else $XDG_CACHE_HOME/bulletin, else ~/.cache/bulletin.
 """
@@ -15,27 +18,24 @@ Location: $BULLETIN_CACHE_DIR, else $XDG_CACHE_HOME/bulletin, else ~/.cache/bull
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
 import marshal
 import os
 import weakref
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
+from pipeline.fonts.facemaps import FaceMaps, Metrics, from_bytes, from_reportlab
 from pipeline.fonts.subsets import remember_compression, speed_up_subsetting
 
-FORMAT = 2
+FORMAT = 3
 _MAGIC = b"bulletin-fontcache\n"
-# Large attributes stored as parallel lists (much faster to load than pickled dicts or tuples).
-_DICTS = ("charToGlyph", "charWidths", "glyphToChar")
-# Read only when subsetting, and then only at the glyphs used: kept as arrays, not lists.
-_ARRAYS = {"hmetrics": "H", "glyphPos": "I" if array("I").itemsize == 4 else "L"}
-_LAZY = ("glyphToChar",)
-_SKIPPED = ("_ttf_data", "_pdfScale", "table", "_lazy_marshal", "get_table", "makeSubset")
+# Kept as arrays, or made again from them (reportlab's own parse state: not kept).
+_SKIPPED = {"_ttf_data", "_pdfScale", "table", "_maps", "get_table", "makeSubset", "_pos"}
+_SKIPPED |= {"charToGlyph", "charWidths", "glyphToChar", "hmetrics", "glyphPos"}
 
 
 def _entry_path(path: Path, index: int) -> Path:
@@ -71,32 +71,62 @@ def load_ttfont(font_class: type[Any], name: str, path: Path, index: int = 0) ->
     """
     path = path.resolve()  # the entry is named and checked by the real file, however reached
     entry = _entry_path(path, index)
-    # A face is ~150,000 new objects and no cycles: without this the collector walks the heap
-    # again and again while they are made (measured: ~25 % of the time of a cache hit).
-    collecting = gc.isenabled()
-    gc.disable()
+    font = None
     try:
-        font = None
-        try:
-            key = file_key(path)
-            data = FontFile(path, key)
-        except OSError:
-            key, data = None, None
-        if data is not None and key is not None:
-            cached = _read_entry(entry, str(path), index, key, data)
-            if cached is not None:
-                font = _rebuild(font_class, name, cached, data)
-        if font is None:
-            font = font_class(name, str(path), subfontIndex=index)
-            if data is not None and key is not None and file_key(path) == key:
-                _write_entry(entry, font.face, index, key)
-                font.face._ttf_data = data  # the same bytes, read only when subsetting
-    finally:
-        if collecting:
-            gc.enable()
+        key = file_key(path)
+        data = FontFile(path, key)
+    except OSError:
+        key, data = None, None
+    if data is not None and key is not None:
+        cached = _read_entry(entry, str(path), index, key, data)
+        if cached is not None:
+            font = _rebuild(font_class, name, cached, data)
+    if font is None:
+        font = parse(font_class, name, path, index, data)
+        if data is not None and key is not None and file_key(path) == key:
+            _write_entry(entry, font.face, index, key)
     speed_up_subsetting(font.face, FontFile)
     remember_compression()
     return font
+
+
+def parse(font_class: type[Any], name: str, path: Path, index: int, data: FontFile | None) -> Any:
+    """The font read from the file: by sfnt.py where it can, else by reportlab itself."""
+    face = _read_face(path, index, data) if data is not None else None
+    if face is None:
+        font = font_class(name, str(path), subfontIndex=index)
+        if data is not None:
+            font.face._ttf_data = data  # the same bytes, read only when subsetting
+        return font
+    return _font_of(font_class, name, face)
+
+
+def _read_face(path: Path, index: int, data: FontFile) -> Any:
+    """reportlab's TTFontFace for the face, its character data read by sfnt.py; None if odd."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFontParser
+
+    from pipeline.fonts.sfnt import char_info
+
+    face = object.__new__(_cached_face_class())
+    try:
+        pdfmetrics.TypeFace.__init__(face, None)  # as TTFontFace.__init__ does
+        face._ttf_data, face.filename = data, str(path)
+        TTFontParser.__init__(face, str(path), validate=0, subfontIndex=index)
+        face.extractInfo(0)  # names and metrics; the character data is read below
+    except Exception:  # reportlab then parses the face itself and raises what it raises
+        return None
+    found = char_info(face)
+    if found is None:
+        return None
+    maps, face.hmetrics, face.glyphPos, face.defaultWidth = found
+    _use_maps(face, maps)
+    return face
+
+
+def _use_maps(face: Any, maps: FaceMaps) -> None:
+    face._maps = maps
+    face.charToGlyph, face.charWidths = maps.by_code, maps.width_by_code
 
 
 class FontFile:
@@ -161,8 +191,8 @@ class FontFile:
 
 def _read_entry(
     entry: Path, filename: str, index: int, key: tuple[int, int, int], data: FontFile
-) -> tuple[dict[str, Any], bytes] | None:
-    """The cached attributes (and the lazy part, still marshalled) if the entry matches the file."""
+) -> dict[str, Any] | None:
+    """The cached attributes if the entry matches the file."""
     try:
         raw = entry.read_bytes()
     except OSError:
@@ -173,162 +203,123 @@ def _read_entry(
         at = len(_MAGIC)
         length = int.from_bytes(raw[at : at + 4], "big")
         header, attrs = marshal.loads(raw[at + 4 : at + 4 + length])
-        lazy = raw[at + 4 + length :]
         stored_format, stored_name, stored_index, stored_key, head, check = header
     except (ValueError, EOFError, TypeError):
         return None
     if (stored_format, stored_name, stored_index, stored_key) != (FORMAT, filename, index, key):
         return None
-    if not isinstance(attrs, dict) or not lazy:
+    if not isinstance(attrs, dict) or len(raw) != at + 4 + length:
         return None
     try:
         if content_check(data.read, head) != check:
             return None
     except OSError:
         return None
-    return attrs, lazy
+    return attrs
 
 
 def _write_entry(entry: Path, face: Any, index: int, key: tuple[int, int, int]) -> None:
     """Store what a parse extracted; any failure (read-only disk, odd attribute) is ignored."""
     try:
-        attrs, lazy = _flatten(face)
+        attrs = _flatten(face)
+        if attrs is None:
+            return  # a face arrays cannot describe: reportlab parses it each time
         data = face._ttf_data
         head = face.get_table_pos("head")
         check = content_check(lambda at, size: data[at : at + size], head)
         header = (FORMAT, face.filename, index, key, head, check)
         main = marshal.dumps((header, attrs))
-        payload = _MAGIC + len(main).to_bytes(4, "big") + main + marshal.dumps(lazy)
-        write_atomically(entry, payload)
+        write_atomically(entry, _MAGIC + len(main).to_bytes(4, "big") + main)
     except (OSError, ValueError, TypeError, AttributeError, KeyError, OverflowError):
         return
 
 
-def _flatten(face: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+def _flatten(face: Any) -> dict[str, Any] | None:
     """The face's attributes as marshal-able plain data (ValueError if one is not)."""
     from reportlab.pdfbase.ttfonts import TTFNameBytes
 
+    maps = getattr(face, "_maps", None) or from_reportlab(face)
+    if maps is None:
+        return None
     names: dict[str, tuple[bytes, str]] = {}
     plain: dict[str, Any] = {}
-    lazy: dict[str, Any] = {}
-    keys: dict[tuple[int, ...], list[int]] = {}
     for attr, value in vars(face).items():
         if attr in _SKIPPED:
             continue
         if isinstance(value, TTFNameBytes):
             names[attr] = (bytes(value), value.ustr)
-        elif attr in _DICTS:
-            # one shared key list when the dicts have the same keys (marshal then stores it once)
-            key_list = keys.setdefault(tuple(value), list(value))
-            (lazy if attr in _LAZY else plain)[attr] = (key_list, list(value.values()))
-        elif attr == "hmetrics":
-            code = _ARRAYS[attr]
-            advances, bearings = (
-                array(code, [a for a, _ in value]),
-                array(code, [b for _, b in value]),
-            )
-            plain[attr] = (advances.tobytes(), bearings.tobytes())
-        elif attr == "glyphPos":
-            plain[attr] = array(_ARRAYS[attr], value).tobytes()
         else:
             plain[attr] = value
-    marshal.dumps((plain, lazy))  # raises ValueError for anything marshal cannot store
-    return {"names": names, "plain": plain}, lazy
-
-
-def _unflatten(attr: str, value: Any) -> Any:
-    """A stored attribute back in the form reportlab made it."""
-    if attr in _DICTS:
-        keys, values = value
-        return dict(zip(keys, values, strict=True))
-    if attr == "hmetrics":
-        return Metrics(*(_array(_ARRAYS[attr], raw) for raw in value))
-    if attr == "glyphPos":
-        return _array(_ARRAYS[attr], value)
-    return value
-
-
-def _array(code: str, raw: bytes) -> array[int]:
-    values = array(code)
-    values.frombytes(raw)
-    return values
-
-
-class Metrics:
-    """A face's hmetrics: (advance, left side bearing) of each glyph, kept as two arrays."""
-
-    __slots__ = ("advances", "bearings")
-
-    def __init__(self, advances: array[int], bearings: array[int]) -> None:
-        self.advances, self.bearings = advances, bearings
-
-    def __getitem__(self, glyph: int) -> tuple[int, int]:
-        return self.advances[glyph], self.bearings[glyph]
-
-    def __len__(self) -> int:
-        return len(self.advances)
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        return zip(self.advances, self.bearings, strict=True)
-
-    def __eq__(self, other: object) -> bool:
-        return list(self) == list(other) if isinstance(other, Metrics | list) else NotImplemented
-
-    __hash__ = None  # type: ignore[assignment]
+    metrics = face.hmetrics
+    if not isinstance(metrics, Metrics):
+        metrics = Metrics(
+            array("I", [int(a) for a, _ in metrics]), array("I", [b for _, b in metrics])
+        )
+    positions = array("I", face.glyphPos)
+    arrays = {
+        "advances": (metrics.advances.typecode, metrics.advances.tobytes()),
+        "bearings": (metrics.bearings.typecode, metrics.bearings.tobytes()),
+        "glyphPos": (positions.typecode, positions.tobytes()),
+    }
+    return {"names": names, "plain": plain, "maps": maps.blobs(), "arrays": arrays}
 
 
 @functools.cache
 def _cached_face_class() -> type[Any]:
-    """TTFontFace whose rarely used attributes (glyphToChar) are unmarshalled on first use."""
+    """TTFontFace whose glyphToChar (read only by reportlab's shaping) is made on first use."""
     from reportlab.pdfbase.ttfonts import TTFontFace
 
     class CachedTTFontFace(TTFontFace):  # type: ignore[misc]
-        """A face rebuilt from the cache; reportlab never reads glyphToChar after parsing."""
+        """A face rebuilt from the cache, or read by sfnt.py."""
 
         def __getattr__(self, attr: str) -> Any:
-            lazy = self.__dict__.get("_lazy_marshal")
-            if attr not in _LAZY or lazy is None:
+            maps = self.__dict__.get("_maps")
+            if attr != "glyphToChar" or maps is None:
                 raise AttributeError(attr)
-            for name, value in marshal.loads(lazy).items():
-                self.__dict__[name] = _unflatten(name, value)
-            del self.__dict__["_lazy_marshal"]
-            return self.__dict__[attr]
+            found = self.__dict__[attr] = maps.glyph_to_char()
+            return found
 
     return CachedTTFontFace
 
 
-def _rebuild(
-    font_class: type[Any], name: str, cached: tuple[dict[str, Any], bytes], data: FontFile
-) -> Any:
+def _rebuild(font_class: type[Any], name: str, stored: dict[str, Any], data: FontFile) -> Any:
     """The font that font_class(name, path, subfontIndex=index) would give; None if odd."""
-    from fnmatch import fnmatch
-    from weakref import WeakKeyDictionary
+    from reportlab.pdfbase.ttfonts import TTFNameBytes
 
-    from reportlab import rl_config
-    from reportlab.pdfbase.ttfonts import TTEncoding, TTFNameBytes
-
-    stored, lazy = cached
-    face_class = _cached_face_class()
-    face = object.__new__(face_class)
+    face = object.__new__(_cached_face_class())
     try:
-        attrs = {attr: _unflatten(attr, value) for attr, value in stored["plain"].items()}
+        attrs = dict(stored["plain"])
         for attr, (raw, text) in stored["names"].items():
             named = bytes.__new__(TTFNameBytes, raw)
             named.ustr = text
             attrs[attr] = named
         attrs["table"] = {record["tag"]: record for record in attrs["tables"]}
         attrs["_ttf_data"] = data
-        attrs["_lazy_marshal"] = lazy
         units = attrs["unitsPerEm"]
         if units == 1000:
             attrs["_pdfScale"] = lambda x: x
         else:
             factor = 1000 / units
             attrs["_pdfScale"] = lambda x: x * factor
+        arrays = {name: from_bytes(*value) for name, value in stored["arrays"].items()}
+        attrs["hmetrics"] = Metrics(arrays["advances"], arrays["bearings"])
+        attrs["glyphPos"] = arrays["glyphPos"]
+        maps = FaceMaps.from_blobs(stored["maps"])
     except (KeyError, TypeError, ValueError):
         return None
     face.__dict__.update(attrs)
-    # The rest of TTFont.__init__ (reportlab 5.1), which only parses the face and sets these.
+    _use_maps(face, maps)
+    return _font_of(font_class, name, face)
+
+
+def _font_of(font_class: type[Any], name: str, face: Any) -> Any:
+    """The rest of TTFont.__init__ (reportlab 5.1), which only parses the face and sets these."""
+    from fnmatch import fnmatch
+    from weakref import WeakKeyDictionary
+
+    from reportlab import rl_config
+    from reportlab.pdfbase.ttfonts import TTEncoding
+
     font = object.__new__(font_class)
     font.fontName = name
     font.face = face
