@@ -23,13 +23,15 @@ from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
 from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
-from pipeline.source.load import LoadedIssue, load_issue, parse_key_name
+from pipeline.source.kept import KeptByContent
+from pipeline.source.load import CheckedSources, LoadedIssue, load_issue, parse_key_name
 from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 from pipeline.source.textrules import walk_strings
 
-if TYPE_CHECKING:  # imported where used: only `bulletin fonts` reports fonts
+if TYPE_CHECKING:  # imported where used: only `bulletin fonts` and 共印N份 need them
     from pipeline.fonts.report import FontReport
+    from pipeline.source.addressbook import KeptBooks
 
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
 
@@ -149,11 +151,14 @@ class Builder:
         self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
         self.line_caches: dict[Path, LineCache] = {}
         self.photo_caches: dict[Path, PhotoCache] = {}
+        # Parsed and checked issues and address books, while their files hold the same bytes.
+        self.sources: KeptByContent[CheckedSources] = KeptByContent(KEPT_CACHES)
+        self.address_books: KeptBooks | None = None  # made on the first 共印N份
 
     def build(self, issue_path: Path, strict: bool = False) -> BuildResult:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
         started = time.perf_counter()
-        loaded = load_issue(issue_path)
+        loaded = load_issue(issue_path, self.sources)
         pdf, pages, warnings, dependencies, result = self._render(loaded)
         if strict and warnings:
             raise BulletinError(
@@ -299,9 +304,11 @@ class Builder:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
         if loaded.issue.distribution.copies is None:
             return None  # only 共印N份 reads the address book
-        from pipeline.source.addressbook import print_run_for
+        from pipeline.source.addressbook import KeptBooks, print_run_for
 
-        count, notes = print_run_for(loaded)
+        if self.address_books is None:
+            self.address_books = KeptBooks()
+        count, notes = print_run_for(loaded, self.address_books.load)
         loaded.warnings.extend(note for note in notes if note not in loaded.warnings)
         return count
 

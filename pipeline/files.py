@@ -3,11 +3,13 @@
 Every cache of the package, its key, and what invalidates it (each has a test that fails when
 its invalidation is removed). On disk means below `cache_dir()`; deleting it is always safe.
 
-- Font parse cache (`fonts/parsecache.py`, on disk): what reportlab extracts from one face.
-  Key: the font file's resolved path and face index (a symlink finds the same entry), the
-  entry format and reportlab's version. Invalid when the file's size, mtime or inode, or a
-  digest of its table directory and head table, differ from those stored
-  (`tests/test_parsecache.py`, `tests/test_caches.py`).
+- Font parse cache (`fonts/parsecache.py`, on disk): what reportlab extracts from one face,
+  its character map, widths and metrics as arrays (`fonts/facemaps.py`). Key: the font file's
+  resolved path and face index (a symlink finds the same entry), the entry format and
+  reportlab's version. Invalid when the file's size, mtime or inode, or a digest of its table
+  directory and head table, differ from those stored (`tests/test_parsecache.py`,
+  `tests/test_caches.py`). In memory, each loaded face's characters are looked up in the arrays
+  as a document uses them and kept with the face.
 - Loaded fonts (`FontLibrary.load`, in memory): one reportlab font per face. Key: path and face
   index; replaced when the file's mtime changes, so a font swapped in place in `fonts/` is used
   by the next warm rebuild (`tests/test_caches.py`).
@@ -30,8 +32,16 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Title words (`layout/words.py`, on disk, title-words-v1.json): where jieba found words in each
   title that needed more than one line, so later builds need not load jieba. Key: the title's
   text; at most CACHE_LIMIT titles, the oldest dropped (`tests/test_words.py`).
+- Checked issues (`Builder.sources`, `source/kept.py`, in memory): an issue file and its
+  series file parsed, merged and checked. Key: the issue's path and the message language; used
+  only while both files hold exactly the bytes it was made from (a series file that comes or
+  goes is a change); the newest KEPT_CACHES kept. Its photos and siblings are checked on every
+  build (`tests/test_caches.py`).
+- Address books (`Builder.address_books`, KeptBooks in `source/addressbook.py`, in memory): a
+  checked recipients.toml, or its errors. Key: its path and the message language; used only
+  while it holds the same bytes (`tests/test_caches.py`).
 - Compiled templates (`layout/templates.py`): parsed templates and styles per template folder
-  in memory, read again when style.toml's mtime changes (jinja2 reloads an edited template);
+  in memory, read again when style.toml's bytes change (jinja2 reloads an edited template);
   compiled template code on disk, keyed by template name and checked against a checksum of its
   source (`tests/test_templates.py`).
 - Sibling mastheads (`source/series.py` peek_masthead, in memory): the [masthead] table of each

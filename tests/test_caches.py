@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SERIES_TOML, issue_toml, write
+from conftest import ROOT, SERIES_TOML, issue_toml, write
 from fontmaker import BODY, MadeFonts, rename, subset_font
 from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
 
 from pipeline.build import KEPT_CACHES, Builder
+from pipeline.diagnostics import BulletinError
 from pipeline.fonts import parsecache, subsets
 from pipeline.fonts.chains import BUNDLED_DIR
 from pipeline.layout import draw
@@ -139,3 +140,106 @@ def test_a_batch_keeps_the_line_caches_of_its_last_issues_only(
     builder.char_reports(load_issue(issues[-KEPT_CACHES]))  # built again: its cache reused
     assert builder.line_caches[issues[-KEPT_CACHES]] is kept
     assert list(builder.line_caches)[-1] == issues[-KEPT_CACHES]
+
+
+def rewrite_keeping_time(path: Path, old: str, new: str) -> None:
+    """Change a file in place as an editor may: same size and mtime, other bytes."""
+    import os
+
+    stat = path.stat()
+    text = path.read_text(encoding="utf-8")
+    assert old in text and len(old.encode()) == len(new.encode())
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert (path.stat().st_size, path.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+
+
+@pytest.fixture
+def checks(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Records every issue file parsed and checked (not taken from a Builder's kept sources)."""
+    from pipeline.source import load
+
+    seen: list[Path] = []
+    original = load.check_sources
+
+    def spy(path: Path, *args: Any) -> Any:
+        seen.append(path)
+        return original(path, *args)
+
+    monkeypatch.setattr(load, "check_sources", spy)
+    return seen
+
+
+def test_an_unchanged_issue_is_not_parsed_again_and_any_edit_is_picked_up(
+    tmp_path: Path, checks: list[Path]
+) -> None:
+    series = tmp_path / "issues" / "s"
+    write(series / "series.toml", SERIES_TOML)
+    issue = write(series / "2024-01.toml", issue_toml(body="第一段正文。"))
+    builder = Builder(tmp_path, tmp_path / "out")
+    first = builder.build(issue).pdf.read_bytes()
+    assert builder.build(issue).pdf.read_bytes() == first and checks == [issue]
+    rewrite_keeping_time(issue, "第一段正文。", "第二段正文。")  # the issue itself
+    edited = builder.build(issue).pdf.read_bytes()
+    assert edited != first and len(checks) == 2
+    assert edited == Builder(tmp_path, tmp_path / "fresh").build(issue).pdf.read_bytes()
+    rewrite_keeping_time(series / "series.toml", "测试编发单位", "测试编写单位")  # its series
+    loaded = load_issue(issue, builder.sources)
+    assert loaded.issue.masthead.editor == "测试编写单位" and len(checks) == 4  # 3: the fresh one
+    (series / "series.toml").unlink()  # a series file gone is a change too
+    with pytest.raises(BulletinError):
+        builder.build(issue)  # the title and editor came from it
+
+
+def test_the_kept_issue_still_looks_at_its_photos_and_siblings_and_warnings_stay_fresh(
+    tmp_path: Path, checks: list[Path]
+) -> None:
+    series = tmp_path / "issues" / "s"
+    write(series / "series.toml", SERIES_TOML)
+    issue = write(series / "2024-01.toml", issue_toml(number=1))
+    builder = Builder(tmp_path, tmp_path / "out")
+    assert builder.build(issue).warnings == []
+    write(series / "2024-02.toml", issue_toml(number=1))  # a sibling with the same number
+    with pytest.raises(BulletinError) as caught:
+        builder.build(issue)
+    assert any("number" in (d.key or "") for d in caught.value.diagnostics)
+    assert checks == [issue]  # the issue's own files did not change
+
+
+def test_an_address_book_is_read_again_when_its_bytes_change(tmp_path: Path) -> None:
+    series = tmp_path / "issues" / "s"
+    write(series / "series.toml", SERIES_TOML.replace("copies = 30", 'copies = "auto"'))
+    issue = write(series / "2024-01.toml", issue_toml())
+    book = write(
+        series / "recipients.toml",
+        "".join(
+            f'[[recipient]]\nname = "{name}"\nfolder = "f{n}"\ncopies = 2\n\n'
+            for n, name in enumerate(["上级机关甲", "上级机关乙", "同级机关", "下级机关"])
+        ),
+    )
+    builder = Builder(tmp_path, tmp_path / "out")
+    assert builder.print_run(load_issue(issue)) == 8
+    rewrite_keeping_time(
+        book,
+        'copies = 2\n\n[[recipient]]\nname = "上级机关乙"',
+        'copies = 5\n\n[[recipient]]\nname = "上级机关乙"',
+    )
+    assert builder.print_run(load_issue(issue)) == 11
+    rewrite_keeping_time(book, 'name = "同级机关"', 'name = "同级机构"')  # now unknown: an error
+    with pytest.raises(BulletinError) as caught:
+        builder.print_run(load_issue(issue))
+    assert "同级机关" in caught.value.diagnostics[0].message
+    with pytest.raises(BulletinError):  # and again from the kept result, as a new error
+        builder.print_run(load_issue(issue))
+
+
+def test_a_style_file_changed_without_a_new_mtime_is_read_again(tmp_path: Path) -> None:
+    from pipeline.layout.templates import TemplateStore
+
+    folder = tmp_path / "templates" / "kind"
+    shutil.copytree(ROOT / "templates" / "work-bulletin", folder)
+    store = TemplateStore([tmp_path / "templates"])
+    first = store.get("kind")
+    assert store.get("kind") is first  # unchanged: the same parsed template
+    rewrite_keeping_time(folder / "style.toml", "size_pt = 42", "size_pt = 40")
+    assert store.get("kind").style.text["name"].size_pt == 40

@@ -12,7 +12,7 @@ from attrs import field
 from pipeline.diagnostics import BulletinError
 from pipeline.fonts.roles import Role
 from pipeline.i18n import _
-from pipeline.source.load import diagnostics_from_schema, read_toml
+from pipeline.source.load import diagnostics_from_schema, parse_toml, read_toml
 from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 
 PT_PER_MM = 72 / 25.4
@@ -189,9 +189,9 @@ class Style:
         return self.colors.get(name, Color(cmyk=(0, 0, 0, 1)))
 
 
-def load_style(path: Path) -> Style:
-    """Read and validate a style file, raising every problem with its line."""
-    source = read_toml(path)
+def load_style(path: Path, raw: bytes | None = None) -> Style:
+    """Read (or, given its bytes, parse) and validate a style file; every problem with its line."""
+    source = read_toml(path) if raw is None else parse_toml(path, raw)
     try:
         return check(source.data, Style)
     except SchemaError as exc:

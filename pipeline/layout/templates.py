@@ -24,7 +24,7 @@ from pipeline.layout.blocks import (
     TextBlock,
 )
 from pipeline.layout.style import Style, load_style
-from pipeline.source.load import LoadedIssue
+from pipeline.source.load import LoadedIssue, read_source
 from pipeline.source.media import photo_path
 from pipeline.source.model import Article, format_date_cn, split_paragraphs
 
@@ -40,7 +40,7 @@ class Template:
     folder: Path
     environment: jinja2.Environment
     style: Style
-    style_mtime_ns: int
+    style_source: bytes | None  # the style file's bytes when it was read (None: no file)
 
 
 class TemplateStore:
@@ -70,7 +70,7 @@ class TemplateStore:
         return None
 
     def get(self, name: str) -> Template:
-        """The named template, reloading its style if the file changed."""
+        """The named template, its style read again when the style file's bytes change."""
         plain = name not in ("", ".", "..") and not any(c in name for c in "/\\\0\n\r")
         if not plain:
             raise BulletinError.single(
@@ -88,9 +88,9 @@ class TemplateStore:
                 or _("templates: {names}", names=", ".join(self.names())),
             )
         style_path = folder / STYLE_FILE
-        mtime = style_path.stat().st_mtime_ns if style_path.exists() else 0
+        raw = read_source(style_path) if style_path.exists() else None
         cached = self._loaded.get(folder)
-        if cached is not None and cached.style_mtime_ns == mtime:
+        if cached is not None and cached.style_source == raw:  # the same bytes: never stale
             return cached
         environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(folder),
@@ -102,8 +102,8 @@ class TemplateStore:
             keep_trailing_newline=False,
         )
         environment.filters["cn_date"] = format_date_cn
-        style = load_style(style_path) if style_path.exists() else Style()
-        template = Template(name, folder, environment, style, mtime)
+        style = load_style(style_path, raw) if raw is not None else Style()
+        template = Template(name, folder, environment, style, raw)
         self._loaded[folder] = template
         return template
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean, has_errors
-from pipeline.i18n import _
+from pipeline.i18n import _, language
 from pipeline.source.bookcheck import (
     MAX_COPIES,
     AddressBookFile,
@@ -19,6 +19,7 @@ from pipeline.source.bookcheck import (
     error_at,
 )
 from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
+from pipeline.source.kept import KeptByContent
 from pipeline.source.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
 from pipeline.source.schema import SchemaError, check
 from pipeline.source.tomlpos import KeyPath
@@ -156,25 +157,57 @@ def mail_address(text: str) -> MailAddress | str:
     return MailAddress(text, envelope, checked.ascii_email is None)
 
 
-def book_for(loaded: LoadedIssue) -> AddressBook | None:
-    """The address book that serves an issue, or None when there is none."""
+class KeptBooks:
+    """Address books checked once and kept while their files hold the same bytes (a Builder's)."""
+
+    def __init__(self, limit: int = 4) -> None:
+        self._kept: KeptByContent[AddressBook | BulletinError] = KeptByContent(limit)
+
+    def load(self, path: Path) -> AddressBook:
+        """The address book, parsed and checked again only when its bytes change."""
+        try:
+            raw = path.read_bytes()
+        except OSError:
+            return load_address_book(path)  # raises, saying why it cannot be read
+        name = (path, language())
+        found = self._kept.get(name, (raw,))
+        if found is None:
+            try:
+                found = load_address_book(path)
+            except BulletinError as exc:
+                found = exc
+            self._kept.put(name, (raw,), found)
+        if isinstance(found, BulletinError):
+            raise BulletinError(list(found.diagnostics))
+        return found
+
+
+def book_for(
+    loaded: LoadedIssue, load: Callable[[Path], AddressBook] | None = None
+) -> AddressBook | None:
+    """The address book that serves an issue (read by `load`), or None when there is none."""
     path = find_address_book(loaded.series_dir)
-    return load_address_book(path) if path else None
+    return (load or load_address_book)(path) if path else None
 
 
-def print_run_for(loaded: LoadedIssue) -> tuple[int | None, list[Diagnostic]]:
-    """共印N份 and warnings: "auto" sums the recipients' copies; a fixed number below warns."""
+def print_run_for(
+    loaded: LoadedIssue, load: Callable[[Path], AddressBook] | None = None
+) -> tuple[int | None, list[Diagnostic]]:
+    """共印N份 and warnings: "auto" sums the recipients' copies; a fixed number below warns.
+
+    `load` reads the address book (a Builder's keeps it while its bytes stay the same).
+    """
     copies = loaded.issue.distribution.copies
     dist = loaded.issue.distribution
     if copies is None:
         return None, []
     if copies == "auto":
-        book = book_for(loaded)
+        book = book_for(loaded, load)
         if book is None:
             return len(dict.fromkeys([*dist.report_to, *dist.send_to, *dist.issue_to])) or None, []
         return book.resolve(loaded).print_run or None, []
     try:
-        book = book_for(loaded)
+        book = book_for(loaded, load)
         needed = book.resolve(loaded).print_run if book else 0
     except BulletinError:
         return copies, []  # recipients not known: `bulletin distribute` reports the problem

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity, did_you_mean, has_errors
-from pipeline.i18n import N_, _
+from pipeline.i18n import N_, _, language
+from pipeline.source.kept import KeptByContent
 from pipeline.source.limits import check_limits
 from pipeline.source.media import check_media
 from pipeline.source.model import Issue
@@ -66,9 +67,13 @@ class LoadedIssue:
 
 def read_toml(path: Path) -> SourceFile:
     """Read one TOML file; malformed TOML raises with the line, column and the fix."""
+    return parse_toml(path, read_source(path))
+
+
+def read_source(path: Path) -> bytes:
+    """The bytes of a TOML file; a file that cannot be read raises with what to do."""
     try:
-        raw = path.read_bytes()
-        text = raw.decode("utf-8-sig")  # a BOM (Windows Notepad) is not part of the text
+        return path.read_bytes()
     except FileNotFoundError:
         raise BulletinError.single(
             _("file not found"), file=path, hint=_("check the path and the file name")
@@ -87,6 +92,12 @@ def read_toml(path: Path) -> SourceFile:
         raise BulletinError.single(
             _("cannot read the file: {reason}", reason=exc.strerror or exc), file=path
         ) from None
+
+
+def parse_toml(path: Path, raw: bytes) -> SourceFile:
+    """The TOML file `path` whose bytes are `raw`; malformed TOML raises with line and column."""
+    try:
+        text = raw.decode("utf-8-sig")  # a BOM (Windows Notepad) is not part of the text
     except UnicodeDecodeError as exc:
         line_start = raw.rfind(b"\n", 0, exc.start) + 1
         raise BulletinError.single(
@@ -130,11 +141,58 @@ def merge_series(series: dict[str, Any], issue: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def load_issue(path: Path) -> LoadedIssue:
-    """Load, merge and validate one issue file; raise BulletinError with every problem found."""
-    source = read_toml(path)
+@dataclass(frozen=True)
+class CheckedSources:
+    """What an issue file and its series file say on their own: parsed, merged and checked."""
+
+    source: SourceFile
+    series: SourceFile | None
+    issue: Issue | None  # None when the schema refused it
+    diagnostics: tuple[Diagnostic, ...]
+
+
+def load_issue(path: Path, kept: KeptByContent[CheckedSources] | None = None) -> LoadedIssue:
+    """Load, merge and validate one issue file; raise BulletinError with every problem found.
+
+    With `kept`, an issue whose file and series file hold the bytes they held when it was last
+    checked is not parsed and checked again; its photos and its siblings are always looked at.
+    """
+    raw = read_source(path)
     series_path = path.parent / SERIES_FILE
-    series = read_toml(series_path) if series_path.is_file() else None
+    try:
+        series_raw = read_source(series_path) if series_path.is_file() else None
+    except BulletinError:
+        parse_toml(path, raw)  # the issue's own slip is reported first
+        raise
+    name = (path, language())
+    checked = kept.get(name, (raw, series_raw)) if kept is not None else None
+    if checked is None:
+        checked = check_sources(path, raw, series_path, series_raw)
+        if kept is not None:
+            kept.put(name, (raw, series_raw), checked)
+    source, series, issue = checked.source, checked.series, checked.issue
+    diagnostics = list(checked.diagnostics)
+
+    def place(severity: Severity, message: str, key: KeyPath, hint: str | None) -> Diagnostic:
+        return place_diagnostic(severity, message, key, hint, source, series)
+
+    if issue is not None:
+        diagnostics += check_media(issue, path, place)
+        diagnostics += [
+            place_diagnostic(f.severity, f.message, f.key, f.hint, source, series)
+            for f in series_findings(path, issue.masthead)
+        ]
+    if issue is None or has_errors(diagnostics):
+        raise BulletinError(diagnostics)
+    return LoadedIssue(path, issue, series, source, diagnostics)
+
+
+def check_sources(
+    path: Path, raw: bytes, series_path: Path, series_raw: bytes | None
+) -> CheckedSources:
+    """Parse, merge and check an issue file and its series file from their bytes."""
+    source = parse_toml(path, raw)
+    series = parse_toml(series_path, series_raw) if series_raw is not None else None
     data = merge_series(series.data if series else {}, source.data)
 
     def place(severity: Severity, message: str, key: KeyPath, hint: str | None) -> Diagnostic:
@@ -150,14 +208,7 @@ def load_issue(path: Path) -> LoadedIssue:
         issue, warnings = without_fixed_wording(issue, place)
         diagnostics += warnings
         diagnostics += check_contents(issue, place)
-        diagnostics += check_media(issue, path, place)
-        diagnostics += [
-            place_diagnostic(f.severity, f.message, f.key, f.hint, source, series)
-            for f in series_findings(path, issue.masthead)
-        ]
-    if issue is None or has_errors(diagnostics):
-        raise BulletinError(diagnostics)
-    return LoadedIssue(path, issue, series, source, diagnostics)
+    return CheckedSources(source, series, issue, tuple(diagnostics))
 
 
 def place_diagnostic(
