@@ -122,28 +122,55 @@ def _cmap(data: Any, cmap: int) -> tuple[array[int], array[int], array[int]]:
 
 def _format4(data: Any, start: int, bmp: array[int]) -> None:
     length = _ushort(data, start + 2)
-    limit = start + length
-    segments = int(_ushort(data, start + 6) / 2.0)
-    ends = _numbers(data, start + 14, segments, "H")
-    starts = _numbers(data, start + 16 + 2 * segments, segments, "H")
-    deltas = _numbers(data, start + 16 + 4 * segments, segments, "h")
-    range_start = start + 16 + 6 * segments
-    offsets = _numbers(data, range_start, segments, "H")
+    table = _Bytes(data, start, length + 1)  # the subtable, read once (and the byte after it)
+    segments = int(table.numbers(6, 1, "H")[0] / 2.0)
+    ends = table.numbers(14, segments, "H")
+    starts = table.numbers(16 + 2 * segments, segments, "H")
+    deltas = table.numbers(16 + 4 * segments, segments, "h")
+    range_start = 16 + 6 * segments  # in the subtable
+    offsets = table.numbers(range_start, segments, "H")
     for n in range(segments):
         first, last, delta, offset = starts[n], ends[n], deltas[n], offsets[n]
         if last < first:
             continue
         if bmp[first : last + 1].count(ABSENT) != last + 1 - first:
             raise _Unsupported("overlapping ranges")  # reportlab's widths then depend on order
+        size = last + 1 - first
         if offset == 0:
-            found = [(code + delta) & 0xFFFF for code in range(first, last + 1)]
+            low = (first + delta) & 0xFFFF
+            if low + size <= 0x10000:  # no glyph id wraps around: a plain run
+                found = array("I", range(low, low + size))
+            else:
+                found = array("I", [(code + delta) & 0xFFFF for code in range(first, last + 1)])
         else:
             at = range_start + 2 * n + offset
-            count = min(last + 1 - first, max(0, (limit - at + 1) // 2))
-            ids = _numbers(data, at, count, "H") if count else array("H")
-            found = [(glyph + delta) & 0xFFFF if glyph else 0 for glyph in ids]
-            found += [0] * (last + 1 - first - count)  # beyond the subtable: reportlab's 0
-        bmp[first : last + 1] = array("I", found)
+            count = min(size, max(0, (length - at + 1) // 2))  # reportlab reads no id past it
+            ids = table.numbers(at, count, "H") if count else array("H")
+            if delta == 0:
+                found = array("I", ids)
+            else:
+                found = array("I", [(glyph + delta) & 0xFFFF if glyph else 0 for glyph in ids])
+            found.extend([0] * (size - count))  # beyond the subtable: reportlab's 0
+        bmp[first : last + 1] = found
+
+
+class _Bytes:
+    """Part of the font file read once; numbers read from it by offset (from the file beyond)."""
+
+    def __init__(self, data: Any, offset: int, length: int) -> None:
+        self.data, self.offset = data, offset
+        read = getattr(data, "read", None)
+        self.raw = read(offset, length) if read else bytes(data[offset : offset + length])
+
+    def numbers(self, at: int, count: int, typecode: str) -> array[int]:
+        values = array(typecode)
+        end = at + count * values.itemsize
+        if at < 0 or end > len(self.raw):
+            return _numbers(self.data, self.offset + at, count, typecode)
+        values.frombytes(self.raw[at:end])
+        if not _BIG_ENDIAN:
+            values.byteswap()
+        return values
 
 
 def _format12(data: Any, start: int, bmp: array[int]) -> tuple[array[int], array[int], array[int]]:
