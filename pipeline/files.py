@@ -48,10 +48,10 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   issue file a series check reads. Key: the file's path; read again when its mtime, size or
   inode differ (`tests/test_series.py`).
 - Series index (`source/series.py` SeriesIndex, in memory, only inside `shared_series_index`):
-  a batch's sibling mastheads of each folder holding two or more of its issues, read once when
-  the batch starts (and inherited by forked workers). Key: the folder's absolute path. Dropped
-  when the batch ends; during it, issues are checked against the folder as the batch found it
-  (`tests/test_series.py`).
+  the sibling mastheads of each folder holding two or more issues of a batch (or of a
+  watcher's first build of everything), read once when it starts (and inherited by forked
+  workers). Key: the folder's absolute path. Dropped when the batch ends; during it, issues
+  are checked against the folder as the batch found it (`tests/test_series.py`).
 """
 
 from __future__ import annotations

@@ -17,8 +17,9 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from pipeline.app.watch import Rebuild, Watcher, WatchListener
+from pipeline.app.watch import ECHO_S, Rebuild, Watcher, WatchListener
 from pipeline.app.watch_events import is_ignored
+from pipeline.app.watch_plan import Change
 from pipeline.app.watch_status import StatusLines
 from pipeline.build import Builder
 from pipeline.fonts.chains import FontLibrary
@@ -449,3 +450,35 @@ def test_cli_watch_stops_cleanly_on_ctrl_c(project: Path) -> None:
     assert "Traceback" not in err
     assert out.strip().endswith("stopped")
     assert sum("built" in line for line in lines) == 4
+
+
+def test_a_save_and_its_echo_are_one_build_and_a_later_change_builds_again(
+    session: Session,
+) -> None:
+    issue = session.issue(W14)
+    text = issue.read_text(encoding="utf-8").replace("我省扎实推进", "全省加快推进")
+    issue.write_text(text, encoding="utf-8")
+    os.chmod(issue, 0o644)  # as vim does after closing the file: its attributes, no write
+    session.wait_for(lambda new: len(new) >= 1)
+    assert session.summary() == [(W14, "built")]
+    os.chmod(issue, 0o644)  # later: a chmod that may make it readable again is built
+    session.wait_for(lambda new: len(new) >= 2)
+    issue.write_text(text, encoding="utf-8")  # saved again unchanged: built, as asked
+    session.wait_for(lambda new: len(new) >= 3)
+    assert session.summary() == [(W14, "built")] * 3
+
+
+def test_an_echo_is_a_change_of_attributes_that_came_during_or_just_after_a_rebuild(
+    project: Path, fonts: FontLibrary
+) -> None:
+    builder = Builder(project)
+    builder.fonts = fonts
+    watcher = Watcher(builder, [project / "issues"])
+    issue = (project / "issues" / f"{W14}.toml").resolve()
+    now = time.monotonic()
+    watcher._built_s = now + 0.1  # a rebuild ended after the event came
+    assert watcher._echo(Change(issue, True, now + 0.05, attributes_only=True))
+    assert watcher._echo(Change(issue, True, now + 0.1 + ECHO_S, attributes_only=True))
+    assert not watcher._echo(Change(issue, True, now + 0.2 + ECHO_S, attributes_only=True))
+    assert not watcher._echo(Change(issue, True, now + 0.05))  # written: always built
+    assert not watcher._echo(Change(issue, True, attributes_only=True))  # when unknown

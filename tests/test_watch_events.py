@@ -7,7 +7,14 @@ import threading
 import time
 from pathlib import Path
 
-from watchdog.events import FileClosedEvent, FileModifiedEvent, FileMovedEvent, FileSystemEvent
+from conftest import write
+from watchdog.events import (
+    FileAttribEvent,
+    FileClosedEvent,
+    FileModifiedEvent,
+    FileMovedEvent,
+    FileSystemEvent,
+)
 
 from pipeline.app.watch_events import EventSource, _Handler
 
@@ -34,7 +41,7 @@ def source_for(tmp_path: Path) -> EventSource:
 def test_a_file_written_and_closed_is_built_without_the_full_quiet_period(tmp_path: Path) -> None:
     source = source_for(tmp_path)
     handler = _Handler(source._accept)
-    issue = str(tmp_path / "2024-01.toml")
+    issue = str(write(tmp_path / "2024-01.toml", "[masthead]\n"))
     later(handler, FileModifiedEvent(issue), FileClosedEvent(issue))
     waited_s, paths = timed_batch(source)
     assert paths == [tmp_path / "2024-01.toml"] and waited_s < LONG_QUIET_S / 2
@@ -43,7 +50,7 @@ def test_a_file_written_and_closed_is_built_without_the_full_quiet_period(tmp_pa
 def test_a_file_renamed_into_place_is_complete_and_its_old_name_is_not(tmp_path: Path) -> None:
     source = source_for(tmp_path)
     handler = _Handler(source._accept)
-    issue = tmp_path / "2024-01.toml"
+    issue = write(tmp_path / "2024-01.toml", "[masthead]\n")
     later(handler, FileMovedEvent(str(tmp_path / "draft.toml"), str(issue)))
     waited_s, paths = timed_batch(source)
     assert paths == [issue, tmp_path / "draft.toml"]  # sorted
@@ -89,3 +96,62 @@ def test_changes_that_came_during_a_build_wait_the_full_quiet_period(tmp_path: P
     handler.dispatch(FileClosedEvent(issue))  # queued before next_batch: as during a build
     waited_s, _ = timed_batch(source)
     assert waited_s >= LONG_QUIET_S
+
+
+def test_a_file_written_again_since_its_completing_event_waits_the_full_period(
+    tmp_path: Path,
+) -> None:
+    source = source_for(tmp_path)
+    issue = write(tmp_path / "2024-01.toml", "[masthead]\n")
+    stale = (0, 0, 0)  # the file as the close event saw it: not as it is now
+    item = (time.monotonic(), issue, "complete", stale)
+    threading.Timer(0.05, lambda: source._queue.put(item)).start()
+    waited_s, paths = timed_batch(source)
+    assert paths == [issue] and waited_s >= LONG_QUIET_S
+
+
+def test_a_change_of_attributes_after_the_close_keeps_the_file_complete(tmp_path: Path) -> None:
+    source = source_for(tmp_path)
+    handler = _Handler(source._accept)
+    issue = str(write(tmp_path / "2024-01.toml", "[masthead]\n"))
+    later(handler, FileModifiedEvent(issue), FileClosedEvent(issue), FileAttribEvent(issue))
+    waited_s, _ = timed_batch(source)
+    assert waited_s < LONG_QUIET_S / 2
+    later(handler, FileModifiedEvent(issue), FileAttribEvent(issue))  # not closed yet
+    waited_s, _ = timed_batch(source)
+    assert waited_s >= LONG_QUIET_S
+
+
+def test_a_change_of_attributes_alone_says_so(tmp_path: Path) -> None:
+    source = source_for(tmp_path)
+    handler = _Handler(source._accept)
+    issue = str(write(tmp_path / "2024-01.toml", "[masthead]\n"))
+    later(handler, FileAttribEvent(issue))  # nothing is half written: complete at once
+    started = time.monotonic()
+    changes = source.next_batch()
+    assert time.monotonic() - started < LONG_QUIET_S / 2
+    assert [c.attributes_only for c in changes] == [True]
+    later(handler, FileAttribEvent(issue), FileClosedEvent(issue))
+    assert [c.attributes_only for c in source.next_batch()] == [False]
+
+
+def test_a_real_save_starts_the_build_at_once(tmp_path: Path) -> None:
+    """The default: no settling time once the events say the save is complete."""
+    source = EventSource(tmp_path, tmp_path / "output", quiet_s=LONG_QUIET_S, max_wait_s=5.0)
+    source.start([tmp_path], [])
+    try:
+        issue = tmp_path / "2024-01.toml"
+        saved: list[float] = []  # when the save began
+        threading.Timer(0.05, save, (issue, saved)).start()
+        changes = source.next_batch()
+        assert [c.path for c in changes] == [issue] and changes[0].exists
+        assert time.monotonic() - saved[0] < LONG_QUIET_S / 2
+        assert changes[0].seen_s >= saved[0]  # when its last event came
+    finally:
+        source.stop()
+
+
+def save(path: Path, began: list[float]) -> None:
+    """Save in place, noting when the save began."""
+    began.append(time.monotonic())
+    path.write_text("[masthead]\nnumber = 2\n")

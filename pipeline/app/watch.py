@@ -7,6 +7,8 @@ and tells its listeners (`WatchListener`: the status lines of `watch_status`, `b
 
 from __future__ import annotations
 
+import gc
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
@@ -15,13 +17,20 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
+from pipeline.app.batch import shared_folders
 from pipeline.app.watch_events import MAX_WAIT_S, QUIET_S, EventSource
 from pipeline.app.watch_plan import Change, Planner
 from pipeline.build import Builder, BuildResult, Dependency, find_issue_files, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.i18n import _
+from pipeline.source.series import shared_series_index
 
 STOP_JOIN_S = 10.0  # a build in progress is let finish, so no partial file is left behind
+# A change of a file's attributes only (no write), whose events came while the last rebuild ran
+# or this soon after it, is an echo of the save that rebuild was for (vim sets the attributes
+# after closing the file): nothing is built again for it. Later, it is built (a chmod that
+# makes a file readable again retries its issue).
+ECHO_S = QUIET_S
 RebuildStatus = Literal["built", "failed", "deleted"]
 
 
@@ -89,6 +98,7 @@ class Watcher:
             self.root, self.output_root, quiet_s=quiet_s, max_wait_s=max_wait_s
         )
         self.planner = Planner(self.target_dirs, self.target_files, self._possible_dependencies)
+        self._built_s = -math.inf  # when the last rebuild ended (time.monotonic())
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -141,6 +151,10 @@ class Watcher:
             self._build_all()
         finally:
             self._ready.set()
+        # What is loaded now (fonts, templates) stays: the collector need not scan it on every
+        # rebuild (~1 ms of a 40 ms one).
+        gc.collect()
+        gc.freeze()
         while not self._stopping.is_set():
             changes = self.events.next_batch()
             if changes and not self._stopping.is_set():
@@ -150,15 +164,22 @@ class Watcher:
         found = (p.resolve() for p in find_issue_files(self.target_dirs))
         issues = [p for p in found if not self.events.ignored(p)]
         issues += sorted(p for p in self.target_files if p.exists())
-        for issue in issues:
-            if self._stopping.is_set():
-                return
-            self._build(issue, issue)
+        with shared_series_index(shared_folders(issues)):  # each folder's mastheads read once
+            for issue in issues:
+                if self._stopping.is_set():
+                    return
+                self._build(issue, issue)
         for listener in self.listeners:
             listener.watching(list(self.events.watched), len(issues))
 
     def rebuild(self, changes: Sequence[Change]) -> None:
-        """Rebuild what the changes reach and report deleted issues (on the calling thread)."""
+        """Rebuild what the changes reach and report deleted issues (on the calling thread).
+
+        A change that only echoes the save the last rebuild was for is left out (ECHO_S).
+        """
+        changes = [change for change in changes if not self._echo(change)]
+        if not changes:
+            return
         try:
             plan = self.planner.plan(changes)
             for issue, trigger in plan.gone.items():
@@ -173,6 +194,12 @@ class Watcher:
         except Exception as exc:  # the watcher must outlive any one bad rebuild
             for listener in self.listeners:
                 listener.internal_error(exc)
+        finally:
+            self._built_s = time.monotonic()
+
+    def _echo(self, change: Change) -> bool:
+        """Whether a change only echoes the save the last rebuild was for (ECHO_S)."""
+        return change.attributes_only and change.seen_s <= self._built_s + ECHO_S
 
     def _build(self, issue: Path, trigger: Path) -> None:
         for listener in self.listeners:

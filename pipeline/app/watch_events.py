@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 import os
 import queue
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Literal
 
 from watchdog.events import (
+    EVENT_TYPE_ATTRIB,
     EVENT_TYPE_CLOSED,
     EVENT_TYPE_CLOSED_NO_WRITE,
     EVENT_TYPE_MODIFIED,
@@ -24,9 +27,11 @@ from pipeline.app.watch_plan import Change
 
 QUIET_S = 0.050  # research: any quiet period of 50 ms or more gave one build per save
 # When every changed file's last event says it is complete (closed after writing, or renamed into
-# place), this much quiet is enough: an editor's last steps (attributes, a backup) come within
-# microseconds, and any other event brings back the full quiet period.
-SETTLE_S = 0.008
+# place) and the file is still as it was then, the build starts at once; any other event brings
+# back the full quiet period. An editor's last step after that event, setting the attributes,
+# changes no content: it leaves the file complete, and after the build starts it builds nothing
+# again (`Watcher`, ECHO_S).
+SETTLE_S = 0.0
 MAX_WAIT_S = 0.500  # a constant stream of events still builds this long after the first
 JOIN_S = 10.0
 TEMP_SUFFIXES = (
@@ -61,24 +66,35 @@ def is_ignored(path: Path, output_root: Path | None = None, root: Path | None = 
     )
 
 
+# What an event says of its file: it may be half written; it is complete (written and closed, or
+# renamed into place); or only its attributes changed (inotify's IN_ATTRIB), not its content.
+Completion = Literal["partial", "complete", "same"]
+
+
 class _Handler(FileSystemEventHandler):
     """Turns watchdog events into changed paths; does no other work on the observer thread."""
 
-    def __init__(self, accept: Callable[[Path, bool], None]) -> None:
+    def __init__(self, accept: Callable[[Path, Completion], None]) -> None:
         self._accept = accept
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        """Pass on the paths of an event that may change a file (both ends of a move).
-
-        Each with whether the file is complete now: written and closed, or renamed into place.
-        """
+        """Pass on the paths of an event that may change a file (both ends of a move), each with
+        what the event says of it (`Completion`)."""
         kind = event.event_type
         if kind in NOISE_EVENTS or (event.is_directory and kind == EVENT_TYPE_MODIFIED):
             return
         if event.src_path:
-            self._accept(Path(os.fsdecode(event.src_path)), kind == EVENT_TYPE_CLOSED)
+            said: Completion = "partial"
+            if kind == EVENT_TYPE_CLOSED:
+                said = "complete"
+            elif kind == EVENT_TYPE_ATTRIB and not event.is_directory:
+                said = "same"
+            self._accept(Path(os.fsdecode(event.src_path)), said)
         if event.dest_path:
-            self._accept(Path(os.fsdecode(event.dest_path)), kind == EVENT_TYPE_MOVED)
+            self._accept(
+                Path(os.fsdecode(event.dest_path)),
+                "complete" if kind == EVENT_TYPE_MOVED else "partial",
+            )
 
 
 class EventSource:
@@ -97,7 +113,8 @@ class EventSource:
         self.quiet_s, self.max_wait_s = quiet_s, max_wait_s
         self.settle_s = min(settle_s, quiet_s)
         self.watched: dict[Path, None] = {}  # recursively watched folders, in the order shown
-        self._queue: queue.Queue[tuple[float, Path, bool] | None] = queue.Queue()
+        # (when, path, what the event said, the file's identity then if it was not "partial")
+        self._queue: queue.Queue[_Item | None] = queue.Queue()
         self._observer: BaseObserver | None = None
         self._handler = _Handler(self._accept)
 
@@ -130,17 +147,19 @@ class EventSource:
             self._observer.stop()
             self._observer.join(JOIN_S)
 
-    def _accept(self, path: Path, complete: bool = False) -> None:
+    def _accept(self, path: Path, said: Completion = "partial") -> None:
         if not self.ignored(path):
-            self._queue.put((time.monotonic(), path, complete))
+            known = identity(path) if said != "partial" else None
+            self._queue.put((time.monotonic(), path, said, known))
 
     def next_batch(self) -> list[Change]:
         """Wait for a change, then until none came for the quiet period (capped); [] on stop.
 
-        The quiet period is `settle_s` when every changed file's last event said the file is
-        complete, else `quiet_s`: a save is built once, and sooner when the editor's events say
-        that it is done. Changes that came while the last build ran (saves in quick succession)
-        always wait `quiet_s`, so that a burst of saves is built once more, not once each.
+        The quiet period is `settle_s` (none) when every changed file's last event said the file
+        is complete and it has not changed since, else `quiet_s`: a save is built once, and at
+        once when the editor's events say that it is done. Changes that came while the last
+        build ran (saves in quick succession) always wait `quiet_s`, so that a burst of saves is
+        built once more, not once each.
         """
         try:  # a change that came during the last build: saves in quick succession
             first, burst = self._queue.get_nowait(), True
@@ -149,38 +168,92 @@ class EventSource:
         if first is None:
             return []
         started, last = time.monotonic(), first[0]
-        complete = {first[1]: first[2]}  # each path: whether its last event left it complete
+        complete: dict[Path, FileIdentity | None] = {}  # each path: its identity if complete
+        seen: dict[Path, float] = {}  # each path: when its last event came
+        written: set[Path] = set()  # the paths with an event other than of their attributes
+        _note(first, complete, seen, written)
         while time.monotonic() < started + self.max_wait_s:
             try:  # what is queued already counts, even if it came in during the last build
                 item = self._queue.get_nowait()
             except queue.Empty:
-                quiet = self.settle_s if not burst and all(complete.values()) else self.quiet_s
+                done = not burst and all(v is not None for v in complete.values())
+                quiet = self.settle_s if done else self.quiet_s
                 timeout = min(last + quiet, started + self.max_wait_s) - time.monotonic()
-                if timeout <= 0:
-                    break
                 try:
+                    if timeout <= 0:
+                        raise queue.Empty
                     item = self._queue.get(timeout=timeout)
                 except queue.Empty:
+                    if done and not _unchanged(complete):  # written again: its events will come
+                        last = time.monotonic()
+                        continue
                     break
             if item is None:
                 return []
             last = max(last, item[0])
-            complete[item[1]] = item[2]
-        return self.changes(complete)
+            _note(item, complete, seen, written)
+        return self.changes(seen, written)
 
-    def changes(self, paths: Iterable[Path]) -> list[Change]:
-        """What the changed paths are now: a folder that came stands for the files in it."""
+    def changes(
+        self, paths: Iterable[Path] | dict[Path, float], written: set[Path] | None = None
+    ) -> list[Change]:
+        """What the changed paths are now: a folder that came stands for the files in it.
+
+        Given a dict, its values are when each path's last event came (`Change.seen_s`); given
+        `written`, a file not in it had only its attributes changed.
+        """
+        seen = paths if isinstance(paths, dict) else dict.fromkeys(paths, math.inf)
         found: list[Change] = []
-        for path in sorted(set(paths)):
+        for path in sorted(seen):
             if path.is_dir():
                 found += [
-                    Change(child)
+                    Change(child, seen_s=seen[path])
                     for child in sorted(path.rglob("*"))
                     if child.is_file() and not self.ignored(child)
                 ]
             else:
-                found.append(Change(path, path.exists()))
+                same = written is not None and path not in written
+                found.append(Change(path, path.exists(), seen[path], same))
         return found
+
+
+FileIdentity = tuple[int, int, int]  # inode, size, mtime in ns
+_Item = tuple[float, Path, Completion, FileIdentity | None]
+
+
+def _note(
+    item: _Item,
+    complete: dict[Path, FileIdentity | None],
+    seen: dict[Path, float],
+    written: set[Path],
+) -> None:
+    """Note an event: a file is complete from a completing event until a partial one; a change
+    of attributes leaves it as it was (and a file first seen so is complete: nothing is
+    half written)."""
+    when, path, said, known = item
+    seen[path] = when
+    if said == "same":
+        complete[path] = known if complete.get(path, known) is not None else None
+    else:
+        complete[path] = known if said == "complete" else None
+        written.add(path)
+
+
+def identity(path: Path) -> FileIdentity | None:
+    """What changes whenever a file is written or replaced; None if there is no file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _unchanged(complete: dict[Path, FileIdentity | None]) -> bool:
+    """Whether each file is as its completing event left it; a changed one is complete no more."""
+    changed = [path for path, known in complete.items() if identity(path) != known]
+    for path in changed:
+        complete[path] = None
+    return not changed
 
 
 def _outermost(folders: Iterable[Path]) -> list[Path]:

@@ -8,6 +8,7 @@ everything a build of it may read (`Builder.possible_dependencies`), so any fix 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,10 +20,16 @@ from pipeline.source.series import is_issue_file
 
 @dataclass(frozen=True, order=True)
 class Change:
-    """A path that changed, and whether it exists now (a deleted file or folder does not)."""
+    """A path that changed and whether it exists now (a deleted file or folder does not).
+
+    Also, not part of what the change is: when (time.monotonic(), inf if unknown) its last
+    event came, and whether its events changed only its attributes, not its content.
+    """
 
     path: Path
     exists: bool = True
+    seen_s: float = field(default=math.inf, compare=False)
+    attributes_only: bool = field(default=False, compare=False)
 
 
 @dataclass
