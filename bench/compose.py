@@ -2,14 +2,17 @@
 
     python bench/compose.py [--runs 7] [--profile]
 
-Each run composes the issue afresh (an empty LineCache) with its fonts already loaded, and
-prints the median and min–max of process time; `--profile` prints a cProfile of one run.
+Each run composes the issue with its fonts already loaded, as a new process would: afresh (no
+composed lines kept), and reading the lines kept on disk by an earlier build (`linestore`),
+of the same issue and after an edit of its first paragraph. Prints medians and min–max of
+process time; `--profile` prints a cProfile of one fresh run.
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -27,13 +30,17 @@ import corpus  # noqa: E402
 ISSUES = {"bench issue": 4000, "long issue": 90000}  # characters asked of corpus.make_issue
 
 
-def _composer(folder: Path, chars: int) -> tuple[Any, int]:
-    """A function composing the issue of about `chars` characters, and its page count."""
+def _composer(folder: Path, chars: int) -> tuple[Any, Any, int]:
+    """Functions composing the issue of about `chars` characters (with nothing kept, and with
+    what the first build kept on disk; each given whether to edit it first), and its pages."""
     from pipeline.build import Builder
     from pipeline.layout import draw
     from pipeline.layout.linecache import LineCache
     from pipeline.layout.templates import render_document
     from pipeline.source.load import load_issue
+
+    sys.path.insert(0, str(HERE))
+    from run import edited
 
     folder.mkdir()
     (folder / "series.toml").write_text(corpus.SERIES_TOML, "utf-8")
@@ -43,9 +50,18 @@ def _composer(folder: Path, chars: int) -> tuple[Any, int]:
     pages = builder.build(path).pages  # loads the fonts and every face the issue needs
     loaded = load_issue(path)
     template = builder.templates.get(loaded.issue.template)
-    document = render_document(loaded, template, builder.print_run(loaded))
     chains = builder.fonts.chains(template.style.fonts)
-    return lambda: draw.draw_document(document, template.style, chains, LineCache()), pages
+    documents = [render_document(loaded, template, builder.print_run(loaded))]
+    path.write_text(corpus.issue_toml(edited(corpus.make_issue(1, 1, chars), 1)), "utf-8")
+    loaded = load_issue(path)
+    documents.append(render_document(loaded, template, builder.print_run(loaded)))
+
+    def compose(edit: bool, cache: Any) -> None:
+        draw.draw_document(documents[edit], template.style, chains, cache)
+
+    fresh = lambda edit: compose(edit, LineCache())  # noqa: E731
+    stored = lambda edit: compose(edit, LineCache(path.resolve()))  # noqa: E731
+    return fresh, stored, pages
 
 
 def main() -> None:
@@ -68,19 +84,26 @@ def main() -> None:
 
     draw.render_pdf = timed_render
     with tempfile.TemporaryDirectory() as temp:
+        os.environ["BULLETIN_CACHE_DIR"] = str(Path(temp) / "cache")
         for label, chars in ISSUES.items():
-            compose, pages = _composer(Path(temp) / label.replace(" ", "-"), chars)
-            times = []
-            for _ in range(args.runs):
-                rendering[0] = 0.0
-                started = time.process_time()
-                compose()
-                times.append((time.process_time() - started - rendering[0]) * 1000)
-            print(f"{label}, {pages} pages: composition {statistics.median(times):.1f} ms CPU "
-                  f"({min(times):.1f}–{max(times):.1f}), median of {args.runs}")  # fmt: skip
+            fresh, stored, pages = _composer(Path(temp) / label.replace(" ", "-"), chars)
+            for way, compose, edit in (
+                ("afresh", fresh, False),
+                ("from disk, unchanged", stored, False),
+                ("from disk, first paragraph edited", stored, True),
+            ):
+                times = []
+                for _ in range(args.runs):
+                    rendering[0] = 0.0
+                    started = time.process_time()
+                    compose(edit)
+                    times.append((time.process_time() - started - rendering[0]) * 1000)
+                print(f"{label}, {pages} pages, {way}: composition "
+                      f"{statistics.median(times):.1f} ms CPU ({min(times):.1f}–{max(times):.1f}), "
+                      f"median of {args.runs}")  # fmt: skip
             if args.profile:
                 profile = cProfile.Profile()
-                profile.runcall(compose)
+                profile.runcall(fresh, False)
                 pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
 
 

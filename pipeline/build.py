@@ -293,7 +293,7 @@ class Builder:
         document = render_document(loaded, template, self.print_run(loaded))
         chains = self.fonts.chains(template.style.fonts)
         key = loaded.path.resolve()
-        cache = _recent(self.line_caches, key, LineCache)
+        cache = _recent(self.line_caches, key, lambda: LineCache(key))  # on disk per issue
         photos = _recent(self.photo_caches, key, PhotoCache)
         result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
         cache.sweep()

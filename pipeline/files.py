@@ -26,9 +26,18 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   streams (the font programs), keyed by their bytes, bounded by COMPRESSED_KEPT bytes
   (`tests/test_caches.py`).
 - Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):
-  the lines of each block. Key: the block, its text style, the style and the font chain. After
-  each build `sweep()` keeps only the blocks that build used, so a watcher's cache stays as big
-  as one document over any number of edits (`tests/test_caches.py`).
+  the lines of each block. Key: the block's kind and fields and its text style's values, under
+  a context bound per build: a digest of the layout code (`layout/*.py`, `fonts/chains.py`),
+  the style's values and each role's font faces with their files' size, mtime and inode; a new
+  context drops every entry. After each build `sweep()` keeps only the blocks that build used,
+  so a watcher's cache stays as big as one document over any number of edits
+  (`tests/test_caches.py`).
+- Composed lines on disk (`layout/linestore.py`, `lines-v1/<digest of the issue path>.lines`):
+  the same blocks after each build of an issue file, so a one-shot build after an edit
+  composes only what changed. Same key and context; a file of another context, or one that
+  cannot be read, is not used; a block with a layout problem (a message in the clerk's
+  language) is never kept. At most FILES_KEPT files and BYTES_KEPT bytes, the least recently
+  written deleted first (`tests/test_linestore.py`).
 - Title words (`layout/words.py`, on disk, title-words-v1.json): where jieba found words in each
   title that needed more than one line, so later builds need not load jieba. Key: the title's
   text; at most CACHE_LIMIT titles, the oldest dropped (`tests/test_words.py`).

@@ -21,7 +21,7 @@ from pipeline.layout.figures import FigureLines, paginate_figures
 from pipeline.layout.linecache import LayoutProblem, LineCache
 from pipeline.layout.pages import Composer, DrawnDocument, GridLine
 from pipeline.layout.photos import PhotoCache
-from pipeline.layout.style import PT_PER_MM, Style
+from pipeline.layout.style import PT_PER_MM, Color, Style
 
 PageLines = list[tuple[int, GridLine]]
 
@@ -138,6 +138,14 @@ def _display(
         return fonts[name]
 
     pitch = style.line_pitch_pt
+    colors: dict[str, Color] = {}
+
+    def color(name: str) -> Color:
+        found = colors.get(name)
+        if found is None:
+            found = colors[name] = style.color(name)
+        return found
+
     out = []
     for page in pages:
         shown = DisplayPage(style.page_width_pt, style.page_height_pt)
@@ -154,7 +162,7 @@ def _display(
                     baseline,
                     run.text,
                     run.char_space_pt,
-                    style.color(run.color),
+                    color(run.color),
                     run.h_scale,
                 )
                 for run in line.runs

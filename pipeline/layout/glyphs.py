@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from pipeline.fonts.chains import LoadedFont
 from pipeline.layout.gridtext import ComposedLine
@@ -20,8 +19,7 @@ FULL_CELL_MARKS = DASHES | OPENING_QUOTES | frozenset("”’…")
 HALF_CELL_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
-@dataclass(frozen=True)
-class Run:
+class Run(NamedTuple):
     """Characters drawn with one font, size and spacing from one origin (x from the paper's
     left edge; a PDF viewer advances each glyph by (width + char_space_pt) × h_scale / 100)."""
 

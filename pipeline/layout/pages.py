@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+
+import attrs
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
@@ -15,6 +18,7 @@ from pipeline.layout.glyphs import CharMemo, Metrics, Run, glyph_runs
 from pipeline.layout.gridtext import Advance, ComposedLine
 from pipeline.layout.linebreak import compose_paragraph
 from pipeline.layout.linecache import CharReport, Composed, LayoutProblem, LineCache
+from pipeline.layout.linestore import Key, context_of
 from pipeline.layout.style import PT_PER_MM, Style, TextStyle
 from pipeline.layout.titlebreak import compose_title
 
@@ -72,6 +76,7 @@ class Composer:
         self.style = style
         self.chains = chains
         self.cache = cache if cache is not None else LineCache()
+        self.cache.bind(context_of(style, chains))
         self.figures: Callable[[Composer, FigureBlock], list[GridLine]] = lambda c, b: []
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
@@ -180,9 +185,7 @@ class Composer:
 
     def _composed_lines(self, block: TextBlock | RowBlock, ts: TextStyle) -> list[GridLine]:
         """Lines of a block, from the cache when the same block was composed before."""
-        chain = self.chains[ts.font]
-        # ids are safe in the key: keep_alive holds the style and chain while the entry lives.
-        key = (block, ts, id(self.style), id(chain))
+        key = _key(block, ts)
         composed = self.cache.get(key)
         if composed is None:
             reports = self.fallbacks, self.missing, self.problems
@@ -193,7 +196,6 @@ class Composer:
                 tuple(self.fallbacks.values()),
                 tuple(self.missing.values()),
                 tuple(self.problems.values()),
-                (self.style, chain),
             )
             self.fallbacks, self.missing, self.problems = reports
             self.cache.put(key, composed)
@@ -355,6 +357,16 @@ class _BlockSetter:
                 x += self.avail - composed_line.width_pt
             lines.append(self.grid_line(self.runs(composed_line, x), index == len(composed) - 1))
         return lines
+
+
+_TEXT_STYLE_FIELDS = operator.attrgetter(*(field.name for field in attrs.fields(TextStyle)))
+
+
+def _key(block: TextBlock | RowBlock, ts: TextStyle) -> Key:
+    """What a block's lines depend on in a given context: its kind, its fields, its style."""
+    if isinstance(block, RowBlock):
+        return ("row", block.style, block.left, block.right, block.origin, *_TEXT_STYLE_FIELDS(ts))
+    return ("text", block.style, block.text, block.label, block.origin, *_TEXT_STYLE_FIELDS(ts))
 
 
 def _forbid_widows(lines: list[GridLine]) -> None:
