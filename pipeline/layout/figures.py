@@ -1,6 +1,6 @@
 """Photos and tables among the lines: their lines, and the page breaks around them.
 
-Pages are filled by `pages.paginate`; then, page by page from the first, two rules of
+Pages are filled by `paginate`; then, page by page from the first, two rules of
 layout.md §8 are applied and the rest paginated again:
 
 - a photo that did not fit in the rest of a page goes to the top of the next, and the text that
@@ -15,7 +15,7 @@ import itertools
 from dataclasses import dataclass, replace
 
 from pipeline.layout.blocks import FigureBlock, PhotoBlock
-from pipeline.layout.pages import Composer, GridLine, paginate
+from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.photos import PhotoCache, PhotoFigure, photo_lines
 from pipeline.layout.tables import RowFigure, table_lines
 
@@ -33,6 +33,38 @@ class FigureLines:
         if isinstance(block, PhotoBlock):
             return photo_lines(composer, block, self.photos)
         return table_lines(composer, block)
+
+
+def paginate(lines: list[GridLine], cells_per_page: int) -> list[list[tuple[int, GridLine]]]:
+    """Fill pages on the grid, breaking only where lines allow it; returns (cell, line) pairs."""
+    pages: list[list[tuple[int, GridLine]]] = []
+    index = 0
+    while index < len(lines):
+        while index < len(lines) and lines[index].discard_at_top and pages:
+            index += 1
+        start = index
+        used = 0
+        end = index
+        while end < len(lines) and used + lines[end].cells <= cells_per_page:
+            if end > start and lines[end].force_break_before:
+                break
+            used += lines[end].cells
+            end += 1
+        if end < len(lines) and not lines[end].force_break_before:
+            cut = end
+            while cut > start + 1 and not lines[cut].break_before:
+                cut -= 1
+            end = cut if lines[cut].break_before else end
+        if end == start:
+            end = start + 1
+        page: list[tuple[int, GridLine]] = []
+        cell = 0
+        for line in lines[start:end]:
+            page.append((cell, line))
+            cell += line.cells
+        pages.append(page)
+        index = end
+    return pages
 
 
 def paginate_figures(lines: list[GridLine], cells_per_page: int) -> list[PageLines]:

@@ -375,35 +375,3 @@ def _forbid_widows(lines: list[GridLine]) -> None:
     for index in range(1, count):
         if index < 2 or count - index < 2:
             lines[index].break_before = False
-
-
-def paginate(lines: list[GridLine], cells_per_page: int) -> list[list[tuple[int, GridLine]]]:
-    """Fill pages on the grid, breaking only where lines allow it; returns (cell, line) pairs."""
-    pages: list[list[tuple[int, GridLine]]] = []
-    index = 0
-    while index < len(lines):
-        while index < len(lines) and lines[index].discard_at_top and pages:
-            index += 1
-        start = index
-        used = 0
-        end = index
-        while end < len(lines) and used + lines[end].cells <= cells_per_page:
-            if end > start and lines[end].force_break_before:
-                break
-            used += lines[end].cells
-            end += 1
-        if end < len(lines) and not lines[end].force_break_before:
-            cut = end
-            while cut > start + 1 and not lines[cut].break_before:
-                cut -= 1
-            end = cut if lines[cut].break_before else end
-        if end == start:
-            end = start + 1
-        page: list[tuple[int, GridLine]] = []
-        cell = 0
-        for line in lines[start:end]:
-            page.append((cell, line))
-            cell += line.cells
-        pages.append(page)
-        index = end
-    return pages
