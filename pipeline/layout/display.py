@@ -165,20 +165,13 @@ def render_pdf(
     canvas.setCreator("bulletin-pipeline")
     stamp = pdf_date(info.day)
     canvas.setDateFormatter(lambda *_: stamp)
+    texts = _TextWriter(canvas)
     for page in pages:
         canvas.setPageSize((page.width_pt, page.height_pt))
         for placed in page.images:
             _draw_image(canvas, placed)
-        for runs in _by_line(page.runs):
-            text = canvas.beginText()
-            for run in runs:
-                text.setFont(run.font.name, run.size_pt)
-                text.setFillColor(color(run.color))
-                text.setCharSpace(run.char_space_pt)
-                text.setHorizScale(run.h_scale)
-                text.setTextOrigin(run.x_pt, run.baseline_pt)
-                text.textOut(run.text)
-            canvas.drawText(text)
+        if page.runs:
+            texts.draw(page.runs)
         for rule in page.rules:
             canvas.setStrokeColor(color(rule.color))
             canvas.setLineWidth(rule.thickness_pt)
@@ -196,15 +189,101 @@ def render_pdf(
     return finish.after_save(buffer.getvalue())
 
 
-def _by_line(runs: list[GlyphRun]) -> list[list[GlyphRun]]:
-    """Consecutive runs on one baseline: one text object each."""
-    groups: list[list[GlyphRun]] = []
-    for run in runs:
-        if groups and groups[-1][-1].baseline_pt == run.baseline_pt:
-            groups[-1].append(run)
-        else:
-            groups.append([run])
-    return groups
+class _TextWriter:
+    """The page's text objects, written as reportlab's PDFTextObject writes them, byte for byte.
+
+    One text object per run of consecutive glyph runs on one baseline, each run setting its
+    colour, spacing, scale, origin and font (reportlab's textOut per run costs ten times this:
+    most of a long document's drawing). The codes are the ones reportlab's font assigns
+    (splitString, called for every character it has not coded yet), so its subsets and their
+    order are the ones it would have made.
+    """
+
+    def __init__(self, canvas: Any) -> None:
+        from reportlab.lib.rl_accel import escapePDF, fp_str
+
+        self.canvas, self.doc = canvas, canvas._doc
+        self.fp_str, self.escape = fp_str, escapePDF
+        self.fills: dict[Color, str] = {}
+        self.fonts: dict[str, tuple[Any, dict[int, int]]] = {}
+        self.sizes: dict[float, str] = {}
+        self.names: dict[tuple[str, int], str] = {}
+        self.doc.ensureMinPdfVersion("transparency")  # as setFillColor's alpha 1 does
+
+    def fill(self, spec: Color) -> str:
+        """The fill colour operator, as PDFTextObject.setFillColor writes it."""
+        found = self.fills.get(spec)
+        if found is None:
+            if spec.rgb is not None:
+                found = f"{self.fp_str(tuple(spec.rgb))} rg"
+            else:
+                found = f"{self.fp_str(*(spec.cmyk or (0, 0, 0, 1)))} k"
+            self.fills[spec] = found
+        return found
+
+    def font(self, name: str) -> tuple[Any, dict[int, int]]:
+        """reportlab's font of that name, and its character → code map in this document."""
+        found = self.fonts.get(name)
+        if found is None:
+            from reportlab.pdfbase.pdfmetrics import getFont
+
+            font = getFont(name)
+            font.splitString("", self.doc)  # makes the font's state for this document
+            found = self.fonts[name] = (font, font.state[self.doc].assignments)
+        return found
+
+    def subset_name(self, font: Any, subset: int) -> str:
+        """The font resource name of a subset (registering the font with the document)."""
+        found = self.names.get((font.fontName, subset))
+        if found is None:
+            found = self.names[(font.fontName, subset)] = font.getSubsetInternalName(
+                subset, self.doc
+            )
+        return found
+
+    def size(self, size_pt: float) -> str:
+        """The font size and leading operands, as PDFTextObject.setFont writes them."""
+        found = self.sizes.get(size_pt)
+        if found is None:
+            fp_str = self.fp_str
+            found = self.sizes[size_pt] = f"{fp_str(size_pt)} Tf {fp_str(size_pt * 1.2)} TL"
+        return found
+
+    def chunks(self, font: Any, codes: dict[int, int], text: str) -> list[tuple[int, bytes]]:
+        """The run's (subset, codes) pieces, as font.splitString gives them."""
+        found = [codes.get(char) for char in map(ord, text)]
+        if found and None not in found:  # every character coded already (U+00A0 and missing ones never)
+            known: list[int] = found  # type: ignore[assignment]
+            subset = known[0] >> 8
+            if max(known) >> 8 == subset and min(known) >> 8 == subset:
+                return [(subset, bytes(known) if not subset else bytes(c & 255 for c in known))]
+        return list(font.splitString(text, self.doc))
+
+    def draw(self, runs: list[GlyphRun]) -> None:
+        """Append the runs' text objects to the canvas's current page."""
+        fp_str, escape, fill = self.fp_str, self.escape, self.fill
+        out = self.canvas._code.append
+        code: list[str] = []
+        baseline: float | None = None
+        for run in runs:
+            if run.baseline_pt != baseline:
+                if code:
+                    code.append("ET")
+                    out(" ".join(code))
+                code = ["BT 1 0 0 1 0 0 Tm"]
+                baseline = run.baseline_pt
+            font, codes = self.font(run.font.name)
+            size = self.size(run.size_pt)
+            shown = " ".join(
+                f"{self.subset_name(font, subset)} {size} ({escape(chunk)}) Tj"
+                for subset, chunk in self.chunks(font, codes, run.text)
+            )
+            code.append(
+                f"{fill(run.color)} {fp_str(run.char_space_pt)} Tc {fp_str(run.h_scale)} Tz"
+                f" 1 0 0 1 {fp_str(run.x_pt, run.baseline_pt)} Tm {shown}"
+            )
+        code.append("ET")
+        out(" ".join(code))
 
 
 # Where the raw picture's corners go for each EXIF orientation: (x, y) of a pixel, y down,
