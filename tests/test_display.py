@@ -10,6 +10,7 @@ import pikepdf
 import pytest
 
 from pipeline.fonts.chains import BUNDLED_DIR, FontFace, LoadedFont
+from pipeline.layout import display
 from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, render_pdf
 from pipeline.layout.style import Color
 
@@ -108,3 +109,85 @@ def test_text_objects_show_the_runs(fonts: tuple[LoadedFont, LoadedFont]) -> Non
         page = opened.pages[0].Contents.read_bytes()
     assert b"0 .8 .8 0 k 0 Tc 98.70641 Tz 1 0 0 1 300.5 800 Tm /F1+0 16 Tf 19.2 TL (" in page
     assert b".1 .2 .7 rg .085 Tc 100 Tz 1 0 0 1 320.25 800 Tm /F2+0 14 Tf 16.8 TL (" in page
+
+
+@pytest.fixture
+def drawn(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The run counts of the pages drawn anew (not from remembered text objects)."""
+    counts: list[int] = []
+    original = display._TextWriter.draw
+
+    def counting(self: display._TextWriter, runs: list[GlyphRun]) -> None:
+        counts.append(len(runs))
+        original(self, runs)
+
+    monkeypatch.setattr(display._TextWriter, "draw", counting)
+    return counts
+
+
+def _uncached(pages: list[DisplayPage], initial_font: str) -> bytes:
+    """The PDF with no page's text objects remembered."""
+    saved = dict(display._PAGE_TEXTS)
+    display._PAGE_TEXTS.clear()
+    try:
+        return render_pdf(pages, INFO, initial_font)
+    finally:
+        display._PAGE_TEXTS.clear()
+        display._PAGE_TEXTS.update(saved)
+
+
+def test_unchanged_pages_reuse_their_text_objects(
+    fonts: tuple[LoadedFont, LoadedFont], drawn: list[int]
+) -> None:
+    """A rebuild draws no page again whose runs and codes are the same, to the same bytes."""
+    pages = _pages(fonts)
+    first = render_pdf(pages, INFO, fonts[0].name)
+    drawn.clear()
+    assert render_pdf(_pages(fonts), INFO, fonts[0].name) == first
+    assert drawn == []
+
+
+def test_pages_whose_codes_changed_are_drawn_again(
+    fonts: tuple[LoadedFont, LoadedFont], drawn: list[int]
+) -> None:
+    """A new first page with characters first drawn there moves the codes of the pages after it:
+    they are drawn again (what the remembered objects would show is other characters), and
+    the file is the one written with nothing remembered."""
+    fang = fonts[0]
+    pages = _pages(fonts)
+    render_pdf(pages, INFO, fang.name)
+    rare = [chr(c) for c in sorted(fang.cmap) if 0x4E00 <= c <= 0x9FFF][-40:]
+    opening = DisplayPage(595.0, 842.0)
+    opening.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "".join(rare), 0.0, BLACK))
+    drawn.clear()
+    edited = [opening, *_pages(fonts)]
+    written = render_pdf(edited, INFO, fang.name)
+    assert len(drawn) == len(edited)
+    assert written == _uncached(edited, fang.name)
+    assert written == _reportlab_pdf(edited)
+
+
+def test_a_page_remembered_from_another_document_is_checked_per_page(
+    fonts: tuple[LoadedFont, LoadedFont],
+) -> None:
+    """Pages drawn in another order (their characters coded in another order) come out as an
+    uncached write makes them, whatever was remembered."""
+    pages = _pages(fonts)
+    render_pdf(pages, INFO, fonts[0].name)
+    turned = list(reversed(_pages(fonts)))
+    assert render_pdf(turned, INFO, fonts[0].name) == _uncached(turned, fonts[0].name)
+
+
+def test_a_page_whose_font_is_named_otherwise_is_drawn_again(
+    fonts: tuple[LoadedFont, LoadedFont], drawn: list[int]
+) -> None:
+    """Same codes but the faces first used in the other order (F1 and F2 swapped): drawn again."""
+    fang, serif = fonts
+    one, two = DisplayPage(595.0, 842.0), DisplayPage(595.0, 842.0)
+    one.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "地方志工作", 0.0, BLACK))
+    two.runs.append(GlyphRun(serif, 16, 79.37, 800.0, "工作简报", 0.0, BLACK))
+    render_pdf([one, two], INFO, fang.name)
+    drawn.clear()
+    swapped = render_pdf([two, one], INFO, fang.name)
+    assert len(drawn) == 2
+    assert swapped == _uncached([two, one], fang.name) == _reportlab_pdf([two, one])

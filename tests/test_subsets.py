@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pikepdf
 import pypdfium2
+import pytest
 from conftest import Built
 
+from pipeline.fonts import subsets
 from pipeline.fonts.subsets import UNNEEDED_TABLES, without_tables
 
 # ISO 32000-1 §9.9: what a TrueType font program of a simple font must hold (cvt, fpgm and prep
@@ -65,3 +67,28 @@ def test_pdfium_draws_and_reads_the_text_as_pdfplumber_does(samples: dict[str, B
         assert "".join(text.split()) == "".join(letters.split())
         bitmap = shown.render(scale=0.5).to_pil().convert("L")
         assert bitmap.getextrema()[0] < 64  # dark glyphs were drawn
+
+
+def test_streams_are_compressed_once_and_as_zlib_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compressed-stream memo (files.py): zlib's bytes, kept for pages as for font programs,
+    the least recently used dropped beyond the bound."""
+    import zlib
+
+    from reportlab.pdfbase import pdfdoc
+
+    subsets.remember_compression()
+    encode = pdfdoc.PDFZCompress.encode
+    page = "BT 1 0 0 1 0 0 Tm (page one) Tj ET\n" * 40
+    program = bytes(range(256)) * 100  # 25 KB: a font program
+    page_first = encode(page)
+    assert page_first == zlib.compress(page.encode())
+    assert encode(page) is page_first  # remembered
+    program_first = encode(program)
+    assert program_first == zlib.compress(program)
+    assert encode(program) is program_first
+    monkeypatch.setattr(subsets, "SMALL_KEPT", 2 * len(page))
+    others = [f"BT ({n}) Tj ET\n" * 40 for n in range(3)]
+    kept = [encode(other) for other in others]
+    assert encode(others[-1]) is kept[-1]
+    again = encode(page)  # dropped to stay within the bound: compressed afresh
+    assert again == zlib.compress(page.encode()) and again is not page_first

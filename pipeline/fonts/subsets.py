@@ -80,39 +80,48 @@ def speed_up_subsetting(face: Any, font_file: type[Any]) -> None:
     face.makeSubset = make_subset
 
 
-COMPRESSED_MIN = 16 * 2**10  # only font programs are worth keeping (pages are ~5 KB)
+COMPRESSED_MIN = 16 * 2**10  # font programs; smaller streams are pages and ToUnicode maps
 COMPRESSED_KEPT = 4 * 2**20  # bound on the font-program bytes kept
+SMALL_KEPT = 4 * 2**20  # bound on the page-stream bytes kept (a 186-page issue's are 1.2 MB)
+
+
+class _Kept:
+    """Compressed streams by their content, the least recently used first, and their size."""
+
+    def __init__(self) -> None:
+        self.streams: OrderedDict[bytes, bytes] = OrderedDict()
+        self.size = 0
 
 
 @functools.cache
 def remember_compression() -> None:
     """Compress a PDF stream's content once per process, however many PDFs it goes into.
 
-    The font subsets (remembered above) are the same large streams on every rebuild; zlib
-    gives the same bytes for the same content, so their compressed form is kept. Small
-    streams (pages, ToUnicode maps) are compressed afresh, so a watcher's memory stays flat.
+    The font subsets (remembered above) are the same large streams on every rebuild, and so
+    are the pages an edit did not change; zlib gives the same bytes for the same content, so
+    their compressed form is kept, the least recently used dropped beyond a bound for each
+    kind (large and small streams), so a watcher's memory stays flat.
     """
     import zlib
 
     from reportlab.pdfbase import pdfdoc
 
-    kept: OrderedDict[bytes, bytes] = OrderedDict()
-    size = 0
+    large, small = _Kept(), _Kept()
 
     def encode(text: str | bytes) -> bytes:
-        nonlocal size
         if isinstance(text, str):
             text = text.encode("utf8")
-        if len(text) < COMPRESSED_MIN:
-            return zlib.compress(text)  # page streams: cheap, and new after every edit
-        found = kept.get(text)
+        kept, bound = (
+            (small, SMALL_KEPT) if len(text) < COMPRESSED_MIN else (large, COMPRESSED_KEPT)
+        )
+        found = kept.streams.get(text)
         if found is not None:
-            kept.move_to_end(text)
+            kept.streams.move_to_end(text)
             return found
-        found = kept[text] = zlib.compress(text)
-        size += len(text)
-        while size > COMPRESSED_KEPT and kept:
-            size -= len(kept.popitem(last=False)[0])
+        found = kept.streams[text] = zlib.compress(text)
+        kept.size += len(text)
+        while kept.size > bound and kept.streams:
+            kept.size -= len(kept.streams.popitem(last=False)[0])
         return found
 
     pdfdoc.PDFZCompress.encode = encode

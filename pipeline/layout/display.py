@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -171,7 +172,7 @@ def render_pdf(
         for placed in page.images:
             _draw_image(canvas, placed)
         if page.runs:
-            texts.draw(page.runs)
+            texts.draw_page(page.runs)
         for rule in page.rules:
             canvas.setStrokeColor(color(rule.color))
             canvas.setLineWidth(rule.thickness_pt)
@@ -187,6 +188,29 @@ def render_pdf(
     finish.before_save(canvas._doc, info)
     canvas.save()
     return finish.after_save(buffer.getvalue())
+
+
+PAGES_KEPT = 512  # pages whose text objects are remembered (a 186-page issue's are ~1.2 MB)
+
+
+@dataclass
+class _PageText:
+    """A page's text objects as drawn once, and what their bytes depend on besides its runs.
+
+    The codes of a character are assigned by reportlab's font in the order characters are
+    first drawn in the document, so the same runs may need other codes in another document:
+    `coded` holds, per font, the page's characters in the order first drawn and the codes
+    they had (None: never coded, as U+00A0); `named`, the font resource names of the subsets
+    used, in the order first used.
+    """
+
+    code: list[str]
+    coded: list[tuple[str, str, list[int | None]]]
+    named: list[tuple[str, int, str]]
+
+
+# Text objects of recently drawn pages, by their runs (see the list of caches in files.py).
+_PAGE_TEXTS: OrderedDict[tuple[GlyphRun, ...], _PageText] = OrderedDict()
 
 
 class _TextWriter:
@@ -208,6 +232,7 @@ class _TextWriter:
         self.fonts: dict[str, tuple[Any, dict[int, int]]] = {}
         self.sizes: dict[float, str] = {}
         self.names: dict[tuple[str, int], str] = {}
+        self.used: dict[tuple[str, int], str] = {}  # the subsets the page drawn uses, in order
         self.doc.ensureMinPdfVersion("transparency")  # as setFillColor's alpha 1 does
 
     def fill(self, spec: Color) -> str:
@@ -234,11 +259,11 @@ class _TextWriter:
 
     def subset_name(self, font: Any, subset: int) -> str:
         """The font resource name of a subset (registering the font with the document)."""
-        found = self.names.get((font.fontName, subset))
+        key = (font.fontName, subset)
+        found = self.names.get(key)
         if found is None:
-            found = self.names[(font.fontName, subset)] = font.getSubsetInternalName(
-                subset, self.doc
-            )
+            found = self.names[key] = font.getSubsetInternalName(subset, self.doc)
+        self.used.setdefault(key, found)
         return found
 
     def size(self, size_pt: float) -> str:
@@ -252,12 +277,51 @@ class _TextWriter:
     def chunks(self, font: Any, codes: dict[int, int], text: str) -> list[tuple[int, bytes]]:
         """The run's (subset, codes) pieces, as font.splitString gives them."""
         found = [codes.get(char) for char in map(ord, text)]
-        if found and None not in found:  # every character coded already (U+00A0 and missing ones never)
+        if found and None not in found:  # all coded already (never U+00A0, nor a missing one)
             known: list[int] = found  # type: ignore[assignment]
             subset = known[0] >> 8
             if max(known) >> 8 == subset and min(known) >> 8 == subset:
                 return [(subset, bytes(known) if not subset else bytes(c & 255 for c in known))]
         return list(font.splitString(text, self.doc))
+
+    def draw_page(self, runs: list[GlyphRun]) -> None:
+        """Append the page's text objects, as drawn last time when their codes are the same."""
+        key = tuple(runs)
+        found = _PAGE_TEXTS.get(key)
+        if found is not None and self._still_coded(found):
+            _PAGE_TEXTS.move_to_end(key)
+            self.canvas._code.extend(found.code)
+            return
+        start, self.used = len(self.canvas._code), {}
+        self.draw(runs)
+        first_drawn: dict[str, dict[str, None]] = {}
+        for run in runs:
+            first_drawn.setdefault(run.font.name, {}).update(dict.fromkeys(run.text))
+        coded = []
+        for name, chars in first_drawn.items():
+            codes = self.font(name)[1]
+            coded.append((name, "".join(chars), [codes.get(ord(char)) for char in chars]))
+        named = [(name, subset, title) for (name, subset), title in self.used.items()]
+        _PAGE_TEXTS[key] = _PageText(self.canvas._code[start:], coded, named)
+        while len(_PAGE_TEXTS) > PAGES_KEPT:
+            _PAGE_TEXTS.popitem(last=False)
+
+    def _still_coded(self, page: _PageText) -> bool:
+        """Code the page's characters as drawing it would, and, if their codes are the ones
+        remembered, name its subsets in the order drawing it would: whether the names are the
+        ones remembered too."""
+        same = True
+        for name, text, were in page.coded:
+            font, codes = self.font(name)
+            found = [codes.get(char) for char in map(ord, text)]
+            if found != were and None in found:  # characters this document has not coded yet
+                font.splitString(text, self.doc)
+                found = [codes.get(char) for char in map(ord, text)]
+            same = same and found == were
+        if not same:  # other codes may mean other subsets: left to drawing the page to name
+            return False
+        titles = [self.subset_name(self.font(name)[0], subset) for name, subset, _ in page.named]
+        return titles == [title for _, _, title in page.named]
 
     def draw(self, runs: list[GlyphRun]) -> None:
         """Append the runs' text objects to the canvas's current page."""
