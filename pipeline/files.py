@@ -24,13 +24,13 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   beyond SUBSETS_KEPT are dropped, and a changed file gives a new face with an empty memo.
   Compressed streams (same module): the zlib form of every PDF stream, keyed by its bytes,
   the least recently used dropped beyond COMPRESSED_KEPT bytes of font programs and SMALL_KEPT
-  bytes of smaller streams (pages) (`tests/test_caches.py`, `tests/test_display.py`).
-- Page text objects (`layout/display.py` _PAGE_TEXTS, in memory): the text objects drawn for a
+  bytes of smaller streams (pages) (`tests/test_caches.py`, `tests/test_pdfwrite.py`).
+- Page text objects (`layout/pdfwrite.py` _PAGE_TEXTS, in memory): the text objects drawn for a
   page. Key: the page's glyph runs (their faces by identity: a font file changed in place is a
   new face). Used only when the document being written codes every character of the page and
   names its subsets as the remembered objects do (codes depend on the order characters are
   first drawn in the whole document), checked for each page; the least recently used beyond
-  PAGES_KEPT pages are dropped (`tests/test_display.py`).
+  PAGES_KEPT pages are dropped (`tests/test_pdfwrite.py`).
 - Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):
   the lines of each block. Key: the block's kind and fields and its text style's values, under
   a context bound per build: a digest of the layout code (`layout/*.py`, `fonts/chains.py`),

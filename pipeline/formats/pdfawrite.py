@@ -145,7 +145,7 @@ def _reportlab_classes() -> dict[str, type[Any]]:
 
 
 class PdfA2b:
-    """The hook display.render_pdf calls to make the document it writes PDF/A-2b."""
+    """The hook pdfwrite.render_pdf calls to make the document it writes PDF/A-2b."""
 
     def before_save(self, document: Any, info: DocumentInfo) -> None:
         """Add the metadata, the output intent and the sRGB tags; drop the empty /Trans."""

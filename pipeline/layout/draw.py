@@ -9,17 +9,11 @@ from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Document
-from pipeline.layout.display import (
-    DisplayPage,
-    DocumentFinish,
-    DocumentInfo,
-    GlyphRun,
-    RuleLine,
-    render_pdf,
-)
+from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, RuleLine
 from pipeline.layout.figures import FigureLines, paginate_figures
 from pipeline.layout.linecache import LayoutProblem, LineCache
 from pipeline.layout.pages import Composer, DrawnDocument, GridLine
+from pipeline.layout.pdfwrite import DocumentFinish, render_pdf
 from pipeline.layout.photos import PhotoCache
 from pipeline.layout.style import PT_PER_MM, Color, Style
 

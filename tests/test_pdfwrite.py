@@ -1,4 +1,4 @@
-"""The display list drawn into PDF (layout/display.py): text objects as reportlab writes them."""
+"""The display list drawn into PDF (layout/pdfwrite.py): text objects as reportlab writes them."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pikepdf
 import pytest
 
 from pipeline.fonts.chains import BUNDLED_DIR, FontFace, LoadedFont
-from pipeline.layout import display
-from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun, render_pdf
+from pipeline.layout import pdfwrite
+from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun
+from pipeline.layout.pdfwrite import render_pdf
 from pipeline.layout.style import Color
 
 INFO = DocumentInfo("标题", "作者", "主题", datetime.date(2024, 7, 24))
@@ -32,7 +33,7 @@ def _pages(fonts: tuple[LoadedFont, LoadedFont]) -> list[DisplayPage]:
     """Runs that cross reportlab's 256-code subsets, mix faces, colours and scales, and hold
     characters to escape, a no-break space, a character the face lacks and an empty run."""
     fang, serif = fonts
-    common = [chr(c) for c in sorted(fang.cmap) if 0x4E00 <= c <= 0x9FFF][:300]
+    common = [chr(c) for c in range(0x4E00, 0xA000) if fang.has(chr(c))][:300]
     pages = []
     for number in range(3):
         page = DisplayPage(595.0, 842.0)
@@ -115,25 +116,25 @@ def test_text_objects_show_the_runs(fonts: tuple[LoadedFont, LoadedFont]) -> Non
 def drawn(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """The run counts of the pages drawn anew (not from remembered text objects)."""
     counts: list[int] = []
-    original = display._TextWriter.draw
+    original = pdfwrite._TextWriter.draw
 
-    def counting(self: display._TextWriter, runs: list[GlyphRun]) -> None:
+    def counting(self: pdfwrite._TextWriter, runs: list[GlyphRun]) -> None:
         counts.append(len(runs))
         original(self, runs)
 
-    monkeypatch.setattr(display._TextWriter, "draw", counting)
+    monkeypatch.setattr(pdfwrite._TextWriter, "draw", counting)
     return counts
 
 
 def _uncached(pages: list[DisplayPage], initial_font: str) -> bytes:
     """The PDF with no page's text objects remembered."""
-    saved = dict(display._PAGE_TEXTS)
-    display._PAGE_TEXTS.clear()
+    saved = dict(pdfwrite._PAGE_TEXTS)
+    pdfwrite._PAGE_TEXTS.clear()
     try:
         return render_pdf(pages, INFO, initial_font)
     finally:
-        display._PAGE_TEXTS.clear()
-        display._PAGE_TEXTS.update(saved)
+        pdfwrite._PAGE_TEXTS.clear()
+        pdfwrite._PAGE_TEXTS.update(saved)
 
 
 def test_unchanged_pages_reuse_their_text_objects(
@@ -156,7 +157,7 @@ def test_pages_whose_codes_changed_are_drawn_again(
     fang = fonts[0]
     pages = _pages(fonts)
     render_pdf(pages, INFO, fang.name)
-    rare = [chr(c) for c in sorted(fang.cmap) if 0x4E00 <= c <= 0x9FFF][-40:]
+    rare = [chr(c) for c in range(0x4E00, 0xA000) if fang.has(chr(c))][-40:]
     opening = DisplayPage(595.0, 842.0)
     opening.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "".join(rare), 0.0, BLACK))
     drawn.clear()
