@@ -162,3 +162,20 @@ def test_the_store_keeps_the_most_recently_built_issues_only(
         _build(tmp_path, issue)
     kept = {path.name for path in (tmp_path / "cache" / linestore.FOLDER).iterdir()}
     assert kept == {linestore.store_path(issue.resolve()).name for issue in issues[-3:]}
+
+
+def test_a_build_from_the_store_looks_up_the_fonts_composing_looks_up(
+    tmp_path: Path, made: MadeFonts, composed: list[str]
+) -> None:
+    """The same faces loaded (a face that cannot be read is reported when it is tried) and the
+    same warnings, in the same order, as when every block is composed."""
+    (tmp_path / "fonts").mkdir()
+    shutil.copyfile(made.fangsong_gb2312, tmp_path / "fonts" / "仿宋_GB2312.ttf")
+    issue = _issue(tmp_path, [BODY, *PARAGRAPHS])
+    builders = [Builder(tmp_path, tmp_path / "out") for _ in range(2)]
+    results = [builder.build(issue) for builder in builders]
+    assert BODY in composed and composed.count(BODY) == 1  # the second read it from disk
+    assert [w.message for w in results[1].warnings] == [w.message for w in results[0].warnings]
+    assert _rare_fallbacks(results[1].warnings) == set("堃喆犇玥")
+    loaded = [{path.name for path, _ in builder.fonts._fonts} for builder in builders]
+    assert loaded[1] == loaded[0]

@@ -107,8 +107,9 @@ class Composer:
             fonts = self._fonts[role] = CharMemo(lambda c: chain.font_for(c) or chain.primary)
         reported = self._reported.get(role, set())
         if not (fonts.keys() >= set(text) and reported.isdisjoint(text)):
-            for char in dict.fromkeys(text):
-                fonts[char] = self.font_of(char, role, origin)
+            for char in dict.fromkeys(text):  # a known character without a report adds none
+                if char in reported or char not in fonts:
+                    fonts[char] = self.font_of(char, role, origin)
         return fonts
 
     def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
@@ -199,6 +200,8 @@ class Composer:
             )
             self.fallbacks, self.missing, self.problems = reports
             self.cache.put(key, composed)
+        else:  # the fonts looked up (and so loaded, or refused with a notice) as composing does
+            self.fonts_for(_characters(block), ts.font, block.origin)
         for report in composed.fallbacks:
             self.fallbacks.setdefault((report.char, report.origin), report)
         for report in composed.missing:
@@ -238,10 +241,8 @@ class _BlockSetter:
         style = composer.style
         self.composer, self.ts = composer, ts
         self.origin = getattr(block, "origin", "")
-        if isinstance(block, TextBlock):
-            composer.fonts_for(block.label + block.text, ts.font, self.origin)
-        elif isinstance(block, RowBlock):
-            composer.fonts_for(block.left + block.right, ts.font, self.origin)
+        if isinstance(block, TextBlock | RowBlock):
+            composer.fonts_for(_characters(block), ts.font, self.origin)
         self._set_size(ts.size_pt)
         self.tracking = (
             ts.tracking_em * self.size
@@ -367,6 +368,13 @@ def _key(block: TextBlock | RowBlock, ts: TextStyle) -> Key:
     if isinstance(block, RowBlock):
         return ("row", block.style, block.left, block.right, block.origin, *_TEXT_STYLE_FIELDS(ts))
     return ("text", block.style, block.text, block.label, block.origin, *_TEXT_STYLE_FIELDS(ts))
+
+
+def _characters(block: TextBlock | RowBlock) -> str:
+    """The block's characters in the order composing looks them up."""
+    if isinstance(block, RowBlock):
+        return block.left + block.right
+    return block.label + block.text
 
 
 def _forbid_widows(lines: list[GridLine]) -> None:
