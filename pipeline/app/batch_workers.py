@@ -92,11 +92,11 @@ def _warm_builder(setup: _Setup, issues: Sequence[Path]) -> Builder:
     from pipeline.source.load import load_issue
 
     builder = Builder(setup.project_root, setup.output_root, ofd=setup.ofd)
-    firsts = list(dict.fromkeys(issue.parent for issue in issues).keys())[:PRELOAD_FOLDERS]
+    firsts = list(dict.fromkeys(issue.parent for issue in issues))[:PRELOAD_FOLDERS]
     for folder in firsts:
         first = next(issue for issue in issues if issue.parent == folder)
         with contextlib.suppress(Exception):  # only a head start: its own build reports a fault
-            template = builder.templates.get(load_issue(first).issue.template)
+            template = builder.templates.get(load_issue(first, builder.sources).issue.template)
             for chain in builder.fonts.chains(template.style.fonts).values():
                 chain.primary  # noqa: B018 - loads the face
     return builder
@@ -186,7 +186,7 @@ class _Pool:
         )
         frozen = self.warm is not None
         if frozen:
-            gc.freeze()  # the child's collector leaves the loaded fonts alone (and unshared-free)
+            gc.freeze()  # the child's collector leaves the loaded fonts alone: pages stay shared
         try:
             process.start()
         finally:
