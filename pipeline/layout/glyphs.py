@@ -102,17 +102,16 @@ def glyph_runs(
     first_x = spacing = last_x = last_drawn = 0.0
     h_scale = 1.0
     chars: list[str] = []
-    for placed in line.chars:
-        char = placed.char
+    for char, box_x, _ in line.chars:
         glyph_font, dx, drawn, glyph_scale = glyph_of[char]
-        x = placed.x_pt + dx if dx else placed.x_pt
+        x = box_x + dx if dx else box_x
         if font is not None:
-            gap = x - last_x - last_drawn
-            joins = glyph_font is font and glyph_scale == h_scale == 1.0
-            if joins and (len(chars) == 1 or abs(gap - spacing) < 1e-4):
-                spacing, last_x, last_drawn = gap, x, drawn
-                chars.append(char)
-                continue
+            if glyph_font is font and glyph_scale == h_scale == 1.0:  # it may join the run
+                gap = x - last_x - last_drawn
+                if len(chars) == 1 or abs(gap - spacing) < 1e-4:
+                    spacing, last_x, last_drawn = gap, x, drawn
+                    chars.append(char)
+                    continue
             runs.append(
                 Run(
                     font.name,
