@@ -192,3 +192,28 @@ def test_a_page_whose_font_is_named_otherwise_is_drawn_again(
     swapped = render_pdf([two, one], INFO, fang.name)
     assert len(drawn) == 2
     assert swapped == _uncached([two, one], fang.name) == _reportlab_pdf([two, one])
+
+
+def test_reportlabs_encoding_of_objects_is_unchanged(fonts: tuple[LoadedFont, LoadedFont]) -> None:
+    """The ASCII shortcut for reportlab's PDFDocEncoding gives the codec's bytes, and refuses
+    what it refuses (but U+0018–U+001F, which nothing writes)."""
+    from reportlab.pdfbase import pdfdoc
+
+    render_pdf(_pages(fonts), INFO, fonts[0].name)  # installs the shortcut
+    assert pdfdoc.pdfdocEnc.__name__ == "encoded"
+    samples = [
+        "/F1+0 16 Tf",
+        "1 0 0 1 79.37 800 Tm",
+        "\t\n\r !~",
+        "".join(map(chr, range(32, 127))),
+    ]
+    samples += ["工作简报", "café", "\u2022 bullet", "a\u02d8b"]
+    for text in samples:
+        try:
+            expected = text.encode("extpdfdoc")
+        except UnicodeEncodeError:  # not in PDFDocEncoding: refused as before
+            with pytest.raises(UnicodeEncodeError):
+                pdfdoc.pdfdocEnc(text)
+            continue
+        assert pdfdoc.pdfdocEnc(text) == expected
+    assert pdfdoc.pdfdocEnc(b"\x93bytes") == b"\x93bytes"

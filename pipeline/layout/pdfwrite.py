@@ -3,6 +3,7 @@ remembered per page, pictures embedded as they are; a later stage may finish the
 
 from __future__ import annotations
 
+import functools
 import io
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -39,6 +40,8 @@ def render_pdf(
     from reportlab.lib.colors import CMYKColor
     from reportlab.lib.colors import Color as RLColor
     from reportlab.pdfgen.canvas import Canvas
+
+    _ascii_encoded_as_ascii()
 
     def color(spec: Color) -> RLColor:
         if spec.rgb is not None:
@@ -83,6 +86,22 @@ def render_pdf(
     finish.before_save(canvas._doc, info)
     canvas.save()
     return finish.after_save(buffer.getvalue())
+
+
+@functools.cache
+def _ascii_encoded_as_ascii() -> None:
+    """reportlab encodes every piece of every object it writes with a PDFDocEncoding codec
+    (charmap, ~1.5 µs a call; 100,000 calls for a long issue); ASCII text, nearly all of it,
+    is the same bytes encoded as ASCII. (Only U+0018–U+001F, which the codec refuses, would
+    now pass: nothing writes them.)"""
+    from reportlab.pdfbase import pdfdoc
+
+    def encoded(text: Any) -> Any:
+        if isinstance(text, str):
+            return text.encode("ascii") if text.isascii() else text.encode("extpdfdoc")
+        return text
+
+    pdfdoc.pdfdocEnc = encoded
 
 
 PAGES_KEPT = 512  # pages whose text objects are remembered (a 186-page issue's are ~1.2 MB)
@@ -171,7 +190,7 @@ class _TextWriter:
 
     def chunks(self, font: Any, codes: dict[int, int], text: str) -> list[tuple[int, bytes]]:
         """The run's (subset, codes) pieces, as font.splitString gives them."""
-        found = [codes.get(char) for char in map(ord, text)]
+        found = list(map(codes.get, map(ord, text)))
         if found and None not in found:  # all coded already (never U+00A0, nor a missing one)
             known: list[int] = found  # type: ignore[assignment]
             subset = known[0] >> 8
@@ -195,7 +214,7 @@ class _TextWriter:
         coded = []
         for name, chars in first_drawn.items():
             codes = self.font(name)[1]
-            coded.append((name, "".join(chars), [codes.get(ord(char)) for char in chars]))
+            coded.append((name, "".join(chars), list(map(codes.get, map(ord, chars)))))
         named = [(name, subset, title) for (name, subset), title in self.used.items()]
         _PAGE_TEXTS[key] = _PageText(self.canvas._code[start:], coded, named)
         while len(_PAGE_TEXTS) > PAGES_KEPT:
@@ -208,10 +227,10 @@ class _TextWriter:
         same = True
         for name, text, were in page.coded:
             font, codes = self.font(name)
-            found = [codes.get(char) for char in map(ord, text)]
+            found = list(map(codes.get, map(ord, text)))
             if found != were and None in found:  # characters this document has not coded yet
                 font.splitString(text, self.doc)
-                found = [codes.get(char) for char in map(ord, text)]
+                found = list(map(codes.get, map(ord, text)))
             same = same and found == were
         if not same:  # other codes may mean other subsets: left to drawing the page to name
             return False
