@@ -165,5 +165,8 @@ def test_a_shared_index_is_the_folder_as_it_was_and_is_dropped_after(tmp_path: P
     with shared_series_index([folder]):
         write(folder / "2024-02b.toml", issue_toml(2, "2024-02-06", 12))  # during the batch
         assert load_issue(folder / "2024-02.toml").warnings == []
+        with shared_series_index([folder]):  # as a forked worker does: the batch's is kept
+            assert load_issue(folder / "2024-02.toml").warnings == []
+        assert load_issue(folder / "2024-02.toml").warnings == []  # and still shared
     with pytest.raises(BulletinError, match=r"2024-02b\.toml"):  # after it: the files again
         load_issue(folder / "2024-02.toml")

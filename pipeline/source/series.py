@@ -203,8 +203,8 @@ class SeriesIndex:
             return True
         if any(other != name for other in self._totals.get(me.total, ())):
             return False
-        earlier = bisect.bisect_left(self._days, me.date)  # dated totals before me.date
-        later = bisect.bisect_right(self._days, me.date)  # and from this one on, after it
+        earlier = bisect.bisect_left(self._days, me.date)  # totals [:earlier] are before me.date
+        later = bisect.bisect_right(self._days, me.date)  # and [later:] after it
         return self._max_before[earlier] < me.total < self._min_after[later]
 
     def gap(self, me: Masthead) -> Iterator[Finding]:
@@ -220,9 +220,9 @@ _SHARED: dict[Path, SeriesIndex] = {}
 def shared_series_index(folders: Iterable[Path]) -> Iterator[None]:
     """Inside this, issues of these folders are checked against their folder as it was when the
     index was made (a batch: built from one state of the folder); outside, against the files."""
-    made = {folder.absolute(): SeriesIndex(folder) for folder in folders}
-    made = {folder: index for folder, index in made.items() if folder not in _SHARED}
-    _SHARED.update(made)
+    wanted = {folder.absolute(): folder for folder in folders}
+    made = {key: SeriesIndex(folder) for key, folder in wanted.items() if key not in _SHARED}
+    _SHARED.update(made)  # a folder shared already (a forked worker's) is left as it is
     try:
         yield
     finally:
