@@ -140,10 +140,6 @@ class PreparedText:
             return i < self.count - 1 and self.pair_cut[i] > 0
         return i > 0 and self.pair_cut[i - 1] > 0 and self.chars[i - 1] not in CLOSING_MARKS
 
-    def tight(self, j: int) -> bool:
-        """Whether the gap after chars[j] keeps plain tracking (inside a word or a 2-em mark)."""
-        return not self.loose[j]
-
     def _break_classes(self, text: str) -> list[int]:
         chars, count, word = self.chars, self.count, self.word
         stripped, skipped = self.stripped, self.skipped
