@@ -179,3 +179,18 @@ def test_a_build_from_the_store_looks_up_the_fonts_composing_looks_up(
     assert _rare_fallbacks(results[1].warnings) == set("堃喆犇玥")
     loaded = [{path.name for path, _ in builder.fonts._fonts} for builder in builders]
     assert loaded[1] == loaded[0]
+
+
+def test_a_kept_builder_keeps_each_rebuild_on_disk_for_the_next_process(
+    tmp_path: Path, composed: list[str]
+) -> None:
+    issue = _issue(tmp_path)
+    builder = Builder(tmp_path, tmp_path / "out")
+    builder.build(issue)
+    edited = [PARAGRAPHS[0] + "补充了有关情况。", *PARAGRAPHS[1:]]
+    _issue(tmp_path, edited)
+    rebuilt = builder.build(issue).pdf.read_bytes()  # written beside the build, not awaited
+    builder.line_caches[issue.resolve()].flush()
+    composed.clear()
+    assert _build(tmp_path, issue) == rebuilt
+    assert composed == []

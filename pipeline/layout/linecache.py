@@ -3,6 +3,7 @@ memory for a kept Builder and, for an issue file, on disk for the next process (
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
@@ -59,6 +60,8 @@ class LineCache:
         self._stored: linestore.Entries = {}  # read from disk, not yet asked for
         self._packed: linestore.Entries = {}  # of the entries, and of those used since
         self._saved: set[Key] = set()  # the keys the store file holds
+        self._swept = False  # a build of this process has been kept: this one is a rebuild
+        self._writer: threading.Thread | None = None
 
     def bind(self, context: str) -> None:
         """Compose under this context from now on: what was composed under another is dropped."""
@@ -66,6 +69,7 @@ class LineCache:
             return
         self._entries, self._used, self._packed, self._context = {}, {}, {}, context
         if self._store is not None:
+            self.flush()
             self._stored = linestore.load(self._store, context)
             self._saved = set(self._stored)
 
@@ -97,9 +101,22 @@ class LineCache:
         """Forget every block the build just finished did not use; keep the rest on disk."""
         packed = {key: self._packed[key] for key in self._used if key in self._packed}
         if self._store is not None and self._context is not None and packed.keys() != self._saved:
-            linestore.save(self._store, self._context, packed)
+            self.flush()
+            save = (self._store, self._context, packed)
+            if self._swept:  # a rebuild (watch, serve): the file is written beside the build
+                self._writer = threading.Thread(target=linestore.save, args=save, daemon=True)
+                self._writer.start()
+            else:  # a one-shot build may end the process right after
+                linestore.save(*save)
             self._saved = set(packed)
         self._entries, self._used, self._stored, self._packed = self._used, {}, {}, packed
+        self._swept = True
+
+    def flush(self) -> None:
+        """Wait until what the last sweep keeps on disk is written."""
+        if self._writer is not None:
+            self._writer.join()
+            self._writer = None
 
 
 _NEW = tuple.__new__

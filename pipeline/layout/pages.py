@@ -105,11 +105,16 @@ class Composer:
         if fonts is None:
             chain = self.chains[role]
             fonts = self._fonts[role] = CharMemo(lambda c: chain.font_for(c) or chain.primary)
-        reported = self._reported.get(role, set())
-        if not (fonts.keys() >= set(text) and reported.isdisjoint(text)):
-            for char in dict.fromkeys(text):  # a known character without a report adds none
-                if char in reported or char not in fonts:
-                    fonts[char] = self.font_of(char, role, origin)
+        # A known character without a report adds none: only new and reported ones are looked
+        # up, in the order they first occur.
+        todo = set(text) - fonts.keys()
+        todo.update(self._reported.get(role, set()).intersection(text))
+        if len(todo) <= 8:
+            order: Iterable[str] = sorted(todo, key=text.index)
+        else:
+            order = [char for char in dict.fromkeys(text) if char in todo]
+        for char in order:
+            fonts[char] = self.font_of(char, role, origin)
         return fonts
 
     def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
