@@ -227,10 +227,12 @@ class Bench:
             "-j", str(self.jobs),
         ]  # fmt: skip
         theirs = [sys.executable, "-c", self._typst_batch_script(self.count)]
+        from pipeline.layout import linestore
+
         for _ in range(self.runs):
             # Each run composes afresh, as a batch of new issues does: the font parse cache
             # stays, the composed lines kept from the previous run go.
-            shutil.rmtree(self.cache / "lines-v1", ignore_errors=True)
+            shutil.rmtree(self.cache / linestore.FOLDER, ignore_errors=True)
             run = run_child(ours, self.folder, self.env)
             self.sample("batch").values.append(self.count / run.seconds)
             self.sample("batch_cpu").values.append(run.cpu * 1000 / self.count)
