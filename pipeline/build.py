@@ -302,8 +302,11 @@ class Builder:
 
     def print_run(self, loaded: LoadedIssue) -> int | None:
         """共印N份: the fixed number, or for "auto" what the address book's recipients need."""
-        if loaded.issue.distribution.copies is None:
+        copies = loaded.issue.distribution.copies
+        if copies is None:
             return None  # only 共印N份 reads the address book
+        if copies != "auto" and find_address_book(loaded.series_dir) is None:
+            return copies  # a fixed number, and no recipients to check it against
         from pipeline.source.addressbook import KeptBooks, print_run_for
 
         if self.address_books is None:

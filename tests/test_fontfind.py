@@ -10,7 +10,7 @@ import pytest
 from fontmaker import MadeFonts, rename, subset_font
 
 import pipeline.fonts.find as fontfind
-from pipeline.fonts.chains import CFF_REASON, FontLibrary, licence_refusal
+from pipeline.fonts.chains import BUNDLED_DIR, CFF_REASON, FontLibrary, licence_refusal
 from pipeline.fonts.find import ScanningCatalog, font_files, scan_file, system_font_dirs
 
 pytestmark = pytest.mark.usefixtures("isolated_fonts")
@@ -174,3 +174,58 @@ def test_a_font_dropped_in_later_is_picked_up(tmp_path: Path, made: MadeFonts) -
     shutil.copy(made.fangsong_gb2312, project / "fonts" / "fs.ttf")
     after = library.chains({"body": ["仿宋_GB2312"]})["body"]
     assert after.faces[0].origin == "fonts/" and after.primary.face.family == "仿宋_GB2312"
+
+
+def scan_both(path: Path) -> tuple[list[fontfind.ScannedFace], list[fontfind.ScannedFace]]:
+    """A file's faces as scan_file reads them (namescan.py first) and as fontTools reads them."""
+    return fontfind.scan_file(path), fontfind._scan_with_fonttools(path)
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(BUNDLED_DIR.glob("*.ttf"))])
+def test_namescan_reads_the_bundled_fonts_as_fonttools_does(name: str) -> None:
+    mine, theirs = scan_both(BUNDLED_DIR / name)
+    assert mine == theirs and mine[0].families
+
+
+def test_namescan_reads_the_test_fonts_as_fonttools_does(made: MadeFonts) -> None:
+    for path in (made.fangsong_gb2312, made.collection, made.cff_heiti, made.restricted_title):
+        mine, theirs = scan_both(path)
+        assert mine == theirs, path
+    assert scan_both(made.broken)[0] == scan_both(made.broken)[1]  # fontTools' own refusal
+
+
+def test_namescan_decodes_names_as_fonttools_does_or_leaves_the_file_to_it(
+    tmp_path: Path, made: MadeFonts
+) -> None:
+    from fontTools.ttLib import TTFont
+
+    from pipeline.fonts import namescan
+
+    records = [
+        (1, 0, 15, "Íslenska"),  # Macintosh, Icelandic: mac_iceland
+        (1, 0, 0, "\0W\0i\0d\0e"),  # UTF-16 stored as Mac Roman bytes: fontTools narrows it
+        (3, 1, 2052, "  仿宋  \0"),  # stripped
+        (0, 3, 0, "Unicode"),
+    ]
+    font = TTFont(str(made.fangsong_gb2312))
+    table = font["name"]
+    for platform, encoding, language, text in records:
+        table.setName(text, 1, platform, encoding, language)
+    plain = tmp_path / "names.ttf"
+    font.save(str(plain))
+    mine, theirs = scan_both(plain)
+    assert mine == theirs and "Íslenska" in mine[0].families and "Wide" in mine[0].families
+
+    def fast(path: Path) -> object:
+        with path.open("rb") as stream:
+            return namescan.read_faces(
+                lambda at, size: (stream.seek(at), stream.read(size))[1], (1,), lambda *a: a
+            )
+
+    assert fast(plain) is not None  # read by namescan, not by fontTools
+    table.setName("シフトJIS", 1, 3, 2, 1041)  # Shift JIS: fontTools decodes it
+    odd = tmp_path / "odd.ttf"
+    font.save(str(odd))
+    assert fast(odd) is None
+    mine, theirs = scan_both(odd)
+    assert mine == theirs

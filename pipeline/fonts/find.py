@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -67,7 +67,29 @@ class ScannedFace:
 
 
 def scan_file(path: Path) -> list[ScannedFace]:
-    """Every face of a font file (TTC collections face by face), read lazily with fontTools."""
+    """Every face of a font file (TTC collections face by face): read by namescan.py, or by
+    fontTools (lazily) when the file needs it."""
+    from pipeline.fonts.namescan import read_faces
+
+    def describe(
+        index: int, names: dict[int, list[str]], os2: tuple[int, int, int] | None, tags: set[str]
+    ) -> ScannedFace:
+        return _scanned(path, index, names, os2, tags.__contains__)
+
+    try:
+        with path.open("rb") as stream:
+
+            def read(offset: int, length: int) -> bytes:
+                stream.seek(offset)
+                return stream.read(length)
+
+            found = read_faces(read, (*FAMILY_IDS, *OTHER_IDS), describe)
+    except OSError:
+        found = None
+    return found if found is not None else _scan_with_fonttools(path)
+
+
+def _scan_with_fonttools(path: Path) -> list[ScannedFace]:
     from fontTools.ttLib import TTFont
     from fontTools.ttLib.ttCollection import TTCollection
 
@@ -88,7 +110,7 @@ def scan_file(path: Path) -> list[ScannedFace]:
 
 
 def _describe(path: Path, index: int, font: Any) -> ScannedFace:
-    """Names, style and refusal of one opened face."""
+    """Names, style and refusal of one face opened by fontTools."""
     try:
         names: dict[int, list[str]] = {i: [] for i in (*FAMILY_IDS, *OTHER_IDS)}
         for record in font["name"].names:
@@ -96,34 +118,46 @@ def _describe(path: Path, index: int, font: Any) -> ScannedFace:
                 text = record.toUnicode(errors="replace").strip().strip("\x00")
                 if text and text not in names[record.nameID]:
                     names[record.nameID].append(text)
-        os2 = font.get("OS/2")
-        weight = int(os2.usWeightClass) if os2 is not None else 400
-        italic = bool(os2.fsSelection & 0x01) if os2 is not None else False
-        if os2 is not None and os2.fsSelection & 0x20:
-            weight = max(weight, 700)
-        licence = licence_refusal(int(os2.fsType)) if os2 is not None else ""
-        refusal, hint = "", ""
-        if "CFF " in font or "CFF2" in font:
-            refusal, hint = CFF_REASON, CFF_HINT
-        elif licence:
-            refusal, hint = licence, LICENCE_HINT
-        elif "glyf" not in font:
-            refusal, hint = N_("it has no TrueType outlines (glyf table)"), CFF_HINT
-        return ScannedFace(
-            str(path),
-            index,
-            tuple(names[1]),
-            tuple(names[16]),
-            tuple(dict.fromkeys(names[4] + names[6])),
-            weight,
-            italic,
-            refusal,
-            hint,
-        )
+        table = font.get("OS/2")
+        os2 = None if table is None else (table.usWeightClass, table.fsSelection, table.fsType)
+        return _scanned(path, index, names, os2, font.__contains__)
     except Exception as exc:  # a damaged table
         return ScannedFace(
             str(path), index, refusal=f"cannot read the font file ({exc})", hint=UNREADABLE_HINT
         )
+
+
+def _scanned(
+    path: Path,
+    index: int,
+    names: dict[int, list[str]],
+    os2: tuple[int, int, int] | None,
+    has: Callable[[str], bool],
+) -> ScannedFace:
+    """A face from its names, its OS/2 (usWeightClass, fsSelection, fsType) and its tables."""
+    weight = int(os2[0]) if os2 is not None else 400
+    italic = bool(os2[1] & 0x01) if os2 is not None else False
+    if os2 is not None and os2[1] & 0x20:
+        weight = max(weight, 700)
+    licence = licence_refusal(int(os2[2])) if os2 is not None else ""
+    refusal, hint = "", ""
+    if has("CFF ") or has("CFF2"):
+        refusal, hint = CFF_REASON, CFF_HINT
+    elif licence:
+        refusal, hint = licence, LICENCE_HINT
+    elif not has("glyf"):
+        refusal, hint = N_("it has no TrueType outlines (glyf table)"), CFF_HINT
+    return ScannedFace(
+        str(path),
+        index,
+        tuple(names[1]),
+        tuple(names[16]),
+        tuple(dict.fromkeys(names[4] + names[6])),
+        weight,
+        italic,
+        refusal,
+        hint,
+    )
 
 
 def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
