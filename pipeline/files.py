@@ -59,6 +59,10 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   in memory, read again when style.toml's bytes change (jinja2 reloads an edited template);
   compiled template code on disk, keyed by template name and checked against a checksum of its
   source (`tests/test_templates.py`).
+- Kept template code (`layout/jinjarun.py`, on disk `templates-code-<python>/`): a template's
+  code as jinja2 compiled it, run with jinja2's runtime alone. Key: a digest of the template
+  file's bytes, of jinja2's `__init__.py` (its version) and of the compile options; Python's
+  version in the folder name. An edited template has another key (`tests/test_jinjarun.py`).
 - Sibling mastheads (`source/series.py` peek_masthead, in memory): the [masthead] table of each
   issue file a series check reads. Key: the file's path; read again when its mtime, size or
   inode differ (`tests/test_series.py`).

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
 from pipeline.i18n import _
+from pipeline.layout import jinjarun
 from pipeline.layout.blocks import (
     Block,
     Document,
@@ -30,17 +30,37 @@ from pipeline.source.model import Article, format_date_cn, split_paragraphs
 
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"
+FILTERS = {"cn_date": format_date_cn}  # the filters templates have beyond jinja2's own
 
 
 @dataclass
 class Template:
-    """One template folder: its jinja2 environment and its parsed style."""
+    """One template folder: its parsed style, and its jinja2 environment once one is needed."""
 
     name: str
     folder: Path
-    environment: jinja2.Environment
     style: Style
     style_source: bytes | None  # the style file's bytes when it was read (None: no file)
+    _environment: Any = None
+
+    @property
+    def environment(self) -> Any:
+        """The jinja2 Environment of the folder (imports jinja2: only rendering without
+        jinjarun.py, and the template's errors, need it)."""
+        if self._environment is None:
+            import jinja2
+
+            self._environment = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(self.folder),
+                bytecode_cache=_bytecode_cache(),
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=False,
+            )
+            self._environment.filters.update(FILTERS)
+        return self._environment
 
 
 class TemplateStore:
@@ -92,47 +112,64 @@ class TemplateStore:
         cached = self._loaded.get(folder)
         if cached is not None and cached.style_source == raw:  # the same bytes: never stale
             return cached
-        environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folder),
-            bytecode_cache=_BytecodeCache(),
-            autoescape=True,
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
-        environment.filters["cn_date"] = format_date_cn
         style = load_style(style_path, raw) if raw is not None else Style()
-        template = Template(name, folder, environment, style, raw)
+        template = Template(name, folder, style, raw)
         self._loaded[folder] = template
         return template
 
 
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """Compiled templates kept in bulletin's cache folder (~6 ms a build); checked by source.
+@functools.cache
+def _bytecode_cache_class() -> type[Any]:
+    import jinja2
 
-    jinja2 stores a checksum of the template's source with its code, so an edited template is
-    compiled anew. A cache folder that cannot be read or written is skipped, never an error.
-    """
+    class BytecodeCache(jinja2.FileSystemBytecodeCache):
+        """Compiled templates kept in bulletin's cache folder (~6 ms a build); checked by source.
 
-    def __init__(self) -> None:
-        super().__init__(str(cache_dir() / f"templates-jinja{jinja2.__version__}"))
+        jinja2 stores a checksum of the template's source with its code, so an edited template
+        is compiled anew. A cache folder that cannot be read or written is skipped, never an
+        error.
+        """
 
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().load_bytecode(bucket)
+        def __init__(self) -> None:
+            super().__init__(str(cache_dir() / f"templates-jinja{jinja2.__version__}"))
 
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            Path(self.directory).mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                super().load_bytecode(bucket)
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            with contextlib.suppress(OSError):
+                Path(self.directory).mkdir(parents=True, exist_ok=True)
+                super().dump_bytecode(bucket)
+
+    return BytecodeCache
+
+
+def _bytecode_cache() -> Any:
+    return _bytecode_cache_class()()
 
 
 def render_document(loaded: LoadedIssue, template: Template, copies: int | None) -> Document:
     """Render an issue through its template into document blocks."""
     context = _context(loaded, copies)
+    path = template.folder / TEMPLATE_FILE
     try:
-        markup = template.environment.get_template(TEMPLATE_FILE).render(context)
+        source: bytes | None = path.read_bytes()
+    except OSError:
+        source = None  # jinja2 says what is wrong
+    markup = jinjarun.render(source, context, FILTERS) if source is not None else None
+    if markup is None:
+        markup = _render_with_jinja2(template, context, source)
+    return parse_markup(markup, path, loaded)
+
+
+def _render_with_jinja2(template: Template, context: dict[str, Any], source: bytes | None) -> str:
+    """Render with jinja2 itself (and keep the compiled code for jinjarun.py next time)."""
+    import jinja2
+
+    environment = template.environment
+    try:
+        markup: str = environment.get_template(TEMPLATE_FILE).render(context)
     except jinja2.TemplateSyntaxError as exc:
         raise BulletinError.single(
             _("template error: {reason}", reason=exc.message),
@@ -147,7 +184,12 @@ def render_document(loaded: LoadedIssue, template: Template, copies: int | None)
             line=_template_line(exc),
             hint=_("the template uses a name the issue does not provide"),
         ) from None
-    return parse_markup(markup, template.folder / TEMPLATE_FILE, loaded)
+    if source is not None:
+        with contextlib.suppress(jinja2.TemplateError, UnicodeDecodeError):
+            filename = str(template.folder / TEMPLATE_FILE)
+            code = environment.compile(source.decode("utf-8"), TEMPLATE_FILE, filename)
+            jinjarun.keep_code(source, code)
+    return markup
 
 
 def _template_line(exc: BaseException) -> int | None:
