@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import attrs
 import pytest
-from attrs import field
 
 from pipeline.source.schema import (
     PositiveInt,
@@ -21,13 +20,13 @@ from pipeline.source.schema import (
 )
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Item:
     name: str = field(metadata=doc("the item's name"))
     count: PositiveInt = 1
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Doc:
     title: str
     day: datetime.date | None = None
@@ -36,8 +35,8 @@ class Doc:
     copies: PositiveInt | Literal["auto"] | None = None
     align: Literal["left", "right"] = "left"
     rgb: tuple[float, float, float] | None = None
-    items: list[Item] = field(factory=list)
-    groups: dict[str, list[str]] = field(factory=dict)
+    items: list[Item] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
 
 def problems(data: Any) -> list[Problem]:

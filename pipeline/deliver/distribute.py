@@ -13,14 +13,12 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 from typing import Any, Literal
-
-import attrs
 
 from pipeline.build import Builder
 from pipeline.deliver.ledger import LEDGER_FILE, Channel, Ledger
@@ -317,7 +315,7 @@ class Distributor:
             update["port"] = self.smtp_port
         if self.smtp_security:
             update["security"] = self.smtp_security
-        return attrs.evolve(book.smtp, **update)
+        return replace(book.smtp, **update)
 
 
 def _lacks(mailer: Mailer, address: str) -> str:

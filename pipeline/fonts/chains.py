@@ -193,7 +193,7 @@ class LoadedFont:
         # ASCII glyphs into every face's first subset, used or not (about 40 KB in a bulletin).
         font._asciiReadable = 0
         pdfmetrics.registerFont(font)
-        # Filled as characters are looked up when the face came from the cache (facemaps.py).
+        # Filled as characters are looked up when sfnt.py or the cache gave the face (facemaps.py)
         self._widths: dict[int, float] = font.face.charWidths
         self.cmap: dict[int, int] = font.face.charToGlyph
         self._advances: dict[str, float] = {}  # 1/1000 em, by character: one lookup each

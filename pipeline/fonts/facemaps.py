@@ -79,8 +79,7 @@ class FaceMaps:
 
     def blobs(self) -> dict[str, tuple[str, bytes]]:
         """The arrays as (typecode, bytes) for the cache."""
-        named = {"bmp": self.bmp, "codes": self.codes, "glyphs": self.glyphs}
-        named["widths"] = self.widths
+        named = {"bmp": self.bmp, "codes": self.codes, "glyphs": self.glyphs, "widths": self.widths}
         return {name: (values.typecode, values.tobytes()) for name, values in named.items()}
 
     @classmethod

@@ -5,9 +5,7 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
-
-import attrs
+from dataclasses import dataclass, field, fields, replace
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.fonts.roles import Role
@@ -365,7 +363,7 @@ class _BlockSetter:
         return lines
 
 
-_TEXT_STYLE_FIELDS = operator.attrgetter(*(field.name for field in attrs.fields(TextStyle)))
+_TEXT_STYLE_FIELDS = operator.attrgetter(*(field.name for field in fields(TextStyle)))
 
 
 def _key(block: TextBlock | RowBlock, ts: TextStyle) -> Key:

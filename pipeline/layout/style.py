@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
-
-import attrs
-from attrs import field
 
 from pipeline.diagnostics import BulletinError
 from pipeline.fonts.roles import Role
@@ -18,7 +16,7 @@ from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 PT_PER_MM = 72 / 25.4
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PageGeometry:
     """Paper, type area (版心) and the character grid."""
 
@@ -35,7 +33,7 @@ class PageGeometry:
     )
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Color:
     """A colour as CMYK (0–1) or RGB (0–1)."""
 
@@ -43,7 +41,7 @@ class Color:
     rgb: tuple[float, float, float] | None = None
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class TextStyle:
     """How one kind of block is set."""
 
@@ -73,7 +71,7 @@ class TextStyle:
     title_breaks: bool = field(default=False, metadata=doc("balanced title line breaks"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class RuleStyle:
     """A horizontal rule: colour, thickness and where it sits."""
 
@@ -87,7 +85,7 @@ class RuleStyle:
     )
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class PageNumbers:
     """Page numbers such as — 7 —."""
 
@@ -100,16 +98,16 @@ class PageNumbers:
     even: Literal["left", "right", "center"] = "left"
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Style:
     """Everything about a bulletin's look that is a number, a colour or a font."""
 
-    page: PageGeometry = field(factory=PageGeometry)
-    colors: dict[str, Color] = field(factory=dict)
-    fonts: dict[Role, list[str]] = field(factory=dict)
-    text: dict[str, TextStyle] = field(factory=dict)
-    rules: dict[str, RuleStyle] = field(factory=dict)
-    page_numbers: PageNumbers = field(factory=PageNumbers)
+    page: PageGeometry = field(default_factory=PageGeometry)
+    colors: dict[str, Color] = field(default_factory=dict)
+    fonts: dict[Role, list[str]] = field(default_factory=dict)
+    text: dict[str, TextStyle] = field(default_factory=dict)
+    rules: dict[str, RuleStyle] = field(default_factory=dict)
+    page_numbers: PageNumbers = field(default_factory=PageNumbers)
     baseline_em: float = field(
         default=0.88, metadata=doc("baseline below the em box top (CJK em box)")
     )

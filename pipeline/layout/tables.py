@@ -9,9 +9,7 @@ continued on the next page repeats its header there (layout/figures.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import attrs
+from dataclasses import dataclass, field, replace
 
 from pipeline.layout.blocks import TableBlock, TextBlock
 from pipeline.layout.display import DisplayPage, RuleLine, VerticalRule
@@ -128,7 +126,7 @@ def _cell_lines(
     style = composer.style
     unit = ts.size_pt + style.tracking_pt(ts.size_pt)  # what the composer counts indents in
     padding = CELL_PADDING_EM * ts.size_pt
-    boxed = attrs.evolve(
+    boxed = replace(
         ts,
         left_indent_chars=(edges_pt[0] + padding - style.left_pt) / unit,
         right_indent_chars=(style.left_pt + style.width_pt - edges_pt[1] + padding) / unit,
@@ -137,7 +135,7 @@ def _cell_lines(
     block = TextBlock("table-cell", text, "", origin)
     lines = composer._composed_lines(block, boxed)
     if len(lines) > 1 and boxed.align == "center" and not header:
-        lines = composer._composed_lines(block, attrs.evolve(boxed, align="left"))
+        lines = composer._composed_lines(block, replace(boxed, align="left"))
     return lines
 
 

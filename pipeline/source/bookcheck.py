@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal
-
-import attrs
-from attrs import field
 
 from pipeline.diagnostics import Diagnostic, did_you_mean
 from pipeline.i18n import _
@@ -22,7 +20,7 @@ from pipeline.source.tomlpos import KeyPath
 MAX_COPIES = 100_000  # printed copies one recipient may take
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class SmtpSettings:
     """The [smtp] table: the mail server; user and password come from the environment."""
 
@@ -32,7 +30,7 @@ class SmtpSettings:
     sender: str = field(metadata=doc('the From address, e.g. "综合处 <office@example.gov.cn>"'))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Recipient:
     """One [[recipient]]: a body that receives the issue by e-mail or into its folder."""
 
@@ -43,13 +41,13 @@ class Recipient:
     copies: PositiveInt = field(default=1, metadata=doc("printed copies this body receives"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class AddressBookFile:
     """The whole recipients.toml."""
 
     smtp: SmtpSettings | None = None
-    recipient: list[Recipient] = field(factory=list)
-    groups: dict[str, list[str]] = field(factory=dict)
+    recipient: list[Recipient] = field(default_factory=list)
+    groups: dict[str, list[str]] = field(default_factory=dict)
 
 
 def error_at(source: SourceFile, key: KeyPath, message: str, hint: str | None) -> Diagnostic:

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
-
-import attrs
-from attrs import field
 
 from pipeline.source.schema import PositiveInt, doc
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Masthead:
     """The 报头: bulletin name, issue number, editor and date."""
 
@@ -26,7 +23,7 @@ class Masthead:
     duplex: bool = field(default=False, metadata=doc("双面印刷: imprint on an even page"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Photo:
     """A photo placed after a paragraph of its article, centred, with an optional caption."""
 
@@ -38,7 +35,7 @@ class Photo:
     width: float = field(default=0.75, metadata=doc("share of the type-area width, 0 to 1"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Table:
     """A fully ruled table placed after a paragraph of its article."""
 
@@ -50,18 +47,22 @@ class Table:
     rows: list[list[str]] = field(metadata=doc("the table's rows, each a list of cell texts"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Article:
     """One article: a centred title, body paragraphs and an optional source line."""
 
     title: str = field(metadata=doc("标题"))
     source: str | None = field(default=None, metadata=doc("来源, printed as （…）"))
     body: str = field(metadata=doc("正文; paragraphs separated by one blank line"))
-    photos: list[Photo] = field(factory=list, metadata=doc("photos, each after a paragraph"))
-    tables: list[Table] = field(factory=list, metadata=doc("tables, each after a paragraph"))
+    photos: list[Photo] = field(
+        default_factory=list, metadata=doc("photos, each after a paragraph")
+    )
+    tables: list[Table] = field(
+        default_factory=list, metadata=doc("tables, each after a paragraph")
+    )
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Column:
     """A column (栏目) such as 【特别关注】 with its articles."""
 
@@ -69,20 +70,20 @@ class Column:
     articles: list[Article] = field(metadata=doc("the column's articles"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Distribution:
     """The imprint (版记): who receives the issue, the printer and the print count."""
 
     disclosure: str | None = field(default=None, metadata=doc("信息公开选项"))
-    report_to: list[str] = field(factory=list, metadata=doc("报 (to superiors)"))
-    send_to: list[str] = field(factory=list, metadata=doc("送 (to peers)"))
-    issue_to: list[str] = field(factory=list, metadata=doc("发 (to subordinates)"))
+    report_to: list[str] = field(default_factory=list, metadata=doc("报 (to superiors)"))
+    send_to: list[str] = field(default_factory=list, metadata=doc("送 (to peers)"))
+    issue_to: list[str] = field(default_factory=list, metadata=doc("发 (to subordinates)"))
     printer: str | None = field(default=None, metadata=doc("印发单位"))
     print_date: datetime.date | None = field(default=None, metadata=doc("印发日期"))
     copies: PositiveInt | Literal["auto"] | None = field(default=None, metadata=doc("共印N份"))
 
 
-@attrs.frozen(kw_only=True)
+@dataclass(frozen=True, kw_only=True)
 class Issue:
     """One issue (一期) of a bulletin."""
 
@@ -90,7 +91,7 @@ class Issue:
     masthead: Masthead
     note: str | None = field(default=None, metadata=doc("编者按"))
     columns: list[Column] = field(metadata=doc("columns with their articles"))
-    distribution: Distribution = field(factory=Distribution)
+    distribution: Distribution = field(default_factory=Distribution)
 
     @property
     def print_date(self) -> datetime.date:

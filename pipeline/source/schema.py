@@ -1,6 +1,6 @@
-"""Typed schemas of the TOML files: frozen attrs classes, checked here, every problem at once.
+"""Typed schemas of the TOML files: frozen dataclasses, checked here, every problem at once.
 
-A schema is an attrs class whose fields are str, int, float, bool, datetime.date, Literal,
+A schema is a dataclass whose fields are str, int, float, bool, datetime.date, Literal,
 PositiveInt, lists, tables of tables and other schemas. Values keep their TOML types: "14" is
 not a number and 2024-07-24T10:00 is not a date. `check` returns the instance or raises
 SchemaError with one Problem per wrong key, each with the key's path and a plain-worded kind.
@@ -12,15 +12,14 @@ a table's unknown keys (sorted) after its fields' problems.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
 import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
-
-import attrs
 
 from pipeline.i18n import N_
 from pipeline.source.tomlpos import KeyPath
@@ -49,7 +48,7 @@ KIND_WORDS = {
 
 
 def doc(description: str) -> dict[str, str]:
-    """Field metadata with the description that diagnostics quote: attrs.field(metadata=doc(…))."""
+    """Field metadata with the description that diagnostics quote: field(metadata=doc(…))."""
     return {"description": description}
 
 
@@ -87,11 +86,34 @@ def check(data: Any, schema: type[T]) -> T:
     return typing.cast(T, checked)
 
 
-def fields_of(schema: type[Any] | None) -> dict[str, attrs.Attribute[Any]]:
+@dataclass(frozen=True)
+class Field:
+    """A field of a schema: its type (resolved), whether the TOML must give it, its metadata."""
+
+    name: str
+    type: Any
+    required: bool
+    metadata: Mapping[str, Any]
+
+
+def is_schema(annotation: Any) -> bool:
+    """Whether a type is a schema class (a table)."""
+    return isinstance(annotation, type) and dataclasses.is_dataclass(annotation)
+
+
+def fields_of(schema: type[Any] | None) -> dict[str, Field]:
     """A schema's fields by name (no fields for None)."""
-    if schema is None:
-        return {}
-    return dict(attrs.fields_dict(attrs.resolve_types(schema)))
+    return dict(_fields(typing.cast(Any, schema))) if schema is not None else {}
+
+
+@functools.cache
+def _fields(schema: type[Any]) -> dict[str, Field]:
+    hints = typing.get_type_hints(schema, include_extras=True)  # PositiveInt keeps its mark
+    no = dataclasses.MISSING
+    return {
+        f.name: Field(f.name, hints[f.name], f.default is f.default_factory is no, f.metadata)
+        for f in dataclasses.fields(schema)
+    }
 
 
 def schema_at(root: type[Any], loc: KeyPath) -> type[Any] | None:
@@ -119,7 +141,7 @@ def description(schema: type[Any] | None, key: str) -> str | None:
 
 
 def _inner_schema(annotation: Any) -> type[Any] | None:
-    if attrs.has(annotation):
+    if is_schema(annotation):
         return typing.cast(type[Any], annotation)
     for arg in get_args(annotation):
         found = _inner_schema(arg)
@@ -252,7 +274,7 @@ def _container(annotation: Any) -> tuple[type[Any], str] | None:
         return _CONTAINERS["list"]
     if get_origin(annotation) is dict:
         return _CONTAINERS["dict"]
-    if attrs.has(annotation):
+    if is_schema(annotation):
         return _CONTAINERS["table"]
     return None
 
@@ -269,7 +291,7 @@ def _checker(annotation: Any) -> Checker:
         return _list(annotation)
     if get_origin(annotation) is dict:
         return _dict(annotation)
-    if attrs.has(annotation):
+    if is_schema(annotation):
         return _table(annotation)
     raise TypeError(f"no schema checker for {annotation!r}")
 
@@ -351,7 +373,7 @@ def _table(schema: type[Any]) -> Checker:
             return _FAILED
         if not fields:
             for name, found in fields_of(schema).items():
-                fields.append((name, found.type, found.default is attrs.NOTHING))
+                fields.append((name, found.type, found.required))
         before = len(problems)
         checked = {}
         for name, annotation, required in fields:

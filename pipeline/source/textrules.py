@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
-
-import attrs
 
 from pipeline.diagnostics import Diagnostic, Severity
 from pipeline.i18n import _
@@ -188,8 +187,8 @@ def without_fixed_wording(issue: Issue, place: Place) -> tuple[Issue, list[Diagn
                         ),
                     )
                 )
-            articles.append(attrs.evolve(article, source=source))
-        columns.append(attrs.evolve(column, name=name, articles=articles))
+            articles.append(replace(article, source=source))
+        columns.append(replace(column, name=name, articles=articles))
     lists: dict[str, list[str]] = {}
     for field in _NAME_LISTS:
         names = []
@@ -211,13 +210,13 @@ def without_fixed_wording(issue: Issue, place: Place) -> tuple[Issue, list[Diagn
                 )
             names.append(name or written)
         lists[field] = names
-    distribution = attrs.evolve(
+    distribution = replace(
         issue.distribution,
         report_to=lists["report_to"],
         send_to=lists["send_to"],
         issue_to=lists["issue_to"],
     )
-    return attrs.evolve(issue, columns=columns, distribution=distribution), warnings
+    return replace(issue, columns=columns, distribution=distribution), warnings
 
 
 def check_contents(issue: Issue, place: Place) -> Iterator[Diagnostic]:
