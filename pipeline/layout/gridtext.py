@@ -36,6 +36,16 @@ _ASCII_WORD = re.compile(r"[A-Za-z0-9]+(?:[.,%/:\-][A-Za-z0-9]+)*%?")
 # A document number 〔2024〕15号, with its issuer's code before it: 川志办发〔2024〕21号.
 _DOCUMENT_NUMBER = re.compile(r"(?:[\u4e00-\u9fff]{1,3}[发函字令电])?〔\d{4}〕\d+号")
 
+
+def _one_of(characters: frozenset[str]) -> re.Pattern[str]:
+    """A pattern matching any one of the characters."""
+    return re.compile("[" + "".join(map(re.escape, sorted(characters))) + "]")
+
+
+_CLUSTER_START = _one_of(_CLUSTER_STARTS)
+_START_FORBIDDEN = _one_of(LINE_START_FORBIDDEN)
+_END_FORBIDDEN = _one_of(LINE_END_FORBIDDEN)
+
 Advance = Callable[[str], float]
 
 
@@ -108,31 +118,41 @@ class PreparedText:
         self.quarter_marks_cum = list(accumulate(quarter, initial=0))
         self.adjacent_marks_cum = list(accumulate(adjacent, initial=0))
         self.word = word = [-1] * count
-        for k, match in enumerate(_ASCII_WORD.finditer(text)):
-            word[match.start() : match.end()] = [k] * (match.end() - match.start())
+        words = [match.span() for match in _ASCII_WORD.finditer(text)]
+        for k, (word_start, word_end) in enumerate(words):
+            word[word_start:word_end] = [k] * (word_end - word_start)
         # Step 3, gaps that justification may change: not inside a Latin word or a —— / …….
         self.loose = loose = [
             0 if (w >= 0 and w == w_next) or (c in DOUBLED_MARKS and c == c_next) else 1
             for w, w_next, c, c_next in zip(word[:-1], word[1:], chars[:-1], chars[1:], strict=True)
         ]
         self.loose_gaps_cum = list(accumulate(loose, initial=0))
-        visible = [c not in spaces for c in chars]
-        self.visible_cum = list(accumulate(map(int, visible), initial=0))
+        has_spaces = any(space in text for space in spaces)
         # stripped[e]: e with the spaces before it dropped; skipped[s]: the first non-space at
         # or after s (count if none).
-        self.stripped = stripped = [0] * (count + 1)
-        for e in range(1, count + 1):
-            stripped[e] = e if visible[e - 1] else stripped[e - 1]
-        self.skipped = skipped = [count] * (count + 1)
-        for s in range(count - 1, -1, -1):
-            skipped[s] = s if visible[s] else skipped[s + 1]
+        if has_spaces:
+            visible = [c not in spaces for c in chars]
+            self.visible_cum = list(accumulate(map(int, visible), initial=0))
+            self.stripped = stripped = [0] * (count + 1)
+            for e in range(1, count + 1):
+                stripped[e] = e if visible[e - 1] else stripped[e - 1]
+            self.skipped = skipped = [count] * (count + 1)
+            for s in range(count - 1, -1, -1):
+                skipped[s] = s if visible[s] else skipped[s + 1]
+        else:  # most paragraphs: every position is its own
+            self.visible_cum = list(range(count + 1))
+            self.stripped = list(range(count + 1))
+            self.skipped = list(range(count + 1))
         # end_hang_pt[e]: what a closing mark ending a line at e may hang past the edge (§6.2).
         self.end_hang = [0.0] * (count + 1)
         for i in marks:
             if chars[i] in CLOSING_MARKS:
                 self.end_hang[i + 1] = half
         # Step 4, break opportunities: break_class[i] for a break before chars[i].
-        self.break_class = self._break_classes(text)
+        if has_spaces:
+            self.break_class = self._break_classes(text)
+        else:
+            self.break_class = self._unspaced_break_classes(text, words)
 
     def _blank_taken_by_pair(self, i: int) -> bool:
         """Whether the pair rule already removed mark i's blank half."""
@@ -166,6 +186,26 @@ class PreparedText:
                     classes[i] = BREAK_FREE
             else:
                 classes[i] = BREAK_FREE
+        return classes
+
+    def _unspaced_break_classes(self, text: str, words: list[tuple[int, int]]) -> list[int]:
+        """_break_classes for a text without spaces, where the characters either side of the
+        break before i are i - 1 and i: every break is free but those the rules name, each
+        found by a regular expression, the rule that wins over another set last."""
+        count = self.count
+        classes = [BREAK_NEVER] * min(count, 1) + [BREAK_FREE] * max(count, 1)
+        for match in _CLUSTER_START.finditer(text, 0, count - 1):
+            j = match.start()
+            classes[j + 1] = self._cluster_class(j)
+        for start, end in words:
+            classes[start + 1 : end] = [BREAK_IN_CLUSTER] * (end - start - 1)
+        for match in _DOCUMENT_NUMBER.finditer(text):
+            start, end = match.span()
+            classes[start + 1 : end] = [BREAK_IN_CLUSTER] * (end - start - 1)
+        for match in _START_FORBIDDEN.finditer(text, 1):
+            classes[match.start()] = BREAK_KINSOKU
+        for match in _END_FORBIDDEN.finditer(text, 0, count - 1):
+            classes[match.start() + 1] = BREAK_KINSOKU
         return classes
 
     def _cluster_class(self, j: int) -> int:

@@ -25,6 +25,7 @@ from pipeline.layout.gridtext import (
     PreparedText,
 )
 from pipeline.layout.linefit import (
+    OFF_GRID_COST,
     OVER_LIMIT_PENALTY,
     SPREAD_LIMIT_PT,
     Fit,
@@ -206,6 +207,8 @@ def _ends(
     width_before, pairs_before = width_cum[start], pair_cum[start]
     visible_before, visible_cum = text.visible_cum[start], text.visible_cum
     count, skipped, break_class = text.count, text.skipped, text.break_class
+    loose_cum = text.loose_gaps_cum
+    loose_before = loose_cum[start]
     too_long = avail_pt + text.cell_pt * 2.5
     first_end, last_end = start + 1, _window_end(text, start, avail_pt)
     if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
@@ -241,10 +244,24 @@ def _ends(
         if klass == BREAK_NEVER or visible_cum[end] == visible_before:
             continue
         last = skipped[end] >= count
-        fit = fit_values(text, start, line_end, natural, avail_pt, justify and not last, squeeze)
-        if fit is None:
-            continue
-        cost = fit[4] + BREAK_PENALTY[klass]
+        slack = avail_pt - natural
+        stretch = justify and not last
+        if slack > EPS_PT and stretch:
+            # fit_values' spread branch, spelt out (same arithmetic): most ends take it.
+            gaps = loose_cum[line_end - 1 if line_end - 1 > start else start] - loose_before
+            if gaps == 0:
+                line_cost = OVER_LIMIT_PENALTY + 100 * slack**2
+            else:
+                per_gap = slack / gaps
+                line_cost = OFF_GRID_COST + per_gap**2
+                if per_gap > SPREAD_LIMIT_PT + EPS_PT:
+                    line_cost = OVER_LIMIT_PENALTY + 100 * line_cost
+        else:
+            fit = fit_values(text, start, line_end, natural, avail_pt, stretch, squeeze)
+            if fit is None:
+                continue
+            line_cost = fit[4]
+        cost = line_cost + BREAK_PENALTY[klass]
         if last and justify and start > 0 and _characters(text, start, end) < 2:
             cost += LONE_LAST_CHARACTER_COST
         if not justify and not last and natural < avail_pt:
