@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import queue
 import time
@@ -194,15 +193,12 @@ class EventSource:
             _note(item, complete, seen, written)
         return self.changes(seen, written)
 
-    def changes(
-        self, paths: Iterable[Path] | dict[Path, float], written: set[Path] | None = None
-    ) -> list[Change]:
+    def changes(self, seen: dict[Path, float], written: set[Path]) -> list[Change]:
         """What the changed paths are now: a folder that came stands for the files in it.
 
-        Given a dict, its values are when each path's last event came (`Change.seen_s`); given
-        `written`, a file not in it had only its attributes changed.
+        `seen`: when each path's last event came (`Change.seen_s`); a file not in `written` had
+        only its attributes changed.
         """
-        seen = paths if isinstance(paths, dict) else dict.fromkeys(paths, math.inf)
         found: list[Change] = []
         for path in sorted(seen):
             if path.is_dir():
@@ -212,8 +208,7 @@ class EventSource:
                     if child.is_file() and not self.ignored(child)
                 ]
             else:
-                same = written is not None and path not in written
-                found.append(Change(path, path.exists(), seen[path], same))
+                found.append(Change(path, path.exists(), seen[path], path not in written))
         return found
 
 
