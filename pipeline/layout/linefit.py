@@ -118,11 +118,15 @@ def place_line(
     box_x: list[float] = []  # of each character, in order
     # How much of its blank half each squeezed mark gives; the gap on that side is not
     # squeezed as well.
-    squeezed = {
-        i: min(fit.mark_squeeze_pt, text.squeeze_cap_pt[i])
-        for i in range(start + 1, end - 1)
-        if fit.mark_squeeze_pt > 0 and text.squeeze_cap_pt[i] > 0
-    }
+    squeezed = (
+        {
+            i: min(fit.mark_squeeze_pt, text.squeeze_cap_pt[i])
+            for i in range(start + 1, end - 1)
+            if text.squeeze_cap_pt[i] > 0
+        }
+        if fit.mark_squeeze_pt > 0
+        else {}
+    )
     kept_gaps = {i if chars[i] in CLOSING_MARKS else i - 1 for i in squeezed}
     loose_change, kept_change = fit.spread_pt - fit.gap_squeeze_pt, fit.spread_pt - 0.0
     x = indent_pt
