@@ -72,6 +72,18 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def five_issue_series(tmp_path: Path) -> Path:
+    """A series folder of five issues of two paragraphs, the third with an unknown key."""
+    folder = tmp_path / "issues" / "batch"
+    write(folder / "series.toml", SERIES_TOML)
+    for number in range(1, 6):
+        text = issue_toml(number, total=100 + number, body=f"第{number}期的正文。\n\n第二段。")
+        if number == 3:
+            text = text.replace("[masthead]\n", '[masthead]\ntitel = "错字"\n')
+        write(folder / f"2024-0{number}.toml", text)
+    return folder
+
+
 @dataclass
 class Built:
     """One issue built in this session: the loaded issue, the build result, the measured PDF."""

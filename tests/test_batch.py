@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SERIES_TOML, issue_toml, write
+from conftest import five_issue_series
 
 from pipeline.app.batch import IssueBuild, Summary
 from pipeline.app.batch_workers import build_parallel
@@ -19,14 +19,7 @@ BROKEN = "2024-03.toml"
 @pytest.fixture
 def series(tmp_path: Path) -> Path:
     """A folder of five issues, the third with an unknown key."""
-    folder = tmp_path / "issues" / "batch"
-    write(folder / "series.toml", SERIES_TOML)
-    for number in range(1, 6):
-        text = issue_toml(number, total=100 + number, body=f"第{number}期的正文。\n\n第二段。")
-        if number == 3:
-            text = text.replace("[masthead]\n", '[masthead]\ntitel = "错字"\n')
-        write(folder / f"2024-0{number}.toml", text)
-    return folder
+    return five_issue_series(tmp_path)
 
 
 def bulletin(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:

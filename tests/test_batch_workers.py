@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import SERIES_TOML, issue_toml, write
+from conftest import five_issue_series, issue_toml, write
 
 from pipeline.app import batch_workers
 from pipeline.app.batch import IssueBuild
@@ -24,14 +24,7 @@ BROKEN = "2024-03.toml"
 @pytest.fixture
 def series(tmp_path: Path) -> Path:
     """A folder of five issues, the third with an unknown key."""
-    folder = tmp_path / "issues" / "batch"
-    write(folder / "series.toml", SERIES_TOML)
-    for number in range(1, 6):
-        text = issue_toml(number, total=100 + number, body=f"第{number}期的正文。")
-        if number == 3:
-            text = text.replace("[masthead]\n", '[masthead]\ntitel = "错字"\n')
-        write(folder / f"2024-0{number}.toml", text)
-    return folder
+    return five_issue_series(tmp_path)
 
 
 def test_chunks_hand_out_large_issues_first_then_shrinking_chunks_in_order(
