@@ -153,3 +153,18 @@ def test_fixed_wording_typed_anyway_is_printed_once(tmp_path: Path) -> None:
     assert issue.columns[0].name == "特别关注"
     assert issue.columns[0].articles[0].source == "来源"
     assert issue.distribution.report_to == ["办公室"]
+
+
+def test_every_character_a_text_may_not_hold_is_searched_for() -> None:
+    """check_text looks only at what _SUSPECT finds: it must find every refused character."""
+    from pipeline.source.textrules import _SUSPECT, _bad_character
+
+    missed = [
+        hex(code)
+        for code in range(0x110000)
+        if not 0xD800 <= code <= 0xDFFF
+        and _bad_character(chr(code), "title", one_line=True) is not None
+        and _SUSPECT.fullmatch(chr(code)) is None
+    ]
+    assert missed == []
+    assert _SUSPECT.fullmatch("\u00ad") is None  # a soft hyphen is Cf, not refused here

@@ -47,14 +47,24 @@ def is_noncharacter(char: str) -> bool:
     return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
 
 
+# Every character _bad_character may refuse (controls, category Cc, and noncharacters): the
+# text is searched for these at C speed instead of asking about each of its characters.
+_SUSPECT = re.compile(
+    "[\x00-\x1f\x7f-\x9f\ufdd0-\ufdef"
+    + "".join(chr(plane << 16 | 0xFFFE) + chr(plane << 16 | 0xFFFF) for plane in range(17))
+    + "]"
+)
+
+
 def check_text(data: dict[str, Any], place: Place, line_of: LineOf) -> Iterator[Diagnostic]:
     """Errors for invisible characters, broken one-line fields, overlong ones and placeholders."""
     for key, text in walk_strings(data):
         name = key_name(key) or ""
         names = {part for part in key if isinstance(part, str)}
         one_line = not names & (MULTI_LINE_KEYS | FREE_KEYS)
-        for offset, char in enumerate(text):
-            found = _bad_character(char, name, one_line)
+        for suspect in _SUSPECT.finditer(text):
+            offset = suspect.start()
+            found = _bad_character(suspect.group(), name, one_line)
             if found is not None:
                 diagnostic = place("error", found[0], key, found[1])
                 line = line_of(key, text.count("\n", 0, offset))
