@@ -6,6 +6,7 @@ in one linear pass over the text, before tomllib sees it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from pipeline.i18n import _
@@ -23,6 +24,18 @@ class Explained:
     message: str
     hint: str | None
     key: str | None = None
+
+
+# The characters that end a comment, or may end a basic or literal string or escape in one.
+_NEWLINE = re.compile("\n")
+_IN_BASIC = re.compile('[\n"\\\\]')
+_IN_LITERAL = re.compile("[\n']")
+
+
+def _next(pattern: re.Pattern[str], text: str, start: int, end: int) -> int:
+    """Where pattern next matches text from start, or end."""
+    found = pattern.search(text, start)
+    return found.start() if found else end
 
 
 def check_limits(text: str) -> Explained | None:
@@ -45,7 +58,7 @@ def check_limits(text: str) -> Explained | None:
             i += 1
             continue
         if in_comment:
-            i += 1
+            i = _next(_NEWLINE, text, i + 1, n)
             continue
         if quote:
             if char == "\\" and quote[0] == '"':
@@ -55,7 +68,8 @@ def check_limits(text: str) -> Explained | None:
                 i += len(quote)
                 quote = ""
                 continue
-            i += 1
+            # Nothing else in a string matters: go to the next character that may.
+            i = _next(_IN_BASIC if quote[0] == '"' else _IN_LITERAL, text, i + 1, n)
             continue
         if char in "\"'":
             quote = char * 3 if text.startswith(char * 3, i) else char
