@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fontmaker import MadeFonts, make_fonts
@@ -16,6 +17,7 @@ from pdfmeasure import Measured, read_pdf
 
 from pipeline.build import Builder, BuildResult
 from pipeline.diagnostics import BulletinError, Diagnostic
+from pipeline.fonts import parsecache
 from pipeline.fonts.chains import FontLibrary
 from pipeline.source.load import LoadedIssue, load_issue
 
@@ -190,6 +192,20 @@ def only_error(path: Path) -> Diagnostic:
     found = [d for d in problems(path) if d.is_error]
     assert len(found) == 1, [d.format() for d in found]
     return found[0]
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every parse of a font file (by sfnt.py or by reportlab), not from the cache."""
+    seen: list[str] = []
+    original = parsecache.parse
+
+    def spy(font_class: Any, name: str, path: Path, *args: Any) -> Any:
+        seen.append(str(path))
+        return original(font_class, name, path, *args)
+
+    monkeypatch.setattr(parsecache, "parse", spy)
+    return seen
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,20 +70,6 @@ def test_the_line_cache_of_a_long_running_builder_stays_bounded_over_1000_edits(
         kept = vars(cache)  # what it holds between builds, and what the last build used
         sizes.append(len(kept["_entries"].keys() | kept["_used"].keys()))
     assert max(sizes) == sizes[0] == sizes[-1]  # one document's blocks, however many edits
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Records every parse of a font file (by sfnt.py or by reportlab), not from the cache."""
-    seen: list[str] = []
-    original = parsecache.parse
-
-    def spy(font_class: Any, name: str, path: Path, *args: Any) -> Any:
-        seen.append(str(path))
-        return original(font_class, name, path, *args)
-
-    monkeypatch.setattr(parsecache, "parse", spy)
-    yield seen
 
 
 def test_the_font_parse_cache_entry_is_found_again_through_a_symlink(

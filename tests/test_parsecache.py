@@ -28,20 +28,6 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records every parse of a font file (by sfnt.py or by reportlab), not from the cache."""
-    seen: list[str] = []
-    original = parsecache.parse
-
-    def spy(font_class: Any, name: str, path: Path, *args: Any) -> Any:
-        seen.append(str(path))
-        return original(font_class, name, path, *args)
-
-    monkeypatch.setattr(parsecache, "parse", spy)
-    return seen
-
-
 def entries(cache: Path) -> list[Path]:
     return sorted(cache.rglob("*.marshal"))
 
