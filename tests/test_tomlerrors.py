@@ -26,6 +26,12 @@ SLIPS = [
         'i.toml:2:9: 错误: “title”的文字用了中文引号 ‘ ’，TOML 要求用英文双引号 " [masthead.title]\n  提示：把 ‘ 和 ’ 改为英文双引号 "：title = "工作简报"',
     ),
     (
+        "full-width opening quote, ASCII closing quote",
+        '[masthead]\ntitle = “工作简报"\n',
+        'i.toml:2:9: error: the text of \'title\' is in full-width quotes “ ”; TOML needs the ASCII double quote " [masthead.title]\n  hint: change “ and ” to the ASCII double quote ": title = "工作简报"',
+        'i.toml:2:9: 错误: “title”的文字用了中文引号 “ ”，TOML 要求用英文双引号 " [masthead.title]\n  提示：把 “ 和 ” 改为英文双引号 "：title = "工作简报"',
+    ),
+    (
         "full-width equals",
         '[masthead]\ntitle ＝ "工作简报"\n',
         "i.toml:2:7: error: 'title' is followed by ＝ (U+FF1D) instead of = [masthead.title]\n  hint: write title = \"工作简报\"",

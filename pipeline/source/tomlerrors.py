@@ -163,7 +163,8 @@ def explain(text: str, line: int | None, col: int | None, what: str) -> Explaine
     value_col = len(indent) + len(key) + raw[len(indent) + len(key) :].find(value) + 1
     if value[:1] in _OPENING_QUOTES:
         closing = _OPENING_QUOTES[value[0]]
-        inner = value[1:-1] if len(value) > 1 and value[-1] in (closing, "”", "’") else value[1:]
+        # The text ends at whichever quote the clerk closed it with, full-width or ASCII.
+        inner = value[1:-1] if len(value) > 1 and value[-1] in f"{closing}”’\"'" else value[1:]
         return Explained(
             line,
             value_col,
