@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.i18n import N_, _
-from pipeline.source.series import shared_series_index
+from pipeline.source.series import shared_folders, shared_series_index
 
 if TYPE_CHECKING:
     from pipeline.build import Builder
@@ -99,9 +98,3 @@ def build_sequential(
     with shared_series_index(shared_folders(issues)):
         for issue in issues:
             yield build_one(builder, issue, strict)
-
-
-def shared_folders(issues: Sequence[Path]) -> tuple[Path, ...]:
-    """The folders holding more than one of the issues: a series index is worth making for them."""
-    counts = Counter(issue.parent for issue in issues)
-    return tuple(folder for folder, count in counts.items() if count > 1)

@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pipeline.app.batch import IssueBuild, build_one, shared_folders
+from pipeline.app.batch import IssueBuild, build_one
 from pipeline.app.console import shown
 from pipeline.diagnostics import Diagnostic
 from pipeline.i18n import _
-from pipeline.source.series import shared_series_index
+from pipeline.source.series import shared_folders, shared_series_index
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -226,10 +226,7 @@ class _Pool:
     def _lost(self, worker: _Worker) -> Iterator[tuple[int, IssueBuild]]:
         """A worker died (killed, out of memory, a crash in a library): the issue it was on
         fails with a message; the rest of its issues go to a new worker."""
-        worker.process.join(STOP_JOIN_S)
-        if worker.process.is_alive():  # it closed its end but lives on: it is of no more use
-            worker.process.kill()
-            worker.process.join()
+        _reap(worker.process)  # it may have closed its end and live on: it is of no more use
         self.workers.remove(worker)
         worker.connection.close()
         left = worker.outstanding()
@@ -261,15 +258,20 @@ class _Pool:
                 with contextlib.suppress(OSError):
                     worker.connection.send(None)
         for worker in self.workers:
-            worker.process.join(STOP_JOIN_S)
-            if worker.process.is_alive():
-                worker.process.kill()
-                worker.process.join()
+            _reap(worker.process)
             worker.connection.close()
         self.workers.clear()
 
 
 STOP_JOIN_S = 10.0  # a stopped worker removes its temporary file; then it is killed
+
+
+def _reap(process: BaseProcess) -> None:
+    """Wait for a worker to end, killing it after STOP_JOIN_S."""
+    process.join(STOP_JOIN_S)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 def _interrupt(process: BaseProcess) -> None:

@@ -17,13 +17,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Literal
 
-from pipeline.app.batch import shared_folders
 from pipeline.app.watch_events import MAX_WAIT_S, QUIET_S, EventSource
 from pipeline.app.watch_plan import Change, Planner
 from pipeline.build import Builder, BuildResult, Dependency, find_issue_files, output_path
 from pipeline.diagnostics import BulletinError, Diagnostic
 from pipeline.i18n import _
-from pipeline.source.series import shared_series_index
+from pipeline.source.series import shared_folders, shared_series_index
 
 STOP_JOIN_S = 10.0  # a build in progress is let finish, so no partial file is left behind
 # A change of a file's attributes only (no write), whose events came while the last rebuild ran

@@ -9,7 +9,8 @@ import itertools
 import math
 import re
 import tomllib
-from collections.abc import Hashable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -214,6 +215,12 @@ class SeriesIndex:
 
 # Folders whose SeriesIndex a batch shares (see shared_series_index), by absolute path.
 _SHARED: dict[Path, SeriesIndex] = {}
+
+
+def shared_folders(issues: Sequence[Path]) -> tuple[Path, ...]:
+    """The folders holding more than one of the issues: a series index is worth making for them."""
+    counts = Counter(issue.parent for issue in issues)
+    return tuple(folder for folder, count in counts.items() if count > 1)
 
 
 @contextlib.contextmanager
