@@ -90,6 +90,11 @@ def test_what_the_runtime_alone_lacks_is_rendered_by_jinja2(tmp_path: Path) -> N
     assert jinjarun.render(source, context, FILTERS) is None  # no `upper`, no `range`: jinja2's
     document = render_document(loaded, template, 30)
     assert any("[0, 1]" in getattr(block, "text", "") for block in document.blocks)
+    kept = jinjarun._code_path(source)
+    written = kept.stat().st_mtime_ns
+    os.utime(kept, ns=(written - 10**9, written - 10**9))
+    render_document(loaded, template, 30)  # kept code it cannot run is not compiled again
+    assert kept.stat().st_mtime_ns == written - 10**9
 
 
 def test_an_edited_template_never_runs_the_code_of_the_old_one(tmp_path: Path) -> None:

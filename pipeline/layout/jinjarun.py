@@ -48,6 +48,11 @@ def _jinja2_identity() -> bytes:
     return Path(spec.origin).read_bytes()
 
 
+def has_code(source: bytes) -> bool:
+    """Whether a template's code is kept already (runnable by `render` or not)."""
+    return _code_path(source).is_file()
+
+
 def keep_code(source: bytes, code: types.CodeType) -> None:
     """Keep a template's compiled code for later builds; a cache that fails is skipped."""
     with contextlib.suppress(OSError, ValueError):

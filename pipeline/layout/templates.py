@@ -184,7 +184,8 @@ def _render_with_jinja2(template: Template, context: dict[str, Any], source: byt
             line=_template_line(exc),
             hint=_("the template uses a name the issue does not provide"),
         ) from None
-    if source is not None:
+    # Kept once: code that is kept but needs more than the runtime would be compiled in vain.
+    if source is not None and not jinjarun.has_code(source):
         with contextlib.suppress(jinja2.TemplateError, UnicodeDecodeError):
             filename = str(template.folder / TEMPLATE_FILE)
             code = environment.compile(source.decode("utf-8"), TEMPLATE_FILE, filename)
