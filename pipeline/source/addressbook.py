@@ -20,7 +20,13 @@ from pipeline.source.bookcheck import (
 )
 from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
 from pipeline.source.kept import KeptByContent
-from pipeline.source.load import LoadedIssue, SourceFile, diagnostics_from_schema, read_toml
+from pipeline.source.load import (
+    LoadedIssue,
+    SourceFile,
+    diagnostics_from_schema,
+    parse_toml,
+    read_toml,
+)
 from pipeline.source.schema import SchemaError, check
 from pipeline.source.tomlpos import KeyPath
 
@@ -108,9 +114,10 @@ class AddressBook:
         return Resolved(tuple(found.values()))
 
 
-def load_address_book(path: Path) -> AddressBook:
-    """Read and validate an address book; raise BulletinError with every problem found."""
-    source = read_toml(path)
+def load_address_book(path: Path, raw: bytes | None = None) -> AddressBook:
+    """Read (unless its bytes are given) and validate an address book; raise BulletinError with
+    every problem found."""
+    source = read_toml(path) if raw is None else parse_toml(path, raw)
     try:
         model = check(source.data, AddressBookFile)
     except SchemaError as exc:
@@ -173,7 +180,7 @@ class KeptBooks:
         found = self._kept.get(name, (raw,))
         if found is None:
             try:
-                found = load_address_book(path)
+                found = load_address_book(path, raw)
             except BulletinError as exc:
                 found = exc
             self._kept.put(name, (raw,), found)
