@@ -33,14 +33,13 @@ ISSUES = {"bench issue": 4000, "long issue": 90000}  # characters asked of corpu
 def _composer(folder: Path, chars: int) -> tuple[Any, Any, int]:
     """Functions composing the issue of about `chars` characters (with nothing kept, and with
     what the first build kept on disk; each given whether to edit it first), and its pages."""
+    from run import edited
+
     from pipeline.build import Builder
     from pipeline.layout import draw
     from pipeline.layout.linecache import LineCache
     from pipeline.layout.templates import render_document
     from pipeline.source.load import load_issue
-
-    sys.path.insert(0, str(HERE))
-    from run import edited
 
     folder.mkdir()
     (folder / "series.toml").write_text(corpus.SERIES_TOML, "utf-8")

@@ -23,6 +23,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402
+from run import bulletin_command  # noqa: E402
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -40,7 +41,7 @@ def main() -> None:
         corpus.write_corpus(bench, 3)
         long = work / "issues" / "long"
         long.mkdir(parents=True)
-        (long / "series.toml").write_text((bench / "series.toml").read_text("utf-8"), "utf-8")
+        (long / "series.toml").write_text(corpus.SERIES_TOML, "utf-8")
         (long / "2025-001.toml").write_text(
             corpus.issue_toml(corpus.make_issue(1, 1, 90000)), "utf-8"
         )
@@ -51,8 +52,7 @@ def main() -> None:
             out = work / f"out-{way}"
             for source in sources:
                 subprocess.run(  # some cases fail on purpose: their PDFs are simply missing
-                    [sys.executable, "-c", "from pipeline.app.cli import run; run()", "build",
-                     str(source), "-o", str(out / source.name)],
+                    [*bulletin_command(), "build", str(source), "-o", str(out / source.name)],
                     cwd=ROOT, env=env, check=False, stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )  # fmt: skip

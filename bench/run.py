@@ -157,7 +157,9 @@ class Bench:
         self.edit_one.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(self.series / "series.toml", self.edit_one.parent / "series.toml")
         shutil.copy(self.one, self.edit_one)
-        edit_command = [*ours[:-4], "build", str(self.edit_one), "-o", str(self.folder / "out")]
+        edit_command = [
+            *bulletin_command(), "build", str(self.edit_one), "-o", str(self.folder / "out"),
+        ]  # fmt: skip
         run_child(edit_command, self.folder, self.env)
         run_child(theirs, self.folder)
         for n in range(self.runs):
@@ -175,8 +177,8 @@ class Bench:
                 run_child(ours, self.folder, env).seconds * 1000
             )
             # A clerk's edit, then the build: caches of the unchanged parts may serve.
-            edit = self.edit_one.with_name("2025-001.toml")
-            edit.write_text(corpus.issue_toml(edited(corpus.make_issue(1, 1), n + 1)), "utf-8")
+            text = corpus.issue_toml(edited(corpus.make_issue(1, 1), n + 1))
+            self.edit_one.write_text(text, "utf-8")
             self.sample("oneshot_edit").values.append(
                 run_child(edit_command, self.folder, self.env).seconds * 1000
             )
