@@ -15,7 +15,7 @@ from pipeline.layout.linecache import LayoutProblem, LineCache
 from pipeline.layout.pages import Composer, DrawnDocument, GridLine
 from pipeline.layout.pdfwrite import DocumentFinish, render_pdf
 from pipeline.layout.photos import PhotoCache
-from pipeline.layout.style import PT_PER_MM, Color, Style
+from pipeline.layout.style import PT_PER_MM, Style
 
 PageLines = list[tuple[int, GridLine]]
 
@@ -132,14 +132,6 @@ def _display(
         return fonts[name]
 
     pitch = style.line_pitch_pt
-    colors: dict[str, Color] = {}
-
-    def color(name: str) -> Color:
-        found = colors.get(name)
-        if found is None:
-            found = colors[name] = style.color(name)
-        return found
-
     out = []
     for page in pages:
         shown = DisplayPage(style.page_width_pt, style.page_height_pt)
@@ -156,7 +148,7 @@ def _display(
                     baseline,
                     run.text,
                     run.char_space_pt,
-                    color(run.color),
+                    style.color(run.color),
                     run.h_scale,
                 )
                 for run in line.runs

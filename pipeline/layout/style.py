@@ -41,6 +41,9 @@ class Color:
     rgb: tuple[float, float, float] | None = None
 
 
+BLACK = Color(cmyk=(0, 0, 0, 1))  # what a colour the style does not name is drawn in
+
+
 @dataclass(frozen=True, kw_only=True)
 class TextStyle:
     """How one kind of block is set."""
@@ -184,7 +187,7 @@ class Style:
 
     def color(self, name: str) -> Color:
         """The named colour; black when the style does not name it."""
-        return self.colors.get(name, Color(cmyk=(0, 0, 0, 1)))
+        return self.colors.get(name, BLACK)
 
 
 def load_style(path: Path, raw: bytes | None = None) -> Style:
