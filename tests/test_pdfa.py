@@ -78,7 +78,7 @@ def test_a_pdf_that_cannot_be_pdfa_is_an_error_when_validated(tmp_path: Path) ->
     canvas.drawString(72, 720, "not embedded")
     canvas.save()
     with pytest.raises(BulletinError) as caught:
-        finish(buffer.getvalue(), validate=True)
+        finish(buffer.getvalue())
     assert "not PDF/A-2b" in caught.value.diagnostics[0].message
 
 

@@ -49,4 +49,4 @@ def archive_copy(pdf: bytes, attachments: list[Attachment]) -> bytes:
             associated.append(doc.attachments[item.name].obj)
         doc.Root.AF = doc.make_indirect(associated)
 
-    return pdfa.finish(pdf, "3b", attach, validate=True)
+    return pdfa.finish(pdf, "3b", attach)

@@ -1,7 +1,7 @@
 """PDF/A finishing with pikepdf, for the archive copy (PDF/A-3b) and checks; the shared profiles.
 
 A build writes PDF/A-2b itself (formats/pdfawrite.py, no pikepdf); `finish` makes a PDF/A file
-of another flavour from it (archive.py) and can validate what it writes.
+of another flavour from it (archive.py) and checks what it writes.
 """
 
 from __future__ import annotations
@@ -35,16 +35,14 @@ def output_profile() -> bytes:
     return OUTPUT_PROFILE.read_bytes()
 
 
-def finish(
-    pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None, validate: bool = False
-) -> bytes:
-    """The PDF made PDF/A (2b, or 3b for the archive copy), written with pikepdf's PDF/A settings.
+def finish(pdf: bytes, flavour: Flavour = "2b", edit: Edit | None = None) -> bytes:
+    """A PDF that pdfawrite wrote, made PDF/A-`flavour` again with pikepdf and checked as saved.
 
-    Reproducible: the metadata dates are the document's /CreationDate (the issue's date) and the
-    file identifier is computed from the content. `edit` may change the document first (e.g.
-    attach files). With `validate`, the bytes written are checked too (pikepdf.pdfa.save), and a
-    file that does not pass raises BulletinError; that check reads every glyph of every embedded
-    font, about a second per issue, so `bulletin archive` uses it and builds do not.
+    For the archive copy (3b, with attachments: `edit` changes the document first). Reproducible:
+    the metadata dates are the document's /CreationDate (the issue's date) and the file
+    identifier is computed from the content. The check (pikepdf.pdfa.save) reads every glyph of
+    every embedded font, about a second per issue; a file that does not pass raises
+    BulletinError.
     """
     import pikepdf
     import pikepdf.pdfa
@@ -52,11 +50,6 @@ def finish(
     with pikepdf.open(io.BytesIO(pdf)) as doc:
         if edit is not None:
             edit(doc)
-        for page in doc.pages:
-            trans = page.obj.get("/Trans")
-            if isinstance(trans, pikepdf.Dictionary) and len(trans.keys()) == 0:
-                del page.obj["/Trans"]  # reportlab writes an empty one that PDF/A cannot check
-        _pictures_in_srgb(doc)
         day = _xmp_date(str(doc.docinfo.get("/CreationDate", "")))
         pikepdf.pdfa.prepare(
             doc,
@@ -70,9 +63,6 @@ def finish(
                 for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
                     meta[key] = day
         out = io.BytesIO()
-        if not validate:
-            doc.save(out, **pikepdf.pdfa.resolve_save_kwargs(flavour, deterministic_id=True))
-            return out.getvalue()
         try:
             pikepdf.pdfa.save(doc, out, flavour, repair=False, deterministic_id=True)
         except pikepdf.pdfa.PdfaError as exc:
@@ -85,22 +75,6 @@ def finish(
                 hint=_("this is a bug of bulletin-pipeline; please report it with the issue file"),
             ) from None
     return out.getvalue()
-
-
-def _pictures_in_srgb(doc: pikepdf.Pdf) -> None:
-    """RGB photos are sRGB (layout/photos.py converts others): tag them so under the CMYK intent."""
-    import pikepdf
-
-    profile: pikepdf.Stream | None = None
-    for obj in doc.objects:
-        if not isinstance(obj, pikepdf.Stream) or obj.get("/Subtype") != "/Image":
-            continue
-        if obj.get("/ColorSpace") != "/DeviceRGB":
-            continue
-        if profile is None:
-            profile = doc.make_stream(srgb_profile())
-            profile["/N"] = 3
-        obj["/ColorSpace"] = pikepdf.Array([pikepdf.Name("/ICCBased"), profile])
 
 
 def srgb_profile() -> bytes:
