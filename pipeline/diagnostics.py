@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -89,6 +88,8 @@ class BulletinError(Exception):
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """Return a 'did you mean' hint for a misspelt word, or None when nothing is close."""
+    import difflib  # only a misspelling needs it
+
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return _("did you mean '{word}'?", word=close[0]) if close else None
 

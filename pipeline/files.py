@@ -71,6 +71,11 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   watcher's first build of everything), read once when it starts (and inherited by forked
   workers). Key: the folder's absolute path. Dropped when the batch ends; during it, issues
   are checked against the folder as the batch found it (`tests/test_series.py`).
+- Generated dataclass methods (`startup.py` DataclassCode, on disk
+  `dataclass-code-<python>-<version>.marshal`): the code `dataclasses` compiles for each method
+  it writes. Key: the method's exact source text (the same text compiles to the same code);
+  Python's implementation and version in the file name. A file that cannot be read is not
+  used; at most CODES_KEPT entries (`tests/test_startup.py`).
 """
 
 from __future__ import annotations
@@ -81,9 +86,12 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.diagnostics import Diagnostic
 from pipeline.i18n import _
+
+if TYPE_CHECKING:  # imported when needed: pipeline.startup imports this module before its hook
+    from pipeline.diagnostics import Diagnostic
 
 STALE_AFTER_S = 60.0  # a temporary file this old is a killed writer's: no write takes so long
 
@@ -135,6 +143,8 @@ def remove_stale_temporaries(target: Path) -> None:
 
 def write_problem(target: Path, exc: OSError) -> Diagnostic:
     """What went wrong writing `target`, in plain words with the fix."""
+    from pipeline.diagnostics import Diagnostic
+
     blocking = next((p for p in [target, *target.parents] if p.exists()), None)
     if blocking is not None and blocking != target and not blocking.is_dir():
         return Diagnostic(

@@ -11,7 +11,6 @@ from typing import Any
 import click
 
 from pipeline.app.batch import IssueBuild, Summary, build_sequential, default_jobs
-from pipeline.app.batch_workers import build_parallel
 from pipeline.app.console import (
     EXIT_FAILED,
     EXIT_OK,
@@ -55,6 +54,7 @@ def _build_all(
     jobs = min(jobs or default_jobs(), len(issues))
     progress = _progress_bar(len(issues))
     if jobs > 1:
+        from pipeline.app.batch_workers import build_parallel  # not loaded for one issue
 
         def done(_outcome: IssueBuild) -> None:
             if progress is not None:

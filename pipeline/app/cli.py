@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from pipeline import startup
 from pipeline.app import clickwords
 from pipeline.app.console import (
     EXIT_FAILED,
@@ -73,6 +74,7 @@ def run() -> None:
         status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             click.echo(done.code, err=True)
+        startup.DATACLASS_CODE.save()  # what atexit would have written
         with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said anyway
             sys.stdout.flush()
             sys.stderr.flush()

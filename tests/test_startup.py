@@ -1,0 +1,209 @@
+"""What the package sets up at its first import: kept dataclass code and reportlab without PIL."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import inspect
+import json
+import marshal
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, Built
+
+from pipeline import startup
+from pipeline.build import Builder
+
+
+def _run(code: str, *args: object, env: dict[str, str] | None = None) -> dict[str, object]:
+    """Run Python code in a new process; the JSON object its last line prints."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        capture_output=True, text=True, check=True, env=env,
+    )  # fmt: skip
+    found: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return found
+
+
+_BUILD = """
+import hashlib, json, sys
+from pathlib import Path
+import pipeline.startup
+from pipeline.build import Builder
+result = Builder(Path(sys.argv[1]), Path(sys.argv[2])).build(Path(sys.argv[3]))
+print(json.dumps({
+    "sha256": hashlib.sha256(result.pdf.read_bytes()).hexdigest(),
+    "pil_image": "PIL.Image" in sys.modules,
+    "compiled": pipeline.startup.DATACLASS_CODE.compiled,
+}))
+"""
+
+
+def test_a_build_without_photos_never_imports_pil_image(
+    samples: dict[str, Built], tmp_path: Path
+) -> None:
+    """reportlab is loaded with the stand-in; nothing of PIL.Image is used; the same bytes."""
+    source = samples["2024-14"].source
+    found = _run(_BUILD, ROOT, tmp_path, source)
+    assert found["pil_image"] is False
+    again = _run(_BUILD, ROOT, tmp_path, source)
+    assert again["compiled"] == 0  # every generated method of a build is kept
+    assert found["sha256"] == hashlib.sha256(samples["2024-14"].result.pdf.read_bytes()).hexdigest()
+
+
+def test_a_build_with_photos_loads_pil_and_draws_them(tmp_path: Path) -> None:
+    """The photo sample, built in a new process (stand-in in place) and in a fresh Builder here
+    with PIL.Image long imported, gives the same bytes."""
+    source = ROOT / "issues" / "work-bulletin" / "2024-15.toml"
+    found = _run(_BUILD, ROOT, tmp_path / "new", source)
+    assert found["pil_image"] is True
+    here = Builder(ROOT, tmp_path / "here").build(source)
+    assert found["sha256"] == hashlib.sha256(here.pdf.read_bytes()).hexdigest()
+
+
+_STAND_IN = """
+import json, sys
+import pipeline.startup
+import reportlab.lib.utils as utils
+before = type(utils.Image).__name__
+reader = utils.ImageReader(sys.argv[1])
+import PIL, PIL.Image
+print(json.dumps({
+    "before": before,
+    "size": list(reader.getSize()),
+    "one_module": utils.Image is sys.modules["PIL.Image"] is PIL.Image,
+    "finder_gone": pipeline.startup.ReportlabFinder not in sys.meta_path,
+}))
+"""
+
+
+def test_reportlab_gets_the_real_pil_image_at_its_first_use(tmp_path: Path) -> None:
+    """The stand-in hands over to the one real PIL.Image module, and the finder is gone."""
+    from PIL import Image
+
+    picture = tmp_path / "p.png"
+    Image.new("RGB", (7, 5), "red").save(picture)
+    found = _run(_STAND_IN, picture)
+    assert found == {
+        "before": "PilImageOnFirstUse",
+        "size": [7, 5],
+        "one_module": True,
+        "finder_gone": True,
+    }
+
+
+_CLASSES = """
+import dataclasses, json, sys
+import pipeline
+
+@dataclasses.dataclass(frozen=True)
+class Point:
+    '''A point.'''
+    x: int
+    y: int = 2
+    tags: tuple[str, ...] = dataclasses.field(default_factory=tuple)
+
+p = Point(1)
+print(json.dumps({
+    "repr": repr(p), "eq": p == Point(1, 2), "hash": hash(p) == hash(Point(1, 2)),
+    "annotations": sorted(Point.__init__.__annotations__),
+    "kept": pipeline.startup.DataclassCode.path().is_file(),
+}))
+"""
+
+
+def _env(cache: Path) -> dict[str, str]:
+    return {**os.environ, "BULLETIN_CACHE_DIR": str(cache)}
+
+
+def test_kept_dataclass_code_gives_the_same_classes(tmp_path: Path) -> None:
+    """A class made from kept code behaves as one compiled afresh; a bad file is not used."""
+    cache = tmp_path / "cache"
+    fresh = _run(_CLASSES, env=_env(cache))
+    assert fresh["kept"] is False  # written at the end of the first process
+    path = cache / startup.DataclassCode.path().name
+    kept = marshal.loads(path.read_bytes())
+    assert any("def __init__(self,x:_type_x" in text for text in kept)
+    assert _run(_CLASSES, env=_env(cache)) == {**fresh, "kept": True}
+    path.write_bytes(b"not marshal data")
+    assert _run(_CLASSES, env=_env(cache)) == {**fresh, "kept": True}
+    assert isinstance(marshal.loads(path.read_bytes()), dict)  # written again
+
+
+def test_a_changed_class_is_compiled_anew(tmp_path: Path) -> None:
+    """Kept code is found by the method's whole source: another field is another text."""
+    cache = tmp_path / "cache"
+    _run(_CLASSES, env=_env(cache))
+    changed = _CLASSES.replace("    y: int = 2\n", "    y: int = 2\n    z: int = 3\n")
+    found = _run(changed.replace("repr(p)", "repr(Point(1).z)"), env=_env(cache))
+    assert found["repr"] == "3"
+
+
+def test_kept_code_is_what_dataclasses_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every generated method has the code dataclasses' own exec gives, first compiled and then
+    kept; without this module's __future__ flags (`__init__`'s annotations are its own)."""
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+
+    def make() -> type:
+        @dataclasses.dataclass(frozen=True)
+        class Point:
+            """A point."""
+
+            x: int
+            y: list[int] = dataclasses.field(default_factory=list)
+
+        return Point
+
+    monkeypatch.delitem(vars(dataclasses), "exec")
+    plain = make()
+    codes = startup.DataclassCode()
+    monkeypatch.setitem(vars(dataclasses), "exec", codes.exec)
+    compiled = make()
+    codes.save()
+    kept_codes = startup.DataclassCode()
+    monkeypatch.setitem(vars(dataclasses), "exec", kept_codes.exec)
+    kept = make()
+    assert kept_codes.compiled == 0  # all six methods came from the file
+    methods = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
+    for made in (compiled, kept):
+        for name in methods:
+            ours, theirs = (inspect.unwrap(getattr(c, name)).__code__ for c in (made, plain))
+            assert marshal.dumps(ours) == marshal.dumps(theirs), name
+        assert made.__init__.__annotations__ == plain.__init__.__annotations__
+    assert plain.__init__.__annotations__["x"] == "int"  # this module's own __future__ import
+
+
+def test_beyond_codes_kept_a_file_keeps_what_the_process_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file stays bounded: over CODES_KEPT entries, only this process's are written."""
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(startup, "CODES_KEPT", 3)
+    old = {f"x{n} = {n}\n": compile(f"x{n} = {n}\n", "<string>", "exec") for n in range(3)}
+    (tmp_path / startup.DataclassCode.path().name).write_bytes(marshal.dumps(old))
+    codes = startup.DataclassCode()
+    codes.code("y = 1\n")
+    codes.save()
+    assert marshal.loads((tmp_path / codes.path().name).read_bytes()).keys() == {"y = 1\n"}
+
+
+def test_the_package_generates_its_dataclasses_through_the_kept_code() -> None:
+    """Installed by `import pipeline`: dataclasses' exec is the kept code's."""
+    assert vars(dataclasses)["exec"] == startup.DATACLASS_CODE.exec
+
+
+def test_bulletin_build_keeps_the_code_though_it_skips_teardown(tmp_path: Path) -> None:
+    """`bulletin build` ends with os._exit (no atexit): it writes the kept code itself."""
+    cache = tmp_path / "cache"
+    subprocess.run(
+        [sys.executable, "-c", "from pipeline.app.cli import run; run()", "build",
+         str(ROOT / "issues" / "brief-news" / "2024-07.toml"), "-o", str(tmp_path / "out")],
+        check=True, capture_output=True, env=_env(cache),
+    )  # fmt: skip
+    assert (cache / startup.DataclassCode.path().name).is_file()
