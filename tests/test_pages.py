@@ -14,6 +14,7 @@ from pipeline.build import Builder
 from pipeline.fonts.chains import FontLibrary
 from pipeline.fonts.roles import Role
 from pipeline.layout.blocks import RuleBlock, TextBlock
+from pipeline.layout.linecache import LineCache
 from pipeline.layout.pages import Composer, GridLine
 from pipeline.layout.style import RuleStyle, Style, TextStyle
 from pipeline.layout.templates import TemplateStore
@@ -104,3 +105,22 @@ def test_unbreakable_runs_in_a_body_are_broken_at_the_type_areas_edge(
     full = [line for line, after in pairwise(body) if after.text[0] == line.text[-1]]
     assert len(full) > 150
     assert all(RIGHT - line.x1 < CHAR_PITCH / 2 for line in full)
+
+
+def test_blocks_from_the_line_cache_report_what_composing_them_reports(
+    composer: Composer,
+) -> None:
+    """A kept block's fallbacks are reported once, where they occur, and a new block with the
+    same fallback character still gets its own report: as when every block is composed."""
+    blocks = [TextBlock("body", "堃喆", origin="a"), TextBlock("body", "甲堃", origin="b")]
+    cache = LineCache()
+    Composer(composer.style, composer.chains, cache).lines(blocks)
+    cache.sweep()
+    again = [blocks[0], TextBlock("body", "乙堃喆", origin="c")]
+    kept = Composer(composer.style, composer.chains, cache)
+    kept.lines(again)
+    fresh = Composer(composer.style, composer.chains, LineCache())
+    fresh.lines(again)
+    assert list(kept.fallbacks) == list(fresh.fallbacks) == [
+        ("堃", "a"), ("喆", "a"), ("堃", "c"), ("喆", "c"),
+    ]  # fmt: skip

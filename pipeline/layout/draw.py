@@ -131,28 +131,30 @@ def _display(
             fonts.update((font.name, font) for chain in chains.values() for font in chain.fonts())
         return fonts[name]
 
-    pitch = style.line_pitch_pt
+    pitch, top, baseline_em = style.line_pitch_pt, style.top_pt, style.baseline_em
+    color = style.color
     out = []
     for page in pages:
         shown = DisplayPage(style.page_width_pt, style.page_height_pt)
+        runs = shown.runs
         for cell, line in page.lines:
-            cell_top = style.top_pt - cell * pitch
+            cell_top = top - cell * pitch
             # §1: the em box is centred in its rows, as Word's document grid sets it.
             em_top = cell_top - line.centre_rows * pitch + line.size_pt / 2
-            baseline = em_top - style.baseline_em * line.size_pt
-            shown.runs += (
-                GlyphRun(
-                    font_named(run.font),
-                    run.size_pt,
-                    run.x_pt,
-                    baseline,
-                    run.text,
-                    run.char_space_pt,
-                    style.color(run.color),
-                    run.h_scale,
+            baseline = em_top - baseline_em * line.size_pt
+            for font, size_pt, x_pt, text, char_space_pt, color_name, h_scale in line.runs:
+                runs.append(
+                    GlyphRun(
+                        fonts[font] if font in fonts else font_named(font),
+                        size_pt,
+                        x_pt,
+                        baseline,
+                        text,
+                        char_space_pt,
+                        color(color_name),
+                        h_scale,
+                    )
                 )
-                for run in line.runs
-            )
             if line.figure is not None:
                 line.figure.place(shown, cell_top, pitch)
             for rule in line.rules:

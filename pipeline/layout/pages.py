@@ -99,21 +99,31 @@ class Composer:
     def fonts_for(self, text: str, role: Role, origin: str) -> dict[str, LoadedFont]:
         """The role's font of every character (a mapping that grows), having recorded the
         fallbacks and missing glyphs of text's characters, each where it first occurs."""
+        fonts, reported = self._role_fonts(role)
+        # A known character without a report adds none: only new and reported ones are looked
+        # up, in the order they first occur.
+        for char in dict.fromkeys(text):
+            if char in reported or char not in fonts:
+                fonts[char] = self.font_of(char, role, origin)
+        return fonts
+
+    def look_up(self, text: str, role: Role) -> None:
+        """Look up the fonts of text's characters as fonts_for does (loading the faces that
+        draw them), for a block whose reports were recorded when it was composed."""
+        fonts, reported = self._role_fonts(role)
+        chain = self.chains[role]
+        for char in [char for char in dict.fromkeys(text) if char not in fonts]:
+            font = chain.font_for(char)
+            if font is None or (font is not chain.primary and not char.isspace()):
+                reported.add(char)
+            fonts[char] = font or chain.primary
+
+    def _role_fonts(self, role: Role) -> tuple[CharMemo[LoadedFont], set[str]]:
         fonts = self._fonts.get(role)
         if fonts is None:
             chain = self.chains[role]
             fonts = self._fonts[role] = CharMemo(lambda c: chain.font_for(c) or chain.primary)
-        # A known character without a report adds none: only new and reported ones are looked
-        # up, in the order they first occur.
-        todo = set(text) - fonts.keys()
-        todo.update(self._reported.get(role, set()).intersection(text))
-        if len(todo) <= 8:
-            order: Iterable[str] = sorted(todo, key=text.index)
-        else:
-            order = [char for char in dict.fromkeys(text) if char in todo]
-        for char in order:
-            fonts[char] = self.font_of(char, role, origin)
-        return fonts
+        return fonts, self._reported.setdefault(role, set())
 
     def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
         """Box widths and glyph places of the role's characters at a size, kept per document."""
@@ -204,7 +214,7 @@ class Composer:
             self.fallbacks, self.missing, self.problems = reports
             self.cache.put(key, composed)
         else:  # the fonts looked up (and so loaded, or refused with a notice) as composing does
-            self.fonts_for(_characters(block), ts.font, block.origin)
+            self.look_up(_characters(block), ts.font)
         for report in composed.fallbacks:
             self.fallbacks.setdefault((report.char, report.origin), report)
         for report in composed.missing:
