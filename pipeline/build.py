@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from pipeline.diagnostics import BulletinError, Diagnostic, Severity
+from pipeline.files import find_project_root as find_project_root  # its home before files.py
 from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
@@ -57,18 +58,6 @@ class BuildResult:
     warnings: list[Diagnostic] = field(default_factory=list)
     seconds: float = 0.0
     dependencies: tuple[Dependency, ...] = ()
-
-
-def find_project_root(start: Path) -> Path:
-    """The nearest folder at or above `start` with templates/ or issues/ (a workspace).
-
-    Outside any workspace it is `start`'s folder: the package's templates and fonts serve it.
-    """
-    here = start.resolve()
-    for folder in [here, *here.parents]:
-        if (folder / "templates").is_dir() or (folder / "issues").is_dir():
-            return folder
-    return here if here.is_dir() else here.parent
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,14 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Sibling mastheads (`source/series.py` peek_masthead, in memory): the [masthead] table of each
   issue file a series check reads. Key: the file's path; read again when its mtime, size or
   inode differ (`tests/test_series.py`).
+- Build server (`app/buildserver.py`, a running watch or serve; on disk only its address,
+  `build-server/<digest of the workspace folder>.info` and `.sock`): `bulletin build` built by
+  the watcher's Builder, whose caches are those above. Key: the workspace folder; a request is
+  built only when the code version (the package's files with sizes and mtimes, the
+  interpreter, site-packages' mtime), cache folder, BULLETIN_*/RL_* settings, language, output
+  folder, --ofd and the system font folders' mtimes are those of the server, else the client
+  builds itself (`tests/test_buildserver.py`: same bytes and lines as in-process after edits
+  of issues, series files, address books, styles, templates and fonts/).
 - Series index (`source/series.py` SeriesIndex, in memory, only inside `shared_series_index`):
   the sibling mastheads of each folder holding two or more issues of a batch (or of a
   watcher's first build of everything), read once when it starts (and inherited by forked
@@ -83,7 +91,6 @@ from __future__ import annotations
 import errno
 import glob
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,11 +113,25 @@ def cache_dir() -> Path:
     return base / "bulletin"
 
 
+def find_project_root(start: Path) -> Path:
+    """The nearest folder at or above `start` with templates/ or issues/ (a workspace).
+
+    Outside any workspace it is `start`'s folder: the package's templates and fonts serve it.
+    """
+    here = start.resolve()
+    for folder in [here, *here.parents]:
+        if (folder / "templates").is_dir() or (folder / "issues").is_dir():
+            return folder
+    return here if here.is_dir() else here.parent
+
+
 def write_atomically(target: Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename it into place.
 
     On any failure the temporary file is removed and the target is left as it was.
     """
+    import tempfile  # not at the top: `bulletin build` asks a build server before any write
+
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(target)
     handle, temporary = tempfile.mkstemp(

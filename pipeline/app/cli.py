@@ -96,15 +96,23 @@ def build(
 ) -> None:
     """Build issue files (or every issue below the folders given; default issues/) into PDFs.
 
+    While `bulletin watch` or `bulletin serve` runs in the same workspace, it builds them (up to
+    7 issues, without -j N) with its fonts and templates already loaded: the same PDFs and
+    messages, several times sooner. BULLETIN_BUILD_SERVER=off always builds in this process.
+
     Examples:
 
       bulletin build
       bulletin build issues/work-bulletin/2024-14.toml
       bulletin build issues -o out -j 2 --strict
     """
-    from pipeline.app.build_report import build_command
+    from pipeline.app.buildclient import served_build
 
-    status = build_command(list(paths), output_dir, strict, jobs, ofd)
+    status = served_build(paths, output_dir, strict, jobs, ofd, click.echo)
+    if status is None:  # no watch or serve of this workspace built it
+        from pipeline.app.build_report import build_command
+
+        status = build_command(list(paths), output_dir, strict, jobs, ofd)
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):
         ending.skip_teardown = True

@@ -16,6 +16,7 @@ import uvicorn
 from sse_starlette.sse import AppStatus
 
 from pipeline.app.board import Board
+from pipeline.app.buildserver import BuildServer
 from pipeline.app.console import EXIT_OK, EXIT_USAGE
 from pipeline.app.pageimages import PageImages
 from pipeline.app.watch import Rebuild, Watcher, WatchListener
@@ -110,6 +111,8 @@ class Preview:
         self.warmer = ThreadPoolExecutor(1, thread_name_prefix="bulletin-pages")
         listeners = [self.board, StatusLines(echo=echo), _Warmer(self.images, self.warmer)]
         self.watcher = Watcher(builder, targets, listeners)
+        self.build_server = BuildServer(self.watcher, echo)
+        self.watcher.listeners.append(self.build_server)
         found = (p.resolve() for p in find_issue_files(targets) if p.exists())
         self.board.discover(p for p in found if not self.watcher.events.ignored(p))
         self.sock, self.url, self._echo = sock, url_of(host, sock), echo
@@ -129,6 +132,7 @@ class Preview:
                 asyncio.run(self._serve())
         finally:
             self.watcher.stop()
+            self.build_server.stop()
             self.warmer.shutdown(cancel_futures=True)
             self.sock.close()
 

@@ -98,6 +98,7 @@ class Watcher:
         )
         self.planner = Planner(self.target_dirs, self.target_files, self._possible_dependencies)
         self._built_s = -math.inf  # when the last rebuild ended (time.monotonic())
+        self.lock = threading.Lock()  # held while the Builder builds: the build server shares it
         self._stopping = threading.Event()
         self._ready = threading.Event()
         self._thread: threading.Thread | None = None
@@ -206,7 +207,8 @@ class Watcher:
         started = time.perf_counter()
         pdf = output_path(issue, self.output_root)
         try:
-            result = self.builder.build(issue)
+            with self.lock:
+                result = self.builder.build(issue)
         except BulletinError as exc:
             problems = tuple(exc.diagnostics)
         except Exception as exc:  # a bug in one build must not stop the watcher

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from pipeline.app.buildserver import BuildServer
 from pipeline.app.console import EXIT_OK, require_existing
 from pipeline.app.watch import Rebuild, Watcher, WatchListener
 from pipeline.build import Builder, find_project_root
@@ -25,13 +26,18 @@ def watch_command(
     status = StatusLines(echo=click.echo)
     builder = Builder(find_project_root(targets[0]), output_dir, ofd=ofd)
     watcher = Watcher(builder, targets, [status], quiet_s=quiet_ms / 1000)
+    server = BuildServer(watcher, click.echo)
+    watcher.listeners.append(server)
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C too
-    with contextlib.suppress(KeyboardInterrupt):
-        watcher.run()
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            watcher.run()
+    finally:
+        server.stop()
     click.echo(_("stopped"))
     return EXIT_OK
 

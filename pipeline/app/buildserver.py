@@ -1,0 +1,352 @@
+"""The build server of `watch` and `serve`: `bulletin build` of the workspace by the warm Builder.
+
+Once the watcher's first build of everything is done, it listens where `buildclient` looks
+(that module says how it is found and trusted). A request is built only when a fresh process
+would build exactly the same: the same code version, workspace, cache folder, BULLETIN_* and
+RL_* settings, message language, output folder and --ofd, and system font folders unchanged
+since the watcher looked at them; at most PROGRESS_FROM - 1 issues, and no `-j N` batch. Else
+it is declined and the command builds in its own process. The Builder is used by one thread at
+a time (the watcher's lock), so a request waits for a rebuild in progress and the other way
+round; every cache the Builder keeps compares the files it was made from, as a rebuild does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from pipeline.app.batch import IssueBuild, Summary, build_sequential
+from pipeline.app.build_report import PROGRESS_FROM
+from pipeline.app.buildclient import (
+    SWITCH,
+    UNIX_PATH_MAX,
+    Line,
+    ServerInfo,
+    build_environment,
+    code_version,
+    connect,
+    endpoint_dir,
+    info_path,
+    read_frame,
+    read_info,
+    send_frame,
+    switched_off,
+)
+from pipeline.app.console import EXIT_FAILED, EXIT_OK
+from pipeline.app.watch import Watcher, WatchListener
+from pipeline.build import find_issue_files
+from pipeline.files import cache_dir, find_project_root
+from pipeline.fonts.find import system_font_dirs, system_fonts_disabled
+from pipeline.i18n import _, language
+from pipeline.source.series import misnamed_issue_files
+
+HEARTBEAT_S = 0.25  # "wait" this often while building, so the client knows it is alive
+READ_S = 5.0  # a connection that sends no whole request this soon is dropped
+
+
+def system_fonts_state() -> tuple[tuple[str, int], ...]:
+    """The system font folders and every folder below them with its mtime: a font installed
+    or removed changes one. Empty when BULLETIN_NO_SYSTEM_FONTS leaves them alone."""
+    if system_fonts_disabled():
+        return ()
+    state = []
+    for top in system_font_dirs():
+        for folder, dirs, _files in os.walk(top):
+            dirs.sort()
+            with contextlib.suppress(OSError):
+                state.append((folder, os.stat(folder).st_mtime_ns))
+    return tuple(state)
+
+
+class BuildServer(WatchListener):
+    """Builds what `bulletin build` in this workspace asks, with the watcher's Builder."""
+
+    def __init__(
+        self,
+        watcher: Watcher,
+        echo: Callable[[str], None],
+        clock: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        self.watcher, self.builder = watcher, watcher.builder
+        self._echo, self._clock = echo, clock
+        # What this process's builds depend on, as it was when it started.
+        self.version = code_version()
+        self.environment = build_environment()
+        self.cache = str(cache_dir())
+        self.language = language()
+        self.cwd = Path.cwd()
+        self.system_fonts = system_fonts_state()
+        self.info: ServerInfo | None = None
+        self._listener: socket.socket | None = None
+        self._socket_file: Path | None = None
+        self._stopping = threading.Event()
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    def watching(self, folders: Sequence[Path], issues: int) -> None:
+        """The first build is done: serve from now on (unless switched off or served already)."""
+        if self._listener is None and not switched_off():
+            self.start()
+
+    def start(self) -> bool:
+        """Listen and write the .info file; False when another server has this workspace."""
+        info_file = info_path(self.watcher.root)
+        other = read_info(info_file)
+        if other is not None and _answers(other):
+            self._echo(
+                _(
+                    "builds of this workspace are served by another bulletin process ({pid})",
+                    pid=other.pid,
+                )
+            )
+            return False
+        try:
+            folder = endpoint_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            if sys.platform != "win32":
+                folder.chmod(0o700)
+            self._listener, transport, address = self._listen(info_file.with_suffix(".sock"))
+            self.info = ServerInfo(os.getpid(), self.version, transport, address, os.urandom(32))
+            _write_privately(info_file, self.info.text())
+        except OSError as exc:
+            self.stop()
+            self._echo(_("builds are not served from here: {reason}", reason=exc.strerror or exc))
+            return False
+        threading.Thread(target=self._accept, name="bulletin-build-server", daemon=True).start()
+        self._echo(
+            _(
+                "serving builds: bulletin build in this workspace is built by this process "
+                "while it runs, with its fonts and templates loaded ({switch}=off turns it off)",
+                switch=SWITCH,
+            )
+        )
+        return True
+
+    def stop(self) -> None:
+        """Stop listening and remove the .info file and the socket (if they are still ours)."""
+        self._stopping.set()
+        if self._listener is not None:
+            self._listener.close()
+        info_file = info_path(self.watcher.root)
+        if self.info is not None and read_info(info_file) == self.info:
+            info_file.unlink(missing_ok=True)
+            if self._socket_file is not None:
+                self._socket_file.unlink(missing_ok=True)
+
+    def _listen(self, socket_file: Path) -> tuple[socket.socket, str, str]:
+        """A listening socket: AF_UNIX (0600) where it can be, else loopback TCP."""
+        unix = hasattr(socket, "AF_UNIX") and sys.platform != "win32"
+        tcp_asked = os.environ.get(SWITCH, "").strip().lower() == "tcp"
+        if unix and not tcp_asked and len(os.fsencode(socket_file)) <= UNIX_PATH_MAX:
+            socket_file.unlink(missing_ok=True)  # a dead server's: nobody answered on it
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(str(socket_file))
+                socket_file.chmod(0o600)
+                sock.listen(16)
+            except OSError:
+                sock.close()
+                raise
+            self._socket_file = socket_file
+            return sock, "unix", str(socket_file)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(16)
+        except OSError:
+            sock.close()
+            raise
+        return sock, "tcp", str(sock.getsockname()[1])
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        self._listener.settimeout(HEARTBEAT_S)
+        while not self._stopping.is_set():
+            try:
+                conn, _address = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return  # closed by stop()
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    # -- one request --------------------------------------------------------------------------
+
+    def _serve(self, conn: socket.socket) -> None:
+        """Read one request; decline it, or build it saying "wait" meanwhile, and reply."""
+        assert self.info is not None
+        secret = self.info.secret
+        with conn:
+            conn.settimeout(READ_S)
+            try:
+                request = read_frame(conn, secret)
+            except (OSError, EOFError, ValueError, TypeError):
+                return  # not from a client holding the secret: no answer at all
+            if not isinstance(request, dict) or not isinstance(request.get("nonce"), bytes):
+                return
+            nonce: bytes = request["nonce"]
+            sending = threading.Lock()
+
+            def reply(message: object) -> None:
+                with sending:
+                    send_frame(conn, secret, message, nonce)
+
+            with contextlib.suppress(OSError):  # the client went away: it builds itself
+                try:
+                    reason, targets, issues = self._plan(request)
+                except (KeyError, TypeError, ValueError):
+                    reason, targets, issues = "malformed request", [], []
+                if reason:
+                    reply(("declined", reason))
+                    return
+                reply(("accepted",))
+                done = threading.Event()
+                beat = threading.Thread(target=_heartbeat, args=(reply, done), daemon=True)
+                beat.start()
+                try:
+                    status, lines = self._build(request, targets, issues)
+                finally:
+                    done.set()
+                    beat.join()
+                reply(("done", status, lines))
+
+    def _plan(self, request: dict[str, object]) -> tuple[str, list[Path], list[Path]]:
+        """Why the request is declined ("" if not), its targets and issue files."""
+        mismatch = self._mismatch(request)
+        if mismatch:
+            return mismatch, [], []
+        cwd = Path(str(request["cwd"]))
+        here = cwd == self.cwd  # paths as the client wrote them mean the same here
+        paths = [Path(p) if here else cwd / p for p in _strings(request["paths"])]
+        targets = paths or [Path("issues") if here else cwd / "issues"]
+        if not all(t.exists() for t in targets):
+            return "a path does not exist", [], []
+        if find_project_root(targets[0]) != self.watcher.root:
+            return "another workspace", [], []
+        output = request["output"]
+        wanted = (cwd / str(output)) if output is not None else self.watcher.root / "output"
+        if wanted.resolve() != self.watcher.output_root:
+            return "another output folder", [], []
+        if request["ofd"] is not self.builder.ofd:
+            return "another --ofd", [], []
+        issues = list(find_issue_files(targets))
+        jobs = request["jobs"]
+        if not issues or len(issues) >= PROGRESS_FROM:
+            return "a batch", [], []
+        if isinstance(jobs, int) and jobs > 1 and len(issues) > 1:
+            return "-j", [], []
+        return "", targets, issues
+
+    def _mismatch(self, request: dict[str, object]) -> str:
+        """What differs between the client's build and one of this process ("" if nothing)."""
+        if request.get("version") != self.version:
+            return "another code version"
+        if request.get("cache") != self.cache:
+            return "another cache folder"
+        if request.get("environment") != self.environment:
+            return "another environment"
+        if request.get("language") != self.language:
+            return "another language"
+        if not self.watcher.wait_ready(0):
+            return "the first build is not done"
+        if system_fonts_state() != self.system_fonts:
+            return "system fonts changed"
+        return ""
+
+    def _build(
+        self, request: dict[str, object], targets: list[Path], issues: list[Path]
+    ) -> tuple[int, list[Line]]:
+        """Build the issues as `bulletin build` does; its exit status and output lines."""
+        cwd = Path(str(request["cwd"]))
+        started = time.perf_counter()
+        with self.watcher.lock:
+            outcomes = list(build_sequential(self.builder, issues, request["strict"] is True))
+        summary = Summary()
+        lines: list[Line] = [
+            (True, d.format(relative_to=cwd)) for d in misnamed_issue_files(targets)
+        ]
+        for outcome in outcomes:
+            summary.add(outcome)
+            lines += [(True, d.format(relative_to=cwd)) for d in outcome.diagnostics]
+            lines.append(_outcome_line(outcome, cwd))
+            self._tell(outcome)
+        summary.seconds = time.perf_counter() - started
+        if len(issues) > 1:
+            lines.append((False, summary.line()))
+        return (EXIT_FAILED if summary.failed else EXIT_OK), lines
+
+    def _tell(self, outcome: IssueBuild) -> None:
+        """A line on this terminal for each issue built for `bulletin build`."""
+        shown, ms = _shown(outcome.source, self.cwd), f"{outcome.seconds * 1000:.0f}"
+        if outcome.pdf is None:
+            line = _("{issue}  failed for bulletin build  {ms} ms", issue=shown, ms=ms)
+        else:
+            line = _(
+                "{issue}  built for bulletin build  {pages} pages  {ms} ms",
+                issue=shown,
+                pages=outcome.pages,
+                ms=ms,
+            )
+        self._echo(f"{self._clock().strftime('%H:%M:%S')}  {line}")
+
+
+def _outcome_line(outcome: IssueBuild, cwd: Path) -> Line:
+    """`built   issue → pdf (7 pages, 41 ms)` on stdout, or `failed  issue` on stderr."""
+    if outcome.pdf is None:
+        return True, _("failed  {issue}", issue=_shown(outcome.source, cwd))
+    return False, _(
+        "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
+        issue=_shown(outcome.source, cwd),
+        pdf=_shown(outcome.pdf, cwd),
+        pages=outcome.pages,
+        ms=f"{outcome.seconds * 1000:.0f}",
+    )
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    """A path as the client's user sees it (console.shown, for the client's working folder)."""
+    try:
+        return str(path.resolve().relative_to(cwd.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _strings(value: object) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise TypeError("paths")
+    return value
+
+
+def _heartbeat(reply: Callable[[object], None], done: threading.Event) -> None:
+    with contextlib.suppress(OSError):
+        while not done.wait(HEARTBEAT_S):
+            reply(("wait",))
+
+
+def _answers(info: ServerInfo) -> bool:
+    """Whether a server is listening at the address of an .info file."""
+    try:
+        connect(info).close()
+    except OSError:
+        return False
+    return True
+
+
+def _write_privately(path: Path, text: str) -> None:
+    """Write a file only this user can read (0600), renamed into place."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
