@@ -5,7 +5,8 @@
 Measured (medians of at least 7 runs, with min–max), each beside the same content typeset by
 Typst in the same run (the `typst` package: same fonts, page geometry and sizes, see
 bench/typst_doc.py), ours and Typst's alternating run by run so that the machine's load hits both
-alike: the one-shot CLI build of a ~10-page issue in a new process (font cache warm, and empty),
+alike: the one-shot CLI build of a ~10-page issue in a new process (font cache warm, and empty; and
+while a `bulletin watch` runs in the project, which builds it for the command),
 the warm in-process rebuild after an edit at ~10 and ~200 pages (a kept Builder against a kept
 typst.Compiler), batch throughput of `bulletin build -j` over generated issues, PDF size; then
 save-to-PDF latency under `bulletin watch` (bench/watch_latency.py) and the peak memory of a
@@ -21,6 +22,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -147,12 +149,7 @@ class Bench:
         """A new process each: `bulletin build ISSUE` (font cache warm) and typst.compile."""
         ours = [*bulletin_command(), "build", str(self.one), "-o", str(self.folder / "out")]
         out = self.typ.with_suffix(".pdf")
-        typst_script = (
-            "import typst; typst.compile("
-            f"{str(self.typ)!r}, output={str(out)!r}, font_paths=[{str(FONTS)!r}], "
-            "ignore_system_fonts=True)"
-        )
-        theirs = [sys.executable, "-c", typst_script]
+        theirs = self._typst_one_shot()
         run_child(ours, self.folder, self.env)  # fills the font cache
         self.edit_one.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(self.series / "series.toml", self.edit_one.parent / "series.toml")
@@ -185,6 +182,47 @@ class Bench:
         pdf = self.folder / "out" / "bench" / "2025-001.pdf"
         self.sample("pdf_kb").values.append(pdf.stat().st_size / 1000)
         self.sample("t_pdf_kb").values.append(out.stat().st_size / 1000)
+
+    def _typst_one_shot(self) -> list[str]:
+        """typst.compile of the issue in a new process."""
+        script = (
+            "import typst; typst.compile("
+            f"{str(self.typ)!r}, output={str(self.typ.with_suffix('.pdf'))!r}, "
+            f"font_paths=[{str(FONTS)!r}], ignore_system_fonts=True)"
+        )
+        return [sys.executable, "-c", script]
+
+    def served(self) -> None:
+        """`bulletin build ISSUE` while a `bulletin watch` of it runs (it builds the request)."""
+        out = ["-o", str(self.folder / "out")]
+        ours = [*bulletin_command(), "build", str(self.one), *out]
+        theirs = self._typst_one_shot()
+        watch = subprocess.Popen(
+            [*bulletin_command(), "watch", str(self.one), *out], cwd=self.folder, env=self.env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )  # fmt: skip
+        assert watch.stdout is not None
+        said = []
+        try:
+            for line in watch.stdout:
+                said.append(line)
+                if line.startswith("serving builds:"):
+                    break
+            else:
+                raise SystemExit("bulletin watch did not serve builds:\n" + "".join(said))
+            run_child(ours, self.folder, self.env)
+            for _n in range(self.runs):
+                run = run_child(ours, self.folder, self.env)
+                self.sample("served").values.append(run.seconds * 1000)
+                self.sample("served_cpu").values.append(run.cpu * 1000)
+                typst_run = run_child(theirs, self.folder)
+                self.sample("t_served").values.append(typst_run.seconds * 1000)
+                self.sample("t_served_cpu").values.append(typst_run.cpu * 1000)
+        finally:
+            watch.send_signal(signal.SIGINT)
+            rest, _ = watch.communicate(timeout=60)
+        served = sum("for bulletin build" in line for line in [*said, *rest.splitlines()])
+        self.notes["served"] = f"{served} of {self.runs + 1} builds served"
 
     def warm(self, key: str = "", chars: int = 4000) -> None:
         """A kept Builder and a kept typst.Compiler: each edit built by both, then unchanged."""
@@ -339,6 +377,11 @@ class Bench:
             target="≤ 1.0×", note="new process; font cache warm; goal 0.8×")  # fmt: skip
         row("  the same, CPU time (ms)", "oneshot_cpu", "t_oneshot_cpu",
             note="user + system CPU of the process")  # fmt: skip
+        row("one-shot CLI build while `bulletin watch` runs (ms)", "served", "t_served",
+            target="≤ 1.0×", note="built by the watch's warm Builder; "
+            f"{self.notes.get('served', '?')}")  # fmt: skip
+        row("  the same, CPU time (ms)", "served_cpu", "t_served_cpu",
+            note="of the `bulletin build` process")  # fmt: skip
         row("one-shot CLI build after a one-sentence edit (ms)", "oneshot_edit", "t_oneshot",
             target="≤ 1.0×", note="the same issue, edited between runs")  # fmt: skip
         row("one-shot CLI build, font cache empty (ms)", "oneshot_cold", "t_oneshot",
@@ -395,6 +438,7 @@ def main() -> None:
         bench.memory_count = args.memory_issues
         steps: list[tuple[str, Callable[[], None]]] = [
             ("one-shot", bench.one_shot),
+            ("one-shot served by watch", bench.served),
             *[
                 (f"warm {chars}", functools.partial(bench.warm, k, chars))
                 for k, chars in WARM_SIZES

@@ -35,7 +35,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="signals of POSI
 class Watch:
     """A `bulletin watch` subprocess in a workspace, its output read as it comes."""
 
-    def __init__(self, root: Path, **environment: str) -> None:
+    def __init__(self, root: Path, saying: str = "serving builds: ", **environment: str) -> None:
         self.root = root
         self.environment = {**os.environ, **environment}
         self.process = subprocess.Popen(
@@ -49,7 +49,7 @@ class Watch:
         self.lines: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
-        self.wait_for(lambda: any("serving builds: " in li for li in self.lines))
+        self.wait_for(lambda: any(saying in line for line in self.lines))
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -333,3 +333,40 @@ def test_builds_are_served_over_loopback_tcp_too(project: Path) -> None:
     finally:
         watch.stop()
     assert not info_path(project.resolve()).exists()  # a stopped server removes its .info
+
+
+def test_a_second_watch_leaves_the_builds_to_the_first_unless_its_code_is_older(
+    watch: Watch,
+) -> None:
+    other = Watch(watch.root, "served by another bulletin process")
+    other.stop()
+    info_file = info_path(watch.root.resolve())
+    info_file.write_text(watch.info()._replace(version="f" * 32).text(), encoding="utf-8")
+    newer = Watch(watch.root)  # the first runs code older than this one: this one serves
+    try:
+        assert newer.info().pid == newer.process.pid
+        through, local = served_and_local(newer, str(W14))
+        through.same_as(local)
+    finally:
+        newer.stop()
+
+
+def test_serve_serves_builds_too(project: Path) -> None:
+    serve = subprocess.Popen(
+        [*CLI, "serve", "--port", "0"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert serve.stdout is not None
+        for line in serve.stdout:
+            if line.startswith("serving builds: "):
+                break
+        through = build(project, str(W14))
+        assert SERVED in serve.stdout.readline()
+        through.same_as(build(project, str(W14), served=False))
+    finally:
+        serve.send_signal(signal.SIGINT)
+        serve.communicate(timeout=WAIT_S)

@@ -40,7 +40,7 @@ from pipeline.app.buildclient import (
     switched_off,
 )
 from pipeline.app.console import EXIT_FAILED, EXIT_OK
-from pipeline.app.watch import Watcher, WatchListener
+from pipeline.app.watch import STOP_JOIN_S, Watcher, WatchListener
 from pipeline.build import find_issue_files
 from pipeline.files import cache_dir, find_project_root
 from pipeline.fonts.find import system_font_dirs, system_fonts_disabled
@@ -99,7 +99,8 @@ class BuildServer(WatchListener):
         """Listen and write the .info file; False when another server has this workspace."""
         info_file = info_path(self.watcher.root)
         other = read_info(info_file)
-        if other is not None and _answers(other):
+        # One of another code version serves nobody that runs this code: this one takes over.
+        if other is not None and other.version == self.version and _answers(other):
             self._echo(
                 _(
                     "builds of this workspace are served by another bulletin process ({pid})",
@@ -134,6 +135,9 @@ class BuildServer(WatchListener):
         self._stopping.set()
         if self._listener is not None:
             self._listener.close()
+        # A served build under way finishes first: its client gets its answer, no file is left.
+        if self.watcher.lock.acquire(timeout=STOP_JOIN_S):
+            self.watcher.lock.release()
         info_file = info_path(self.watcher.root)
         if self.info is not None and read_info(info_file) == self.info:
             info_file.unlink(missing_ok=True)
@@ -246,6 +250,8 @@ class BuildServer(WatchListener):
 
     def _mismatch(self, request: dict[str, object]) -> str:
         """What differs between the client's build and one of this process ("" if nothing)."""
+        if self._stopping.is_set():
+            return "stopping"
         if request.get("version") != self.version:
             return "another code version"
         if request.get("cache") != self.cache:
