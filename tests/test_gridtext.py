@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 from pipeline.layout.gridtext import (
     _CLUSTER_STARTS,
@@ -11,6 +12,7 @@ from pipeline.layout.gridtext import (
     BREAK_IN_CLUSTER,
     BREAK_KINSOKU,
     BREAK_NEVER,
+    DOUBLED_MARKS,
     LINE_END_FORBIDDEN,
     LINE_START_FORBIDDEN,
     PARAGRAPH_SPACES,
@@ -61,3 +63,22 @@ def test_break_classes_of_a_sentence() -> None:
         BREAK_IN_CLUSTER,
         BREAK_FREE,
     ]
+
+
+def test_marks_and_loose_gaps_are_found_as_their_rules_say() -> None:
+    """A mark is one of the full-width marks set at least 0.9 of a cell wide; a gap is loose
+    unless it lies inside one Latin word or between the two halves of a —— or ……."""
+    rng = random.Random(5)
+    for _ in range(500):
+        text = "".join(rng.choice(PIECES) for _ in range(rng.randint(1, 30)))
+        prepared = _prepared(text)
+        words = [-1] * len(text)
+        for k, match in enumerate(re.finditer(r"[A-Za-z0-9]+(?:[.,%/:\-][A-Za-z0-9]+)*%?", text)):
+            words[match.start() : match.end()] = [k] * (match.end() - match.start())
+        assert prepared.is_mark == [
+            c in _MARKS and w >= 0.9 * 16.0 for c, w in zip(text, prepared.width_pt, strict=True)
+        ]
+        assert prepared.loose == [
+            0 if (w >= 0 and w == w_next) or (c in DOUBLED_MARKS and c == c_next) else 1
+            for w, w_next, c, c_next in zip(words, words[1:], text, text[1:], strict=False)
+        ], text

@@ -11,6 +11,7 @@ import pytest
 from pipeline.layout import linebreak
 from pipeline.layout.gridtext import PARAGRAPH_SPACES, ComposedLine, PreparedText
 from pipeline.layout.linebreak import compose_paragraph
+from pipeline.layout.linefit import fit_values
 
 EM = 16.0
 TRACK = -0.2071
@@ -442,3 +443,34 @@ def test_skipping_short_lines_by_bisection_finds_the_ends_a_scan_finds(
             for s in range(prepared.count)
         ]
         assert bisected == scanned
+
+
+@pytest.mark.parametrize(("justify", "squeeze"), [(True, True), (True, False), (False, True)])
+def test_each_end_costs_what_fit_values_says_its_line_costs(justify: bool, squeeze: bool) -> None:
+    """_ends spells out fit_values' arithmetic for the lines that fit or are spread: each end's
+    cost is fit_values' cost with the break's penalty and the paragraph's own terms added."""
+    rng = random.Random(11)
+    checked = 0
+    for _ in range(40):
+        prepared = _prepared(random_text(rng, spaces=True))
+        for start in range(prepared.count):
+            for within_limits in (True, False):
+                found = linebreak._ends(prepared, start, AREA, justify, squeeze, within_limits)
+                for klass, ends in found.items():
+                    for end, cost in ends:
+                        line_end = prepared.stripped[end]
+                        natural = prepared.natural_pt(start, line_end)
+                        last = prepared.skipped[end] >= prepared.count
+                        fit = fit_values(
+                            prepared, start, line_end, natural, AREA, justify and not last, squeeze
+                        )
+                        assert fit is not None
+                        expected = fit[4] + linebreak.BREAK_PENALTY[klass]
+                        lone = last and linebreak._characters(prepared, start, end) < 2
+                        if lone and justify and start > 0:
+                            expected += linebreak.LONE_LAST_CHARACTER_COST
+                        if not justify and not last and natural < AREA:
+                            expected += ((AREA - natural) / prepared.cell_pt) ** 2
+                        assert cost == expected, (prepared.text, start, end)
+                        checked += 1
+    assert checked > 1000

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from pipeline.layout.gridtext import PARAGRAPH_SPACES, PreparedText
@@ -9,8 +11,10 @@ from pipeline.layout.linefit import (
     GAP_SQUEEZE_LIMIT_PT,
     OFF_GRID_COST,
     Fit,
+    boxes,
     fit_line,
     place_line,
+    squeezed_boxes,
 )
 
 EM = 16.0
@@ -51,3 +55,24 @@ def test_a_long_line_squeezes_its_marks_then_its_gaps_within_the_limit() -> None
 
 def test_trailing_spaces_are_not_part_of_the_line() -> None:
     assert fit_line(prepared("一二三  "), 0, 5, 48.0, True, True) == Fit()
+
+
+@pytest.mark.parametrize("tracking_pt", [0.0, -0.2071])
+def test_boxes_are_placed_as_the_one_by_one_placement_places_them(tracking_pt: float) -> None:
+    """boxes adds with itertools.accumulate what squeezed_boxes adds in a loop, in the same
+    order: the same floats to the last bit, for every line, mark pair and gap change."""
+    rng = random.Random(3)
+    alphabet = "国家发展改革委员会AB12，。、“”（）《》：——……"
+    for _ in range(200):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        laid = PreparedText(
+            text, lambda c: 8.0 if c.isascii() else EM, EM, tracking_pt, PARAGRAPH_SPACES
+        )
+        start = rng.randrange(laid.count)
+        end = rng.randint(start, laid.count)
+        indent = rng.choice([0.0, 32.0, 15.7929])
+        for change in (0.0, 0.371, -0.29):
+            fit = Fit(spread_pt=change) if change >= 0 else Fit(gap_squeeze_pt=-change)
+            assert boxes(laid, start, end, indent, change) == squeezed_boxes(
+                laid, start, end, indent, fit
+            ), (text, start, end)

@@ -102,7 +102,7 @@ def glyph_runs(
     first_x = spacing = last_x = last_drawn = 0.0
     h_scale = 1.0
     chars: list[str] = []
-    for char, box_x, _ in line.chars:
+    for char, box_x in zip(line.text, line.x_pt, strict=True):
         glyph_font, dx, drawn, glyph_scale = glyph_of[char]
         x = box_x + dx if dx else box_x
         if font is not None:

@@ -3,6 +3,7 @@ opportunities (kinsoku, words, numbers, document numbers), as layout.md §1 and 
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,6 +44,9 @@ def _one_of(characters: frozenset[str]) -> re.Pattern[str]:
 
 
 _CLUSTER_START = _one_of(_CLUSTER_STARTS)
+_MARK = _one_of(_MARKS)
+_DOUBLED_PAIR = re.compile(f"(?=({_one_of(DOUBLED_MARKS).pattern})\\1)")  # before its twin
+_start = operator.methodcaller("start")
 _START_FORBIDDEN = _one_of(LINE_START_FORBIDDEN)
 _END_FORBIDDEN = _one_of(LINE_END_FORBIDDEN)
 
@@ -59,11 +63,19 @@ class PlacedChar(NamedTuple):
 
 @dataclass(frozen=True)
 class ComposedLine:
-    """One composed line; width_pt is the used extent from the line box's left edge."""
+    """One composed line: its characters, each one's box x (line-box relative, indent included)
+    and box width, and the used extent from the line box's left edge."""
 
-    chars: tuple[PlacedChar, ...]
+    text: str
+    x_pt: tuple[float, ...]
+    advance_pt: tuple[float, ...]
     width_pt: float
     is_last: bool
+
+    @property
+    def chars(self) -> tuple[PlacedChar, ...]:
+        """The line's characters with their boxes."""
+        return tuple(map(PlacedChar, self.text, self.x_pt, self.advance_pt))
 
 
 class PreparedText:
@@ -80,6 +92,7 @@ class PreparedText:
         tracking_pt: float,
         spaces: frozenset[str],
     ) -> None:
+        self.text = text
         self.chars = chars = list(text)
         self.count = count = len(chars)
         self.spaces = spaces
@@ -89,11 +102,12 @@ class PreparedText:
         self.width_pt = width = [a + tracking_pt for a in self.advance_pt]
         self.width_cum = list(accumulate(width, initial=0.0))
         self.min_width_pt = min(width, default=0.0)
+        self.max_width_pt = max(width, default=0.0)
         mark_width = 0.9 * cell
-        self.is_mark = is_mark = [
-            c in _MARKS and w >= mark_width for c, w in zip(chars, width, strict=True)
-        ]
-        marks = [i for i, m in enumerate(is_mark) if m]
+        marks = [i for i in map(_start, _MARK.finditer(text)) if width[i] >= mark_width]
+        self.is_mark = is_mark = [False] * count
+        for i in marks:
+            is_mark[i] = True
         # Step 1, adjacent marks (§6.1): at a junction of two marks the facing blank half goes,
         # the first mark's if it is a closing one, else the second's. pair_cut[j]: junction j
         # lies between chars j and j+1.
@@ -104,6 +118,16 @@ class PreparedText:
             if facing and is_mark[j + 1]:
                 pair_cut[j] = half
         self.pair_cut_cum = list(accumulate(pair_cut, initial=0.0))
+        # What each junction's cut takes from the x of the boxes after it, as place_line adds
+        # it: a closing mark's blank half after its box, an opening mark's before its own.
+        self.closing_cut = [0.0] * count
+        self.opening_cut = [0.0] * count
+        for j in marks:
+            if j + 1 < count and pair_cut[j] > 0:
+                if chars[j] in CLOSING_MARKS:
+                    self.closing_cut[j] = -pair_cut[j]
+                else:
+                    self.opening_cut[j + 1] = -half
         # Step 2, what squeezing may still take (§6.3): the blank half a mark has left; a mark
         # with no mark beside it gives at most a quarter cell, one beside a mark its blank half.
         # squeeze_cap_pt[i]: 0 for what is not a mark or has no blank half left.
@@ -122,10 +146,11 @@ class PreparedText:
         for k, (word_start, word_end) in enumerate(words):
             word[word_start:word_end] = [k] * (word_end - word_start)
         # Step 3, gaps that justification may change: not inside a Latin word or a —— / …….
-        self.loose = loose = [
-            0 if (w >= 0 and w == w_next) or (c in DOUBLED_MARKS and c == c_next) else 1
-            for w, w_next, c, c_next in zip(word[:-1], word[1:], chars[:-1], chars[1:], strict=True)
-        ]
+        self.loose = loose = [1] * max(count - 1, 0)
+        for word_start, word_end in words:
+            loose[word_start : word_end - 1] = [0] * (word_end - word_start - 1)
+        for i in map(_start, _DOUBLED_PAIR.finditer(text)):
+            loose[i] = 0
         self.loose_gaps_cum = list(accumulate(loose, initial=0))
         has_spaces = any(space in text for space in spaces)
         # stripped[e]: e with the spaces before it dropped; skipped[s]: the first non-space at

@@ -9,6 +9,7 @@ have their own balanced breaker in `titlebreak`.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
 
 from pipeline.layout.gridtext import (
@@ -48,6 +49,11 @@ MAX_CHARS_PER_CELL = 4
 # coarse for the margin to mean anything.
 PRUNE_MARGIN = 1.0
 PRUNE_BELOW = 1e6
+# Ends looked at one by one from the fewest characters a line may hold, before bisecting: most
+# lines are long enough within a few characters of it.
+PROBES = 4
+
+_COST = operator.itemgetter(1)  # of an (end, cost) candidate
 
 
 def compose_paragraph(
@@ -177,7 +183,7 @@ def _candidate_ends(
     break classes give none, the ends of the next class, then any end at all."""
     found = _ends(text, start, avail_pt, justify, squeeze, within_limits=justify)
     out = _best_classes(found)
-    if justify and not any(cost < OVER_LIMIT_PENALTY for _, cost in out):
+    if justify and (not out or min(out, key=_COST)[1] >= OVER_LIMIT_PENALTY):
         out = _best_classes(_ends(text, start, avail_pt, justify, squeeze, within_limits=False))
     if not out:  # nothing fits at all (a cluster longer than the line): cut where it overflows
         end, last_end = start + 1, _window_end(text, start, avail_pt)
@@ -185,6 +191,38 @@ def _candidate_ends(
             end += 1
         out.append((end, BREAK_PENALTY[BREAK_KINSOKU] * 100))
     return out
+
+
+def _first_long_enough(
+    text: PreparedText, start: int, first_end: int, last_end: int, avail_pt: float
+) -> int:
+    """The first end from first_end on (at most last_end + 1) of a line from start that is not
+    too short to justify within the limit. The lines too short are a prefix of the window (each
+    end adds more than the limit takes away); none has fewer characters than the room over the
+    widest character and its limit, so the search starts there, then bisects."""
+    width_cum, pair_cum, stripped = text.width_cum, text.pair_cut_cum, text.stripped
+    width_before, pairs_before = width_cum[start], pair_cum[start]
+    low, high = first_end, last_end + 1
+    if text.max_width_pt > 0:
+        fewest = math.ceil(avail_pt / (text.max_width_pt + SPREAD_LIMIT_PT) - 1e-6)
+        low = max(low, min(high, start + fewest))
+    probes = 0
+    while low < high:
+        middle = low if probes < PROBES else (low + high) // 2
+        probes += 1
+        line_end = stripped[middle]
+        natural = (
+            width_cum[line_end] - width_before - (pair_cum[line_end - 1] - pairs_before)
+            if line_end > start
+            else 0.0
+        )
+        if natural < avail_pt - SPREAD_LIMIT_PT * (middle - start):
+            low = middle + 1
+        elif probes <= PROBES:
+            return middle
+        else:
+            high = middle
+    return low
 
 
 def _window_end(text: PreparedText, start: int, avail_pt: float) -> int:
@@ -212,22 +250,7 @@ def _ends(
     too_long = avail_pt + text.cell_pt * 2.5
     first_end, last_end = start + 1, _window_end(text, start, avail_pt)
     if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
-        # Lines too short to justify within the limit are a prefix of the window (each end
-        # adds more than the limit takes away): skip them by bisection.
-        low, high = first_end, last_end + 1
-        while low < high:
-            middle = (low + high) // 2
-            line_end = stripped[middle]
-            natural = (
-                width_cum[line_end] - width_before - (pair_cum[line_end - 1] - pairs_before)
-                if line_end > start
-                else 0.0
-            )
-            if natural < avail_pt - SPREAD_LIMIT_PT * (middle - start):
-                low = middle + 1
-            else:
-                high = middle
-        first_end = low
+        first_end = _first_long_enough(text, start, first_end, last_end, avail_pt)
     for end in range(first_end, last_end + 1):
         line_end = stripped[end]
         # natural_pt(start, line_end), spelt out: this loop is the composer's hot spot.
@@ -246,16 +269,20 @@ def _ends(
         last = skipped[end] >= count
         slack = avail_pt - natural
         stretch = justify and not last
-        if slack > EPS_PT and stretch:
-            # fit_values' spread branch, spelt out (same arithmetic): most ends take it.
-            gaps = loose_cum[line_end - 1 if line_end - 1 > start else start] - loose_before
-            if gaps == 0:
-                line_cost = OVER_LIMIT_PENALTY + 100 * slack**2
+        # fit_values' cost, spelt out (the same arithmetic, test_linebreak checks) but for a
+        # line too long, which fit_values hangs or squeezes.
+        if slack >= -EPS_PT:
+            if not stretch or slack <= EPS_PT:
+                line_cost = 0.0
             else:
-                per_gap = slack / gaps
-                line_cost = OFF_GRID_COST + per_gap**2
-                if per_gap > SPREAD_LIMIT_PT + EPS_PT:
-                    line_cost = OVER_LIMIT_PENALTY + 100 * line_cost
+                gaps = loose_cum[line_end - 1 if line_end - 1 > start else start] - loose_before
+                if gaps == 0:
+                    line_cost = OVER_LIMIT_PENALTY + 100 * slack**2
+                else:
+                    per_gap = slack / gaps
+                    line_cost = OFF_GRID_COST + per_gap**2
+                    if per_gap > SPREAD_LIMIT_PT + EPS_PT:
+                        line_cost = OVER_LIMIT_PENALTY + 100 * line_cost
         else:
             fit = fit_values(text, start, line_end, natural, avail_pt, stretch, squeeze)
             if fit is None:
@@ -297,6 +324,6 @@ def _best_classes(by_class: dict[int, list[tuple[int, float]]]) -> list[tuple[in
     for klass in sorted(by_class):
         found = by_class[klass]
         out += found
-        if any(cost - BREAK_PENALTY[klass] < OVER_LIMIT_PENALTY for _, cost in found):
+        if min(found, key=_COST)[1] - BREAK_PENALTY[klass] < OVER_LIMIT_PENALTY:
             break  # an acceptable line exists: worse classes are not needed
     return out

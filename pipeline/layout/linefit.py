@@ -4,7 +4,7 @@ that costs; and the line's characters placed accordingly."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import accumulate
 
 from pipeline.layout.gridtext import (
     CLOSING_MARKS,
@@ -12,7 +12,6 @@ from pipeline.layout.gridtext import (
     ISOLATED_MARK_SQUEEZE,
     OPENING_MARKS,
     ComposedLine,
-    PlacedChar,
     PreparedText,
 )
 
@@ -113,8 +112,55 @@ def place_line(
     """Position chars[start:end] (trailing spaces dropped) as the fit says; a justified line
     reports fill_pt as its width."""
     end = text.stripped[end]
+    if fit.mark_squeeze_pt > 0:
+        box_x, x = squeezed_boxes(text, start, end, indent_pt, fit)
+    else:
+        box_x, x = boxes(text, start, end, indent_pt, fit.spread_pt - fit.gap_squeeze_pt)
+    # The line's extent ends at its last glyph box, before any hanging blank half.
+    width = x - text.tracking_pt - fit.hang_pt if box_x else indent_pt
+    if fill_pt is not None and box_x:
+        width = fill_pt
+    return ComposedLine(text.text[start:end], box_x, tuple(text.advance_pt[start:end]), width, last)
+
+
+def boxes(
+    text: PreparedText, start: int, end: int, indent_pt: float, gap_change_pt: float
+) -> tuple[tuple[float, ...], float]:
+    """The x of each box of chars[start:end], no mark squeezed, every loose gap changed by
+    gap_change_pt; and the x after the last box.
+
+    The additions squeezed_boxes makes one by one, in the same order (so the same floats), by
+    itertools.accumulate: per character, the blank half an opening mark gives the mark before
+    it, the box, the blank half a closing mark gives the mark after it, and the gap's change.
+    """
+    count = end - start
+    if count <= 0:
+        return (), indent_pt
+    pairs = text.pair_cut_cum[end - 1] - text.pair_cut_cum[start] > 0
+    step = (3 if pairs else 1) + (gap_change_pt != 0)
+    terms = [0.0] * (step * count)
+    if pairs:  # slots: opening cut, box, closing cut [, gap change]
+        terms[0::step] = text.opening_cut[start:end]
+        terms[0] = 0.0  # the line's first mark keeps its blank half
+        terms[1::step] = text.width_pt[start:end]
+        terms[2::step] = text.closing_cut[start:end]
+        terms[step * count - step + 2] = 0.0  # nor does the last give it past the line's end
+    else:
+        terms[0::step] = text.width_pt[start:end]
+    if gap_change_pt != 0:
+        terms[step - 1 : step * (count - 1) : step] = map(
+            gap_change_pt.__mul__, text.loose[start : end - 1]
+        )
+    x = list(accumulate(terms, initial=indent_pt))
+    return tuple(x[1 if pairs else 0 : step * count : step]), x[-1]
+
+
+def squeezed_boxes(
+    text: PreparedText, start: int, end: int, indent_pt: float, fit: Fit
+) -> tuple[tuple[float, ...], float]:
+    """What boxes gives, for a line whose marks give some of their blank halves as fit says."""
     chars, half = text.chars, text.cell_pt / 2
-    advances, widths, pair_cut, loose = text.advance_pt, text.width_pt, text.pair_cut, text.loose
+    widths, pair_cut, loose = text.width_pt, text.pair_cut, text.loose
     box_x: list[float] = []  # of each character, in order
     # How much of its blank half each squeezed mark gives; the gap on that side is not
     # squeezed as well.
@@ -147,10 +193,4 @@ def place_line(
                 x -= pair_cut[i]
         if i < final and loose[i]:
             x += kept_change if i in kept_gaps else loose_change
-    # The line's extent ends at its last glyph box, before any hanging blank half.
-    width = x - text.tracking_pt - fit.hang_pt if box_x else indent_pt
-    if fill_pt is not None and box_x:
-        width = fill_pt
-    # tuple.__new__(PlacedChar, fields) is PlacedChar._make without its check, at C speed.
-    fields = zip(chars[start:end], box_x, advances[start:end], strict=True)
-    return ComposedLine(tuple(map(tuple.__new__, repeat(PlacedChar), fields)), width, last)
+    return tuple(box_x), x
