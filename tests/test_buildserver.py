@@ -23,7 +23,7 @@ from servehelp import WAIT_S, copy_project
 from pipeline.app import buildclient
 from pipeline.app.buildclient import ServerInfo, ask, info_path, read_info, request_for
 
-CLI = [sys.executable, "-c", "from pipeline.app.cli import run; run()"]
+CLI = [sys.executable, "-c", "from pipeline.app.entry import run; run()"]  # as `bulletin`
 W14 = Path("issues/work-bulletin/2024-14.toml")
 W13 = Path("issues/work-bulletin/2024-13.toml")
 BRIEF = Path("issues/brief-news/2024-07.toml")
@@ -155,6 +155,9 @@ def test_a_served_build_writes_and_prints_what_a_build_in_its_own_process_does(
         through, local = served_and_local(watch, *args)
         through.same_as(local)
         assert through.status == status
+    # arguments that the console script leaves to click: `cli`'s build asks the server
+    through, local = served_and_local(watch, str(W14), "--output=output")
+    through.same_as(local)
     # a folder of several issues: one line each, then the summary
     through, local = served_and_local(watch, "issues/work-bulletin")
     through.same_as(local)
@@ -231,6 +234,8 @@ def test_the_server_declines_what_a_fresh_process_would_build_differently(watch:
         "another environment": {"environment": {"BULLETIN_X": "1"}},
         "another cache folder": {"cache": str(root / "elsewhere")},
         "another language": {"language": "zh"},
+        "another user or umask": {"user": (buildclient.process_user()[0], 0o077)},
+        "no issues": {"paths": [str(root / "fonts")]},
         "another workspace": {"paths": [str(root.parent)]},
         "another output folder": {"output": str(root / "out")},
         "another --ofd": {"ofd": True},
@@ -370,3 +375,22 @@ def test_serve_serves_builds_too(project: Path) -> None:
     finally:
         serve.send_signal(signal.SIGINT)
         serve.communicate(timeout=WAIT_S)
+
+
+def test_a_served_build_never_imports_the_command_line_or_the_build(watch: Watch) -> None:
+    script = (
+        "import atexit, sys; from pipeline.app.entry import run; "
+        "atexit.register(lambda: print(sorted(m for m in sys.modules if m in "
+        "('pipeline.app.cli', 'pipeline.build')), file=sys.stderr)); run()"
+    )
+    before = watch.served()
+    done = subprocess.run(
+        [sys.executable, "-c", script, "build", str(W14)],
+        cwd=watch.root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0 and done.stdout.startswith("built   ")
+    assert done.stderr.splitlines()[-1] == "[]"
+    watch.wait_for(lambda: watch.served() == before + 1)

@@ -1,9 +1,9 @@
 """`bulletin build` handed to the `watch` or `serve` running in its workspace, if one answers.
 
-The client side of the build server (the server is `buildserver`): it runs before any of the
-build's heavy imports, so it imports only what the interpreter and `bulletin`'s command line
-have loaded already, and the C modules under socket, hashlib and hmac: those three modules
-would cost ~6 ms more (OpenSSL, socket's enum classes) than all this one does. Any doubt (no
+The client side of the build server (the server is `buildserver`): the console script
+(`entry`) runs it before the command line or any of the build is imported, so it imports only
+`pipeline.files` and `pipeline.i18n` and the C modules under socket, hashlib and hmac (those
+three would cost ~6 ms more: OpenSSL, socket's enum classes). Any doubt (no
 server, another version of the code, a server that does not answer within ANSWER_S, a reply
 that does not authenticate) and `served_build` returns None: the command builds in its own
 process, exactly as without one.
@@ -45,6 +45,7 @@ UNIX_PATH_MAX = 100  # bytes: sockaddr_un holds 104 (macOS) or 108 (Linux) with 
 COMPARED_VARIABLES = ("HOME", "USERPROFILE", "XDG_DATA_HOME", "XDG_CACHE_HOME", "LOCALAPPDATA")
 NOT_COMPARED = ("BULLETIN_LANG", SWITCH)  # the language goes with each request
 Line = tuple[bool, str]  # (on stderr, text)
+_asked = False  # whether this process asked a server already
 
 
 def switched_off() -> bool:
@@ -82,6 +83,13 @@ def code_version() -> str:
         if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
             digest.update(f"{entry}\0{os.stat(entry).st_mtime_ns}\n".encode(errors="replace"))
     return digest.hexdigest()
+
+
+def process_user() -> tuple[int, int]:
+    """Who writes the files, and with which permissions: the user id (-1 on Windows), umask."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return (os.getuid() if hasattr(os, "getuid") else -1), mask
 
 
 def build_environment() -> dict[str, str]:
@@ -197,6 +205,7 @@ def request_for(
         "environment": build_environment(),
         "language": language(),
         "cwd": os.getcwd(),
+        "user": process_user(),
         "paths": [str(p) for p in paths],
         "output": None if output_dir is None else str(output_dir),
         "strict": strict,
@@ -252,9 +261,12 @@ def served_build(
     """Have this workspace's watch or serve build and print what it says: the exit status.
 
     None when no server built it (none runs, it declined, it did not answer): build here.
+    A process asks once (`entry.run` before the command line is imported, or `cli`'s build).
     """
-    if switched_off():
+    global _asked
+    if switched_off() or _asked:
         return None
+    _asked = True
     targets = list(paths) or [Path("issues")]
     if not all(t.exists() for t in targets):
         return None  # the command's own process says what is missing

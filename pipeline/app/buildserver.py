@@ -34,6 +34,7 @@ from pipeline.app.buildclient import (
     connect,
     endpoint_dir,
     info_path,
+    process_user,
     read_frame,
     read_info,
     send_frame,
@@ -82,6 +83,7 @@ class BuildServer(WatchListener):
         self.cache = str(cache_dir())
         self.language = language()
         self.cwd = Path.cwd()
+        self.user = process_user()
         self.system_fonts = system_fonts_state()
         self.info: ServerInfo | None = None
         self._listener: socket.socket | None = None
@@ -216,6 +218,10 @@ class BuildServer(WatchListener):
                 beat.start()
                 try:
                     status, lines = self._build(request, targets, issues)
+                except Exception as exc:  # a bug: the client builds itself (and meets it too)
+                    error = f"{type(exc).__name__}: {exc}"
+                    self._echo(_("internal error: {error}", error=error))
+                    return
                 finally:
                     done.set()
                     beat.join()
@@ -242,7 +248,9 @@ class BuildServer(WatchListener):
             return "another --ofd", [], []
         issues = list(find_issue_files(targets))
         jobs = request["jobs"]
-        if not issues or len(issues) >= PROGRESS_FROM:
+        if not issues:
+            return "no issues", [], []
+        if len(issues) >= PROGRESS_FROM:
             return "a batch", [], []
         if isinstance(jobs, int) and jobs > 1 and len(issues) > 1:
             return "-j", [], []
@@ -260,6 +268,8 @@ class BuildServer(WatchListener):
             return "another environment"
         if request.get("language") != self.language:
             return "another language"
+        if request.get("user") != self.user:
+            return "another user or umask"
         if not self.watcher.wait_ready(0):
             return "the first build is not done"
         if system_fonts_state() != self.system_fonts:
