@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import sys
 import time
 from pathlib import Path
@@ -56,6 +57,8 @@ def _build_all(
     if jobs > 1:
         from pipeline.app.batch_workers import build_parallel  # not loaded for one issue
 
+        gc.enable()  # workers started from here collect as usual
+
         def done(_outcome: IssueBuild) -> None:
             if progress is not None:
                 progress.update()
@@ -65,6 +68,7 @@ def _build_all(
         outcomes = build_sequential(Builder(root, output_dir, ofd=ofd), issues, strict)
     summary = Summary()
     for outcome in outcomes:
+        gc.enable()  # a batch collects from its second issue on (`bulletin build` disabled it)
         summary.add(outcome)
         if progress is not None and jobs == 1:
             progress.update()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import os
 import sys
 from dataclasses import dataclass
@@ -110,9 +111,15 @@ def build(
 
     status = served_build(paths, output_dir, strict, jobs, ofd, click.echo)
     if status is None:  # no watch or serve of this workspace built it
-        from pipeline.app.build_report import build_command
+        # No collection until the first issue is built (build_report enables it then): the
+        # imports and one issue leave no cyclic garbage worth the ~70 collections (~9 ms).
+        gc.disable()
+        try:
+            from pipeline.app.build_report import build_command
 
-        status = build_command(list(paths), output_dir, strict, jobs, ofd)
+            status = build_command(list(paths), output_dir, strict, jobs, ofd)
+        finally:
+            gc.enable()
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):
         ending.skip_teardown = True

@@ -1,0 +1,72 @@
+"""`bulletin build`'s report of a batch, and when its process collects garbage."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from conftest import SERIES_TOML, issue_toml, write
+
+from pipeline.app import batch_workers
+from pipeline.app.batch import IssueBuild
+from pipeline.app.cli import main
+from pipeline.build import Builder
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project with one series of two issues; the working folder for the test."""
+    folder = tmp_path / "issues" / "s"
+    write(folder / "series.toml", SERIES_TOML)
+    write(folder / "2024-01.toml", issue_toml(1, "2024-01-05", 10))
+    write(folder / "2024-02.toml", issue_toml(2, "2024-02-05", 11))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_a_batch_collects_garbage_from_its_second_issue_on(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first issue (a one-shot's only one) is built without collections, the rest with."""
+    seen: list[bool] = []
+    original = Builder.build
+
+    def build(self: Builder, path: Path, strict: bool = False) -> Any:
+        seen.append(gc.isenabled())
+        return original(self, path, strict)
+
+    monkeypatch.setattr(Builder, "build", build)
+    result = CliRunner().invoke(main, ["build", "issues", "-j", "1"])
+    assert result.exit_code == 0, result.output
+    assert seen == [False, True]
+    assert gc.isenabled()
+
+
+def test_parallel_workers_start_with_collection_on(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Worker processes started by `-j 2` do not inherit a disabled collector."""
+    seen: list[bool] = []
+
+    def build_parallel(*args: Any, **kwargs: Any) -> Iterator[IssueBuild]:
+        seen.append(gc.isenabled())
+        return iter([])
+
+    monkeypatch.setattr(batch_workers, "build_parallel", build_parallel)
+    CliRunner().invoke(main, ["build", "issues", "-j", "2"])
+    assert seen == [True]
+
+
+def test_collection_is_on_again_after_a_build_that_finds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that ends early (nothing to build) leaves this process collecting."""
+    (tmp_path / "issues").mkdir()
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["build"])
+    assert result.exit_code == 1
+    assert gc.isenabled()
