@@ -11,8 +11,9 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   `tests/test_caches.py`). In memory, each loaded face's characters are looked up in the arrays
   as a document uses them and kept with the face.
 - Loaded fonts (`FontLibrary.load`, in memory): one reportlab font per face. Key: path and face
-  index; replaced when the file's mtime changes, so a font swapped in place in `fonts/` is used
-  by the next warm rebuild (`tests/test_caches.py`).
+  index; replaced when the file's mtime changes (looked at once per build, when it asks for its
+  chains), so a font swapped in place in `fonts/` is used by the next warm rebuild
+  (`tests/test_caches.py`, `tests/test_fonts.py`).
 - Font chains (`FontLibrary.chains`, in memory): each role's resolved faces and which font draws
   each character. Key: role and family names. Dropped when the catalog's signature (the files
   in `fonts/` with their sizes and mtimes) changes (`tests/test_caches.py`).

@@ -301,6 +301,30 @@ def test_a_chain_knows_its_loaded_faces_without_loading_the_rest() -> None:
     assert len(library._fonts) == 2
 
 
+def test_a_face_file_is_looked_at_once_per_build_not_per_character(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each character a chain has not drawn yet asks for its faces: one stat of a face's file
+    per build (`chains()`), however many characters; the next build looks again."""
+    library = FontLibrary()
+    chain = library.chains({"body": []})["body"]
+    primary = chain.primary  # loaded (and its file read) here
+    stats: list[Path] = []
+    original = Path.stat
+
+    def stat(self: Path, **kwargs: bool) -> object:
+        stats.append(self)
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", stat)
+    for char in "张家湾调研工作简报":
+        assert chain.font_for(char) is primary
+    assert stats == []
+    again = library.chains({"body": []})["body"]
+    assert again.font_for("区") is primary and again.font_for("县") is primary
+    assert stats == [primary.face.path]
+
+
 def test_a_face_embeds_only_the_glyphs_it_draws(samples: dict[str, Built]) -> None:
     """layout.md §7: the fallback face that draws one character of 2024-14 (喆) embeds no more.
 

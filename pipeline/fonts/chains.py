@@ -296,9 +296,13 @@ class FontLibrary:
         self._fonts: dict[tuple[Path, int], tuple[int, LoadedFont]] = {}  # face → (mtime, font)
         self._chains: dict[tuple[str, tuple[str, ...]], FontChain] = {}
         self._signature: tuple[object, ...] | None = None
+        self._checked: set[tuple[Path, int]] = set()  # faces whose mtime this build has seen
 
     def load(self, face: FontFace) -> LoadedFont:
-        """The loaded font of a face, parsed once until its file changes."""
+        """The loaded font of a face, parsed once until its file changes (looked at per build)."""
+        known = self._fonts.get(face.where)
+        if known is not None and face.where in self._checked:
+            return known[1]  # a chain asks for each character it has not drawn yet
         try:
             mtime_ns = face.path.stat().st_mtime_ns
         except OSError as exc:
@@ -307,7 +311,7 @@ class FontLibrary:
                 file=face.path,
                 hint=_(UNREADABLE_HINT),
             ) from None
-        known = self._fonts.get(face.where)
+        self._checked.add(face.where)
         if known is not None and known[0] == mtime_ns:
             return known[1]
         font = LoadedFont(face)  # a font swapped in place replaces the one loaded before
@@ -326,7 +330,9 @@ class FontLibrary:
         return chain
 
     def chains(self, families_by_role: dict[Role, list[str]]) -> dict[Role, FontChain]:
-        """A chain for every role (resolved again when the catalog's files change)."""
+        """A chain for every role (resolved again when the catalog's files change); a build
+        asks for them first, so each face's file is looked at again once per build."""
+        self._checked.clear()
         signature = self.catalog.signature()
         if signature != self._signature:
             self._chains.clear()
