@@ -219,8 +219,12 @@ class Bench:
                 self.sample("t_served").values.append(typst_run.seconds * 1000)
                 self.sample("t_served_cpu").values.append(typst_run.cpu * 1000)
         finally:
-            watch.send_signal(signal.SIGINT)
-            rest, _ = watch.communicate(timeout=60)
+            watch.send_signal(signal.SIGTERM)  # SIGINT is ignored in a background job
+            try:
+                rest, _ = watch.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                watch.kill()
+                rest, _ = watch.communicate()
         served = sum("for bulletin build" in line for line in [*said, *rest.splitlines()])
         self.notes["served"] = f"{served} of {self.runs + 1} builds served"
 

@@ -76,7 +76,7 @@ class Watch:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(WAIT_S)
             except subprocess.TimeoutExpired:
@@ -162,6 +162,18 @@ def test_a_served_build_writes_and_prints_what_a_build_in_its_own_process_does(
     through, local = served_and_local(watch, "issues/work-bulletin")
     through.same_as(local)
     assert "issues, " in through.out
+
+
+def test_a_build_from_another_folder_names_its_files_as_in_its_own_process(
+    watch: Watch,
+) -> None:
+    series = watch.root / "issues" / "work-bulletin"
+    for args in [("2024-14.toml",), ("2024-14.toml", "-o", "../../output"), ("../brief-news",)]:
+        before = watch.served()
+        through = build(series, *args)
+        watch.wait_for(lambda: watch.served() > before)  # noqa: B023
+        through.same_as(build(series, *args, served=False))
+        assert through.status == 0
 
 
 def test_a_failed_build_and_its_problems_are_the_same_served(watch: Watch) -> None:
@@ -373,7 +385,7 @@ def test_serve_serves_builds_too(project: Path) -> None:
         assert SERVED in serve.stdout.readline()
         through.same_as(build(project, str(W14), served=False))
     finally:
-        serve.send_signal(signal.SIGINT)
+        serve.send_signal(signal.SIGTERM)
         serve.communicate(timeout=WAIT_S)
 
 

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +44,7 @@ from pipeline.app.buildclient import (
 from pipeline.app.console import EXIT_FAILED, EXIT_OK
 from pipeline.app.watch import STOP_JOIN_S, Watcher, WatchListener
 from pipeline.build import find_issue_files
+from pipeline.diagnostics import Diagnostic
 from pipeline.files import cache_dir, find_project_root
 from pipeline.fonts.find import system_font_dirs, system_fonts_disabled
 from pipeline.i18n import _, language
@@ -206,18 +208,18 @@ class BuildServer(WatchListener):
 
             with contextlib.suppress(OSError):  # the client went away: it builds itself
                 try:
-                    reason, targets, issues = self._plan(request)
+                    plan = self._plan(request)
                 except (KeyError, TypeError, ValueError):
-                    reason, targets, issues = "malformed request", [], []
-                if reason:
-                    reply(("declined", reason))
+                    plan = "malformed request"
+                if isinstance(plan, str):
+                    reply(("declined", plan))
                     return
                 reply(("accepted",))
                 done = threading.Event()
                 beat = threading.Thread(target=_heartbeat, args=(reply, done), daemon=True)
                 beat.start()
                 try:
-                    status, lines = self._build(request, targets, issues)
+                    status, lines = self._build(plan)
                 except Exception as exc:  # a bug: the client builds itself (and meets it too)
                     error = f"{type(exc).__name__}: {exc}"
                     self._echo(_("internal error: {error}", error=error))
@@ -227,34 +229,37 @@ class BuildServer(WatchListener):
                     beat.join()
                 reply(("done", status, lines))
 
-    def _plan(self, request: dict[str, object]) -> tuple[str, list[Path], list[Path]]:
-        """Why the request is declined ("" if not), its targets and issue files."""
+    def _plan(self, request: dict[str, object]) -> Plan | str:
+        """What to build for the request, or why it is declined."""
         mismatch = self._mismatch(request)
         if mismatch:
-            return mismatch, [], []
+            return mismatch
         cwd = Path(str(request["cwd"]))
         here = cwd == self.cwd  # paths as the client wrote them mean the same here
-        paths = [Path(p) if here else cwd / p for p in _strings(request["paths"])]
-        targets = paths or [Path("issues") if here else cwd / "issues"]
+        typed = [Path(p) for p in _strings(request["paths"])] or [Path("issues")]
+        targets = [p if here else cwd / p for p in typed]
         if not all(t.exists() for t in targets):
-            return "a path does not exist", [], []
+            return "a path does not exist"
         if find_project_root(targets[0]) != self.watcher.root:
-            return "another workspace", [], []
-        output = request["output"]
-        wanted = (cwd / str(output)) if output is not None else self.watcher.root / "output"
+            return "another workspace"
+        output = None if request["output"] is None else Path(str(request["output"]))
+        wanted = cwd / output if output is not None else self.watcher.root / "output"
         if wanted.resolve() != self.watcher.output_root:
-            return "another output folder", [], []
+            return "another output folder"
         if request["ofd"] is not self.builder.ofd:
-            return "another --ofd", [], []
+            return "another --ofd"
         issues = list(find_issue_files(targets))
         jobs = request["jobs"]
         if not issues:
-            return "no issues", [], []
+            return "no issues"
         if len(issues) >= PROGRESS_FROM:
-            return "a batch", [], []
+            return "a batch"
         if isinstance(jobs, int) and jobs > 1 and len(issues) > 1:
-            return "-j", [], []
-        return "", targets, issues
+            return "-j"
+        # The client's process would name its files as typed, its PDFs below its -o as typed.
+        spelled = [(self.builder.output_root, output or self.watcher.root / "output")]
+        spelled += zip(targets, typed, strict=True)
+        return Plan(cwd, targets, issues, request["strict"] is True, spelled)
 
     def _mismatch(self, request: dict[str, object]) -> str:
         """What differs between the client's build and one of this process ("" if nothing)."""
@@ -276,25 +281,20 @@ class BuildServer(WatchListener):
             return "system fonts changed"
         return ""
 
-    def _build(
-        self, request: dict[str, object], targets: list[Path], issues: list[Path]
-    ) -> tuple[int, list[Line]]:
+    def _build(self, plan: Plan) -> tuple[int, list[Line]]:
         """Build the issues as `bulletin build` does; its exit status and output lines."""
-        cwd = Path(str(request["cwd"]))
         started = time.perf_counter()
         with self.watcher.lock:
-            outcomes = list(build_sequential(self.builder, issues, request["strict"] is True))
+            outcomes = list(build_sequential(self.builder, plan.issues, plan.strict))
         summary = Summary()
-        lines: list[Line] = [
-            (True, d.format(relative_to=cwd)) for d in misnamed_issue_files(targets)
-        ]
+        lines = [plan.problem_line(d) for d in misnamed_issue_files(plan.targets)]
         for outcome in outcomes:
             summary.add(outcome)
-            lines += [(True, d.format(relative_to=cwd)) for d in outcome.diagnostics]
-            lines.append(_outcome_line(outcome, cwd))
+            lines += [plan.problem_line(d) for d in outcome.diagnostics]
+            lines.append(plan.outcome_line(outcome))
             self._tell(outcome)
         summary.seconds = time.perf_counter() - started
-        if len(issues) > 1:
+        if len(plan.issues) > 1:
             lines.append((False, summary.line()))
         return (EXIT_FAILED if summary.failed else EXIT_OK), lines
 
@@ -313,23 +313,49 @@ class BuildServer(WatchListener):
         self._echo(f"{self._clock().strftime('%H:%M:%S')}  {line}")
 
 
-def _outcome_line(outcome: IssueBuild, cwd: Path) -> Line:
-    """`built   issue → pdf (7 pages, 41 ms)` on stdout, or `failed  issue` on stderr."""
-    if outcome.pdf is None:
-        return True, _("failed  {issue}", issue=_shown(outcome.source, cwd))
-    return False, _(
-        "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
-        issue=_shown(outcome.source, cwd),
-        pdf=_shown(outcome.pdf, cwd),
-        pages=outcome.pages,
-        ms=f"{outcome.seconds * 1000:.0f}",
-    )
+@dataclass(frozen=True)
+class Plan:
+    """A request to build: the client's working folder, the targets and issue files found in
+    them, --strict, and (path here, path as the client's process spells it) pairs."""
+
+    cwd: Path
+    targets: list[Path]
+    issues: list[Path]
+    strict: bool
+    spelled: list[tuple[Path, Path]]
+
+    def outcome_line(self, outcome: IssueBuild) -> Line:
+        """`built   issue → pdf (7 pages, 41 ms)` on stdout, or `failed  issue` on stderr."""
+        issue = self.shown(outcome.source)
+        if outcome.pdf is None:
+            return True, _("failed  {issue}", issue=issue)
+        return False, _(
+            "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
+            issue=issue,
+            pdf=self.shown(outcome.pdf),
+            pages=outcome.pages,
+            ms=f"{outcome.seconds * 1000:.0f}",
+        )
+
+    def problem_line(self, diagnostic: Diagnostic) -> Line:
+        """A problem as the client's process prints it: its file as shown there."""
+        if diagnostic.file is not None:
+            diagnostic = replace(diagnostic, file=Path(self.shown(diagnostic.file)))
+        return True, diagnostic.format()
+
+    def shown(self, path: Path) -> str:
+        """A path as the client's process shows it (console.shown in its working folder)."""
+        for here, there in self.spelled:
+            if path.is_relative_to(here):
+                path = there / path.relative_to(here)
+                break
+        return _shown(path, self.cwd)
 
 
 def _shown(path: Path, cwd: Path) -> str:
-    """A path as the client's user sees it (console.shown, for the client's working folder)."""
+    """A path relative to `cwd` where it is below it, else as it is spelled."""
     try:
-        return str(path.resolve().relative_to(cwd.resolve()))
+        return str((cwd / path).resolve().relative_to(cwd.resolve()))
     except ValueError:
         return str(path)
 
