@@ -33,7 +33,7 @@ def fallbacks(warnings: list[Any]) -> set[str]:
 
 
 def test_a_font_swapped_in_place_in_fonts_is_used_by_the_next_warm_rebuild(
-    tmp_path: Path, made: MadeFonts
+    tmp_path: Path, made: MadeFonts, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "fonts").mkdir()
     font = tmp_path / "fonts" / "仿宋_GB2312.ttf"
@@ -52,7 +52,11 @@ def test_a_font_swapped_in_place_in_fonts_is_used_by_the_next_warm_rebuild(
     inode = font.stat().st_ino
     font.write_bytes(swapped.read_bytes())
     assert font.stat().st_ino == inode
-    assert fallbacks(builder.build(issue).warnings) == set()  # the same Builder, warm
+    rebuilt = builder.build(issue)  # the same Builder, warm
+    assert fallbacks(rebuilt.warnings) == set()
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    fresh = Builder(tmp_path, tmp_path / "fresh").build(issue)  # nothing kept from before
+    assert rebuilt.pdf.read_bytes() == fresh.pdf.read_bytes()
 
 
 def test_the_line_cache_of_a_long_running_builder_stays_bounded_over_1000_edits(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, TypeVar
 
-from pipeline.fonts.chains import LoadedFont
+from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.layout.gridtext import ComposedLine
 
 _T = TypeVar("_T")
@@ -88,6 +88,24 @@ class Metrics:
             elif char in OPENING_QUOTES:
                 x = box_pt - natural  # the glyph sits in the cell's right half
         return (font, x, natural * h_scale, h_scale)
+
+
+METRICS_KEPT = 64  # (chain, size, cell) whose Metrics the next documents reuse
+_kept: dict[tuple[int, float, float], tuple[FontChain, Metrics]] = {}
+
+
+def chain_metrics(chain: FontChain, size_pt: float, cell_pt: float) -> Metrics:
+    """The Metrics of the characters a font chain draws, at a size and grid pitch: kept, so a
+    batch's documents and a kept Builder's rebuilds measure each character once while the
+    chain lives (a font file that changes gives new chains)."""
+    key = (id(chain), size_pt, cell_pt)  # the chain is kept with it: its id is not reused
+    found = _kept.get(key)
+    if found is None:
+        fonts = CharMemo(lambda char: chain.font_for(char) or chain.primary)
+        found = _kept[key] = (chain, Metrics(fonts, size_pt, cell_pt))
+        while len(_kept) > METRICS_KEPT:
+            del _kept[next(iter(_kept))]
+    return found[1]
 
 
 def glyph_runs(

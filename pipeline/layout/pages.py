@@ -12,7 +12,7 @@ from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Block, FigureBlock, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.layout.display import DisplayPage, DocumentInfo, Figure
-from pipeline.layout.glyphs import CharMemo, Metrics, Run, glyph_runs
+from pipeline.layout.glyphs import CharMemo, Metrics, Run, chain_metrics, glyph_runs
 from pipeline.layout.gridtext import Advance, ComposedLine
 from pipeline.layout.linebreak import compose_paragraph
 from pipeline.layout.linecache import CharReport, Composed, LayoutProblem, LineCache
@@ -81,7 +81,6 @@ class Composer:
         self.problems: dict[tuple[str, str], LayoutProblem] = {}
         self._fonts: dict[Role, CharMemo[LoadedFont]] = {}
         self._reported: dict[Role, set[str]] = {}  # characters drawn from a fallback, or none
-        self._metrics: dict[tuple[Role, float, float], Metrics] = {}
 
     def font_of(self, char: str, role: Role, origin: str) -> LoadedFont:
         """The font a character is drawn with, recording fallbacks and missing glyphs."""
@@ -126,12 +125,8 @@ class Composer:
         return fonts, self._reported.setdefault(role, set())
 
     def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
-        """Box widths and glyph places of the role's characters at a size, kept per document."""
-        key = (role, size_pt, cell_pt)
-        found = self._metrics.get(key)
-        if found is None:
-            found = self._metrics[key] = Metrics(self.fonts_for("", role, ""), size_pt, cell_pt)
-        return found
+        """Box widths and glyph places of the role's characters at a size (glyphs keeps them)."""
+        return chain_metrics(self.chains[role], size_pt, cell_pt)
 
     def lines(self, blocks: Iterable[Block]) -> list[GridLine]:
         """Compose blocks into grid lines with their page-break permissions."""
