@@ -37,12 +37,12 @@ def _placed(composer: Composer, line: GridLine, role: Role) -> list[tuple[str, f
     """Every character of a line with its x, from the runs as a PDF viewer draws them."""
     chain = composer.chains[role]
     out = []
-    for run in line.runs:
-        x = run.x_pt
-        for char in run.text:
+    for _, size_pt, x_pt, text, char_space_pt, _, h_scale in line.runs:
+        x = x_pt
+        for char in text:
             out.append((char, x))
             font = chain.font_for(char) or chain.primary
-            x += font.advance_pt(char, run.size_pt) * run.h_scale / 100 + run.char_space_pt
+            x += font.advance_pt(char, size_pt) * h_scale / 100 + char_space_pt
     return out
 
 
@@ -80,12 +80,12 @@ def test_a_name_too_long_at_75_percent_is_set_smaller_and_stays_centred() -> Non
     composer = Composer(style, FontLibrary().chains(style.fonts))
     name = "四川省地方志工作办公室机关党委政工简讯与工作动态"  # 24 characters
     [line] = composer.lines([TextBlock("name", name)])
-    [run] = line.runs
-    assert run.h_scale == pytest.approx(75) and run.char_space_pt == pytest.approx(0)
+    [(_, _, x_pt, _, char_space_pt, _, h_scale)] = line.runs
+    assert h_scale == pytest.approx(75) and char_space_pt == pytest.approx(0)
     assert line.size_pt < 42
     width = len(name) * line.size_pt * 0.75
     assert width == pytest.approx(style.width_pt)
-    assert run.x_pt + width / 2 == pytest.approx(style.left_pt + style.width_pt / 2)
+    assert x_pt + width / 2 == pytest.approx(style.left_pt + style.width_pt / 2)
 
 
 def test_unbreakable_runs_in_a_body_are_broken_at_the_type_areas_edge(

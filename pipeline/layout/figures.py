@@ -141,7 +141,7 @@ def _with_header(order: list[GridLine], index: int, row: RowFigure) -> list[Grid
     copies = []
     for line in row.table.header:
         figure = replace(line.figure) if isinstance(line.figure, RowFigure) else None
-        copies.append(replace(line, rules=[], break_before=False, figure=figure))
+        copies.append(replace(line, rules=(), break_before=False, figure=figure))
     if not copies:
         return order
     copies[0].force_break_before = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.layout.gridtext import ComposedLine
@@ -19,17 +19,12 @@ FULL_CELL_MARKS = DASHES | OPENING_QUOTES | frozenset("”’…")
 HALF_CELL_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
-class Run(NamedTuple):
-    """Characters drawn with one font, size and spacing from one origin (x from the paper's
-    left edge; a PDF viewer advances each glyph by (width + char_space_pt) × h_scale / 100)."""
-
-    font: str
-    size_pt: float
-    x_pt: float
-    text: str
-    char_space_pt: float
-    color: str
-    h_scale: float = 100.0
+# Characters drawn with one font, size and spacing from one origin: (font name, size_pt, x_pt
+# from the paper's left edge, text, char_space_pt, colour name, h_scale). A PDF viewer advances
+# each glyph by (width + char_space_pt) × h_scale / 100. A plain tuple of strings and numbers:
+# the garbage collector stops tracking the many kept in the line caches.
+Run = tuple[str, float, float, str, float, str, float]
+RUN_FIELDS = 7
 
 
 # Where a character's glyph is drawn in its box: (font, x from the box's left edge, drawn
@@ -131,7 +126,7 @@ def glyph_runs(
                     chars.append(char)
                     continue
             runs.append(
-                Run(
+                (
                     font.name,
                     size_pt,
                     x0_pt + first_x * scale,
@@ -145,7 +140,7 @@ def glyph_runs(
         h_scale, chars = glyph_scale, [char]
     if font is not None:
         runs.append(
-            Run(font.name, size_pt, x0_pt + first_x * scale, "".join(chars), spacing, color,
-                scale * h_scale * 100)
+            (font.name, size_pt, x0_pt + first_x * scale, "".join(chars), spacing, color,
+             scale * h_scale * 100)
         )  # fmt: skip
     return tuple(runs)

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 from pipeline.layout import linestore
-from pipeline.layout.glyphs import Run
+from pipeline.layout.glyphs import RUN_FIELDS, Run
 from pipeline.layout.linestore import Key, Raw
 
 
@@ -119,16 +118,10 @@ class LineCache:
             self._writer = None
 
 
-_NEW = tuple.__new__
-
-
 def _frozen(composed: Composed) -> Raw:
     """A composition as tuples of strings and numbers only."""
     return (
-        tuple(
-            (tuple(map(tuple, runs)), size, cells, centre)
-            for runs, size, cells, centre in composed.lines
-        ),
+        composed.lines,
         tuple((r.char, r.origin, r.font) for r in composed.fallbacks),
         tuple((r.char, r.origin, r.font) for r in composed.missing),
     )
@@ -137,12 +130,11 @@ def _frozen(composed: Composed) -> Raw:
 def _thawed(raw: Raw) -> Composed:
     """The composition _frozen made `raw` of."""
     lines, fallbacks, missing = raw
+    for runs, _size, _cells, _centre in lines:  # the shape _frozen gives, else an error
+        if any(len(run) != RUN_FIELDS for run in runs):
+            raise ValueError("not a glyph run")
     return Composed(
-        # tuple.__new__(Run, fields) is Run._make without its check, at C speed.
-        tuple(
-            (tuple(map(_NEW, repeat(Run), runs)), size, cells, centre)
-            for runs, size, cells, centre in lines
-        ),
+        lines,
         tuple(CharReport(*r) for r in fallbacks),
         tuple(CharReport(*r) for r in missing),
         (),

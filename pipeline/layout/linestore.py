@@ -23,6 +23,7 @@ from pathlib import Path
 from pipeline.files import cache_dir, write_atomically
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
+from pipeline.layout.glyphs import Run
 from pipeline.layout.style import Style
 
 FOLDER = "lines-v1"
@@ -32,7 +33,7 @@ BYTES_KEPT = 64 * 1024 * 1024  # and at most this much in all
 Key = tuple[object, ...]  # a block's kind and fields, and its text style's
 # A composed block as plain tuples: its lines (runs as glyphs.Run's fields, size, rows, centre),
 # its fallback and its missing characters (char, origin, font family).
-RawLine = tuple[tuple[tuple[object, ...], ...], float, int, float]
+RawLine = tuple[tuple[Run, ...], float, int, float]
 RawReport = tuple[str, str, str]
 Raw = tuple[tuple[RawLine, ...], tuple[RawReport, ...], tuple[RawReport, ...]]
 Entries = dict[Key, bytes]  # each block's Raw, packed

@@ -35,7 +35,7 @@ class Rule:
     white_below_pt: float = 0.0
 
 
-@dataclass
+@dataclass(slots=True)
 class GridLine:
     """One text line placed on the grid: its runs, the rows it takes and how it may move
     between pages. Its em box is centred centre_rows below the top of its first row."""
@@ -44,7 +44,7 @@ class GridLine:
     size_pt: float = 16.0
     cells: int = 1
     centre_rows: float = 0.5
-    rules: list[Rule] = field(default_factory=list)
+    rules: tuple[Rule, ...] = ()
     break_before: bool = True
     discard_at_top: bool = False
     force_break_before: bool = False
@@ -144,7 +144,7 @@ class Composer:
                 rule = self._rule(block.style)
                 if out and not pending_rules:
                     where = "below-text" if rule.where == "below-text" else "bottom"
-                    out[-1].rules.append(replace(rule, where=where))
+                    out[-1].rules += (replace(rule, where=where),)
                     white_below_rule = (
                         rule if rule.white_below_pt and where == "below-text" else None
                     )
@@ -171,7 +171,7 @@ class Composer:
                 new[0].break_before = False
             new[0].force_break_before = force_break
             force_break = False
-            new[0].rules[:0] = pending_rules
+            new[0].rules = (*pending_rules, *new[0].rules)
             pending_rules = []
             for line in new:
                 if keep_next > 0 and not line.discard_at_top:
@@ -180,7 +180,7 @@ class Composer:
             out.extend(new)
             keep_next = max(keep_next, text_style.keep_with_next_lines)
         if pending_rules and out:
-            out[-1].rules.extend(replace(r, where="bottom") for r in pending_rules)
+            out[-1].rules += tuple(replace(r, where="bottom") for r in pending_rules)
         return out
 
     def _rows_below_rule(self, above: GridLine, rule: Rule, first: GridLine) -> int:
