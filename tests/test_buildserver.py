@@ -6,6 +6,7 @@ Every test compares a served build with one in the command's own process
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -321,6 +322,22 @@ def test_a_dead_servers_socket_and_a_hung_server_are_built_around(project: Path)
         watch.stop()
 
 
+PROC = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads /proc")
+
+
+def _wait_for_socket(pid: int) -> None:
+    """Wait until the process holds a socket open (Linux: its /proc entry)."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        with contextlib.suppress(OSError):
+            fds = Path(f"/proc/{pid}/fd").iterdir()
+            if any(os.readlink(fd).startswith("socket:") for fd in fds):
+                return
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+
+
+@PROC
 def test_a_server_killed_while_a_build_waits_leaves_no_half_written_pdf(project: Path) -> None:
     watch = Watch(project)
     try:
@@ -329,7 +346,7 @@ def test_a_server_killed_while_a_build_waits_leaves_no_half_written_pdf(project:
         client = subprocess.Popen(
             [*CLI, "build", str(W14)], cwd=project, stdout=subprocess.PIPE, text=True
         )
-        time.sleep(0.5)  # the request is sent and waits for its answer
+        _wait_for_socket(client.pid)  # the request is sent and waits for its answer
         watch.process.kill()
         out, _ = client.communicate(timeout=120)
         assert client.returncode == 0 and _timeless(out) == local.out
@@ -406,3 +423,21 @@ def test_a_served_build_never_imports_the_command_line_or_the_build(watch: Watch
     assert done.returncode == 0 and done.stdout.startswith("built   ")
     assert done.stderr.splitlines()[-1] == "[]"
     watch.wait_for(lambda: watch.served() == before + 1)
+
+
+@PROC
+def test_ctrl_c_while_a_served_build_is_awaited_ends_as_in_its_own_process(
+    watch: Watch,
+) -> None:
+    watch.process.send_signal(signal.SIGSTOP)  # the answer does not come
+    try:
+        client = subprocess.Popen(
+            [*CLI, "build", str(W14)], cwd=watch.root, stderr=subprocess.PIPE, text=True
+        )
+        _wait_for_socket(client.pid)  # it connected and waits for the answer
+        client.send_signal(signal.SIGINT)
+        _, err = client.communicate(timeout=WAIT_S)
+    finally:
+        watch.process.send_signal(signal.SIGCONT)
+    assert client.returncode == 1
+    assert err.endswith("\nAborted!\n") and "Traceback" not in err

@@ -144,9 +144,11 @@ class BuildServer(WatchListener):
             self.watcher.lock.release()
         info_file = info_path(self.watcher.root)
         if self.info is not None and read_info(info_file) == self.info:
-            info_file.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # on Windows, a client reading it holds it
+                info_file.unlink(missing_ok=True)
             if self._socket_file is not None:
-                self._socket_file.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    self._socket_file.unlink(missing_ok=True)
 
     def _listen(self, socket_file: Path) -> tuple[socket.socket, str, str]:
         """A listening socket: AF_UNIX (0600) where it can be, else loopback TCP."""

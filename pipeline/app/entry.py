@@ -24,7 +24,14 @@ def run() -> None:
         if parsed is not None:
             from pipeline.app.buildclient import served_build
 
-            status = served_build(*parsed, echo=_echo)
+            try:
+                status = served_build(*parsed, echo=_echo)
+            except KeyboardInterrupt:  # as click ends a command on Ctrl-C
+                from pipeline.i18n import _
+
+                _echo("", err=True)
+                _echo(_("Aborted!"), err=True)
+                status = 1
             if status is not None:
                 sys.exit(status)
     from pipeline.app.cli import run as run_command_line
