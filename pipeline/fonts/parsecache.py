@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import marshal
+import mmap
 import os
 import weakref
 from array import array
@@ -193,22 +194,21 @@ def _read_entry(
     entry: Path, filename: str, index: int, key: tuple[int, int, int], data: FontFile
 ) -> dict[str, Any] | None:
     """The cached attributes if the entry matches the file."""
+    # Mapped, not read: marshal copies what it needs out of the file's pages (~2 ms less for the
+    # ~3 MB of a build's five faces than reading them into memory and slicing that).
     try:
-        raw = entry.read_bytes()
-    except OSError:
+        with (
+            open(entry, "rb") as stream,
+            mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ) as mapped,
+            memoryview(mapped) as raw,
+        ):
+            found = _unpack_entry(raw)
+    except (OSError, ValueError, EOFError, TypeError):  # missing, empty, unreadable or damaged
         return None
-    if not raw.startswith(_MAGIC):
+    if found is None:
         return None
-    try:
-        at = len(_MAGIC)
-        length = int.from_bytes(raw[at : at + 4], "big")
-        header, attrs = marshal.loads(raw[at + 4 : at + 4 + length])
-        stored_format, stored_name, stored_index, stored_key, head, check = header
-    except (ValueError, EOFError, TypeError):
-        return None
+    (stored_format, stored_name, stored_index, stored_key, head, check), attrs = found
     if (stored_format, stored_name, stored_index, stored_key) != (FORMAT, filename, index, key):
-        return None
-    if not isinstance(attrs, dict) or len(raw) != at + 4 + length:
         return None
     try:
         if content_check(data.read, head) != check:
@@ -216,6 +216,21 @@ def _read_entry(
     except OSError:
         return None
     return attrs
+
+
+def _unpack_entry(raw: memoryview) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+    """An entry's header and attributes; None if it is not one whole entry."""
+    at = len(_MAGIC)
+    if raw[:at] != _MAGIC:
+        return None
+    length = int.from_bytes(raw[at : at + 4], "big")
+    if len(raw) != at + 4 + length:
+        return None
+    with raw[at + 4 :] as main:
+        header, attrs = marshal.loads(main)
+    if not isinstance(attrs, dict) or not isinstance(header, tuple) or len(header) != 6:
+        return None
+    return header, attrs
 
 
 def _write_entry(entry: Path, face: Any, index: int, key: tuple[int, int, int]) -> None:
