@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,9 +20,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fontmaker import MadeFonts
 from servehelp import WAIT_S, copy_project
 
-from pipeline.app import buildclient
+from pipeline.app import buildclient, buildserver
 from pipeline.app.buildclient import ServerInfo, ask, info_path, read_info, request_for
 
 CLI = [sys.executable, "-c", "from pipeline.app.entry import run; run()"]  # as `bulletin`
@@ -104,13 +106,14 @@ class Result:
     def __init__(self, done: subprocess.CompletedProcess[str], seconds: float, root: Path) -> None:
         self.status, self.seconds = done.returncode, seconds
         self.out, self.err = _timeless(done.stdout), _timeless(done.stderr)
-        pdfs = sorted((root / "output").rglob("*.pdf"))
-        self.pdfs = {p.relative_to(root).as_posix(): _digest(p) for p in pdfs}
+        pdfs = re.findall(r"→ (\S+\.pdf)", done.stdout)  # the PDFs it says it built
+        self.pdfs = {pdf: _digest(root / pdf) for pdf in pdfs}
 
     def same_as(self, other: Result) -> None:
         assert "Traceback" not in self.err + other.err
         assert (self.status, self.out, self.err) == (other.status, other.out, other.err)
         assert self.pdfs == other.pdfs
+        assert self.pdfs or self.status != 0  # a build that succeeded names what it wrote
 
 
 def _timeless(text: str) -> str:
@@ -197,7 +200,9 @@ def test_an_edit_just_before_a_build_is_in_the_served_pdf(watch: Watch) -> None:
     assert through.pdfs != first.pdfs
 
 
-def test_changed_templates_styles_series_address_books_and_fonts_are_seen(watch: Watch) -> None:
+def test_changed_templates_styles_series_address_books_and_fonts_are_seen(
+    watch: Watch, made: MadeFonts
+) -> None:
     """Each change alters the PDF (or its warnings); served and local agree after each."""
     root = watch.root
     changes = [
@@ -224,6 +229,10 @@ def test_changed_templates_styles_series_address_books_and_fonts_are_seen(watch:
     through, local = served_and_local(watch, str(BRIEF))
     through.same_as(local)
     assert "broken.ttf" in through.err
+    shutil.copy(made.fangsong_gb2312, root / "fonts")  # the body's first family: now used
+    through, local = served_and_local(watch, str(BRIEF))
+    through.same_as(local)
+    assert through.pdfs != previous.pdfs
 
 
 def test_a_build_of_another_language_or_environment_is_built_by_itself(watch: Watch) -> None:
@@ -441,3 +450,18 @@ def test_ctrl_c_while_a_served_build_is_awaited_ends_as_in_its_own_process(
         watch.process.send_signal(signal.SIGCONT)
     assert client.returncode == 1
     assert err.endswith("\nAborted!\n") and "Traceback" not in err
+
+
+def test_a_font_installed_in_the_systems_folders_changes_the_state_compared(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(buildserver, "system_font_dirs", lambda: [tmp_path])
+    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "0")
+    (tmp_path / "truetype").mkdir()
+    before = buildserver.system_fonts_state()
+    assert buildserver.system_fonts_state() == before
+    time.sleep(0.01)
+    (tmp_path / "truetype" / "new.ttf").write_bytes(b"x")
+    assert buildserver.system_fonts_state() != before
+    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+    assert buildserver.system_fonts_state() == ()
