@@ -75,10 +75,10 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   `build-server/<digest of the workspace folder>.info` and `.sock`): `bulletin build` built by
   the watcher's Builder, whose caches are those above. Key: the workspace folder; a request is
   built only when the code version (the package's files with sizes and mtimes, the
-  interpreter, site-packages' mtime), cache folder, BULLETIN_*/RL_* settings, language, output
-  folder, --ofd and the system font folders' mtimes are those of the server, else the client
-  builds itself (`tests/test_buildserver.py`: same bytes and lines as in-process after edits
-  of issues, series files, address books, styles, templates and fonts/).
+  interpreter, site-packages' mtime), cache folder, BULLETIN_*/RL_* settings, language, user
+  and umask, output folder, --ofd and the system font folders' mtimes are the server's, else the
+  client builds itself (`tests/test_buildserver.py`: same bytes and lines as in-process after
+  edits of issues, series files, address books, styles, templates and fonts/).
 - Series index (`source/series.py` SeriesIndex, in memory, only inside `shared_series_index`):
   the sibling mastheads of each folder holding two or more issues of a batch (or of a
   watcher's first build of everything), read once when it starts (and inherited by forked

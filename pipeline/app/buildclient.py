@@ -77,8 +77,12 @@ def code_version() -> str:
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(files):
             path = os.path.join(folder, name)
-            stat = os.stat(path)
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode(errors="replace"))
+            try:
+                stat = os.stat(path)
+            except OSError:  # gone meanwhile: the package is being changed
+                stat = None
+            seen = f"{stat.st_size}\0{stat.st_mtime_ns}" if stat else "gone"
+            digest.update(f"{path}\0{seen}\n".encode(errors="replace"))
     for entry in sys.path:
         if entry.endswith(("site-packages", "dist-packages")) and os.path.isdir(entry):
             digest.update(f"{entry}\0{os.stat(entry).st_mtime_ns}\n".encode(errors="replace"))
@@ -267,6 +271,21 @@ def served_build(
     if switched_off() or _asked:
         return None
     _asked = True
+    try:
+        reply = _served(paths, output_dir, strict, jobs, ofd)
+    except (OSError, RuntimeError, ValueError):  # e.g. a path that cannot be resolved
+        return None  # the command's own process meets it too, and says what it is
+    if reply is None or reply.status is None:
+        return None
+    for on_stderr, text in reply.lines:  # printed as the command's own process prints them
+        echo(text, err=on_stderr)
+    return reply.status
+
+
+def _served(
+    paths: Sequence[Path], output_dir: Path | None, strict: bool, jobs: int | None, ofd: bool
+) -> Reply | None:
+    """The server's reply to the build, if a server of this code runs in the workspace."""
     targets = list(paths) or [Path("issues")]
     if not all(t.exists() for t in targets):
         return None  # the command's own process says what is missing
@@ -274,9 +293,4 @@ def served_build(
     version = code_version()
     if info is None or info.version != version:
         return None
-    reply = ask(info, request_for(paths, output_dir, strict, jobs, ofd, version))
-    if reply is None or reply.status is None:
-        return None
-    for on_stderr, text in reply.lines:
-        echo(text, err=on_stderr)
-    return reply.status
+    return ask(info, request_for(paths, output_dir, strict, jobs, ofd, version))
