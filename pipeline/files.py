@@ -26,10 +26,12 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   Compressed streams (same module): the zlib form of every PDF stream, keyed by its bytes,
   the least recently used dropped beyond COMPRESSED_KEPT bytes of font programs and SMALL_KEPT
   bytes of smaller streams (pages) (`tests/test_caches.py`, `tests/test_pdfwrite.py`).
-- Character metrics (`layout/glyphs.py` chain_metrics, in memory): each character's box
-  width and glyph place at one size and grid pitch. Key: the font chain (by identity, kept with
-  its entry), size and pitch; a chain made anew (fonts changed) is measured anew; the oldest
-  beyond METRICS_KEPT are dropped (`tests/test_glyphs.py`, `tests/test_caches.py`).
+- Character fonts and metrics (`layout/glyphs.py` chain_fonts, chain_metrics, in memory):
+  the font each character is drawn with (and whether it is reported as a fallback or missing),
+  and its box width and glyph place at one size and grid pitch. Key: the font chain (by
+  identity, kept with its entry), and size and pitch; a chain made anew (fonts changed) is
+  looked up and measured anew; the oldest beyond KEPT are dropped (`tests/test_glyphs.py`,
+  `tests/test_caches.py`).
 - Page text objects (`layout/pdfwrite.py` _PAGE_TEXTS, in memory): the text objects drawn for a
   page. Key: the page's glyph runs (their faces by identity: a font file changed in place is a
   new face). Used only when the document being written codes every character of the page and

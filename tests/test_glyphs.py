@@ -6,7 +6,7 @@ import pytest
 
 from pipeline.fonts.chains import FontLibrary
 from pipeline.layout import glyphs
-from pipeline.layout.glyphs import CharMemo, Metrics, chain_metrics
+from pipeline.layout.glyphs import Metrics, chain_fonts, chain_metrics
 
 TEXT = "国家发展，“数字”馆——2024年ABC"
 
@@ -15,7 +15,7 @@ def test_a_chains_metrics_are_kept_and_measure_as_new_ones_do() -> None:
     chain = FontLibrary().chains({})["body"]
     kept = chain_metrics(chain, 16.0, 15.79)
     assert chain_metrics(chain, 16.0, 15.79) is kept
-    fresh = Metrics(CharMemo(lambda c: chain.font_for(c) or chain.primary), 16.0, 15.79)
+    fresh = Metrics({c: chain.font_for(c) or chain.primary for c in TEXT}, 16.0, 15.79)
     for char in TEXT:
         assert kept.advance_pt[char] == fresh.advance_pt[char]
         assert kept.glyph[char] == fresh.glyph[char]
@@ -28,10 +28,23 @@ def test_a_new_chain_is_measured_anew() -> None:
     assert chain_metrics(chains[0], 16.0, 15.79) is not chain_metrics(chains[1], 16.0, 15.79)
 
 
-def test_the_metrics_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(glyphs, "METRICS_KEPT", 2)
-    chain = FontLibrary().chains({})["body"]
+def test_the_fonts_and_metrics_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(glyphs, "KEPT", 2)
+    chains = [FontLibrary().chains({})["body"] for _ in range(3)]
     for size in (10.0, 11.0, 12.0):
-        chain_metrics(chain, size, size)
-    assert len(glyphs._kept) == 2
-    assert (id(chain), 12.0, 12.0) in glyphs._kept  # the newest stay
+        chain_metrics(chains[0], size, size)
+    for chain in chains:
+        chain_fonts(chain)
+    assert len(glyphs._metrics) == len(glyphs._fonts) == 2
+    assert (id(chains[0]), 12.0, 12.0) in glyphs._metrics  # the newest stay
+    assert id(chains[2]) in glyphs._fonts
+
+
+def test_a_chains_fonts_say_which_characters_are_reported() -> None:
+    """The characters a fallback draws (a GB2312-only body face lacks 堃) or no font has."""
+    chain = FontLibrary().chains({})["body"]
+    fonts = chain_fonts(chain)
+    fonts.look_up("国家堃\U000f0000 ")
+    assert fonts["国"] is chain.primary and fonts["堃"] is chain.font_for("堃") is not chain.primary
+    assert fonts["\U000f0000"] is chain.primary  # drawn from the primary, reported missing
+    assert fonts.reported == {"堃", "\U000f0000"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.layout.gridtext import ComposedLine
@@ -85,22 +85,58 @@ class Metrics:
         return (font, x, natural * h_scale, h_scale)
 
 
-METRICS_KEPT = 64  # (chain, size, cell) whose Metrics the next documents reuse
-_kept: dict[tuple[int, float, float], tuple[FontChain, Metrics]] = {}
+class ChainFonts(CharMemo[LoadedFont]):
+    """A font chain's font of each character (its primary where no font has one), looked up
+    once; and the characters a fallback font draws or no font has, which are reported."""
+
+    def __init__(self, chain: FontChain) -> None:
+        super().__init__(self._font)
+        self.chain = chain
+        self.reported: set[str] = set()
+
+    def look_up(self, text: str) -> None:
+        """Look up the characters of text that are not known yet."""
+        for char in dict.fromkeys(text):
+            if char not in self:
+                self[char] = self._font(char)
+
+    def _font(self, char: str) -> LoadedFont:
+        chain = self.chain
+        font = chain.font_for(char)  # loads the faces it tries
+        if font is None or (font is not chain.primary and not char.isspace()):
+            self.reported.add(char)
+        return font or chain.primary
+
+
+KEPT = 64  # chains, and (chain, size, pitch), whose fonts and metrics the next documents reuse
+_fonts: dict[int, ChainFonts] = {}
+_metrics: dict[tuple[int, float, float], tuple[FontChain, Metrics]] = {}
+
+
+def chain_fonts(chain: FontChain) -> ChainFonts:
+    """The fonts of a chain's characters: kept while the chain lives (a font file that changes
+    gives new chains)."""
+    found = _fonts.get(id(chain))  # the chain is kept with it: its id is not reused
+    if found is None:
+        found = _fonts[id(chain)] = ChainFonts(chain)
+        _trim(_fonts)
+    return found
 
 
 def chain_metrics(chain: FontChain, size_pt: float, cell_pt: float) -> Metrics:
     """The Metrics of the characters a font chain draws, at a size and grid pitch: kept, so a
-    batch's documents and a kept Builder's rebuilds measure each character once while the
-    chain lives (a font file that changes gives new chains)."""
-    key = (id(chain), size_pt, cell_pt)  # the chain is kept with it: its id is not reused
-    found = _kept.get(key)
+    batch's documents and a kept Builder's rebuilds measure each character once."""
+    key = (id(chain), size_pt, cell_pt)
+    found = _metrics.get(key)
     if found is None:
-        fonts = CharMemo(lambda char: chain.font_for(char) or chain.primary)
-        found = _kept[key] = (chain, Metrics(fonts, size_pt, cell_pt))
-        while len(_kept) > METRICS_KEPT:
-            del _kept[next(iter(_kept))]
+        found = _metrics[key] = (chain, Metrics(chain_fonts(chain), size_pt, cell_pt))
+        _trim(_metrics)
     return found[1]
+
+
+def _trim(kept: dict[Any, Any]) -> None:
+    while len(kept) > KEPT:
+        del kept[next(iter(kept))]
 
 
 def glyph_runs(

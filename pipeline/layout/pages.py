@@ -12,7 +12,7 @@ from pipeline.fonts.roles import Role
 from pipeline.i18n import _
 from pipeline.layout.blocks import Block, FigureBlock, PageBreak, RowBlock, RuleBlock, TextBlock
 from pipeline.layout.display import DisplayPage, DocumentInfo, Figure
-from pipeline.layout.glyphs import CharMemo, Metrics, Run, chain_metrics, glyph_runs
+from pipeline.layout.glyphs import Metrics, Run, chain_fonts, chain_metrics, glyph_runs
 from pipeline.layout.gridtext import Advance, ComposedLine
 from pipeline.layout.linebreak import compose_paragraph
 from pipeline.layout.linecache import CharReport, Composed, LayoutProblem, LineCache
@@ -79,8 +79,6 @@ class Composer:
         self.fallbacks: dict[tuple[str, str], CharReport] = {}
         self.missing: dict[tuple[str, str], CharReport] = {}
         self.problems: dict[tuple[str, str], LayoutProblem] = {}
-        self._fonts: dict[Role, CharMemo[LoadedFont]] = {}
-        self._reported: dict[Role, set[str]] = {}  # characters drawn from a fallback, or none
 
     def font_of(self, char: str, role: Role, origin: str) -> LoadedFont:
         """The font a character is drawn with, recording fallbacks and missing glyphs."""
@@ -88,41 +86,26 @@ class Composer:
         font = chain.font_for(char)
         if font is None:
             self.missing.setdefault((char, origin), CharReport(char, origin))
-            self._reported.setdefault(role, set()).add(char)
             return chain.primary
         if font is not chain.primary and not char.isspace():
             self.fallbacks.setdefault((char, origin), CharReport(char, origin, font.face.family))
-            self._reported.setdefault(role, set()).add(char)
         return font
 
     def fonts_for(self, text: str, role: Role, origin: str) -> dict[str, LoadedFont]:
         """The role's font of every character (a mapping that grows), having recorded the
         fallbacks and missing glyphs of text's characters, each where it first occurs."""
-        fonts, reported = self._role_fonts(role)
-        # A known character without a report adds none: only new and reported ones are looked
-        # up, in the order they first occur.
-        for char in dict.fromkeys(text):
-            if char in reported or char not in fonts:
-                fonts[char] = self.font_of(char, role, origin)
+        fonts = chain_fonts(self.chains[role])
+        fonts.look_up(text)
+        if fonts.reported:
+            for char in dict.fromkeys(text):
+                if char in fonts.reported:
+                    self.font_of(char, role, origin)
         return fonts
 
     def look_up(self, text: str, role: Role) -> None:
         """Look up the fonts of text's characters as fonts_for does (loading the faces that
         draw them), for a block whose reports were recorded when it was composed."""
-        fonts, reported = self._role_fonts(role)
-        chain = self.chains[role]
-        for char in [char for char in dict.fromkeys(text) if char not in fonts]:
-            font = chain.font_for(char)
-            if font is None or (font is not chain.primary and not char.isspace()):
-                reported.add(char)
-            fonts[char] = font or chain.primary
-
-    def _role_fonts(self, role: Role) -> tuple[CharMemo[LoadedFont], set[str]]:
-        fonts = self._fonts.get(role)
-        if fonts is None:
-            chain = self.chains[role]
-            fonts = self._fonts[role] = CharMemo(lambda c: chain.font_for(c) or chain.primary)
-        return fonts, self._reported.setdefault(role, set())
+        chain_fonts(self.chains[role]).look_up(text)
 
     def metrics(self, role: Role, size_pt: float, cell_pt: float) -> Metrics:
         """Box widths and glyph places of the role's characters at a size (glyphs keeps them)."""
