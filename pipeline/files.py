@@ -29,9 +29,8 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Character fonts and metrics (`layout/glyphs.py` chain_fonts, chain_metrics, in memory):
   the font each character is drawn with (and whether it is reported as a fallback or missing),
   and its box width and glyph place at one size and grid pitch. Key: the font chain (by
-  identity, kept with its entry), and size and pitch; a chain made anew (fonts changed) is
-  looked up and measured anew; the oldest beyond KEPT are dropped (`tests/test_glyphs.py`,
-  `tests/test_caches.py`).
+  identity), and size and pitch; kept while the chain lives, so a chain made anew (fonts
+  changed) is looked up and measured anew (`tests/test_glyphs.py`, `tests/test_caches.py`).
 - Page text objects (`layout/pdfwrite.py` _PAGE_TEXTS, in memory): the text objects drawn for a
   page. Key: the page's glyph runs (their faces by identity: a font file changed in place is a
   new face). Used only when the document being written codes every character of the page and

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
+import gc
 
 from pipeline.fonts.chains import FontLibrary
 from pipeline.layout import glyphs
@@ -28,16 +28,16 @@ def test_a_new_chain_is_measured_anew() -> None:
     assert chain_metrics(chains[0], 16.0, 15.79) is not chain_metrics(chains[1], 16.0, 15.79)
 
 
-def test_the_fonts_and_metrics_kept_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(glyphs, "KEPT", 2)
-    chains = [FontLibrary().chains({})["body"] for _ in range(3)]
-    for size in (10.0, 11.0, 12.0):
-        chain_metrics(chains[0], size, size)
-    for chain in chains:
-        chain_fonts(chain)
-    assert len(glyphs._metrics) == len(glyphs._fonts) == 2
-    assert (id(chains[0]), 12.0, 12.0) in glyphs._metrics  # the newest stay
-    assert id(chains[2]) in glyphs._fonts
+def test_a_chains_fonts_and_metrics_go_with_the_chain() -> None:
+    """Nothing is kept for a chain its font library no longer holds (a font changed)."""
+    library = FontLibrary()
+    chain = library.chains({})["body"]
+    chain_metrics(chain, 16.0, 15.79)
+    key = id(chain)
+    assert key in glyphs._fonts
+    del library, chain
+    gc.collect()
+    assert key not in glyphs._fonts
 
 
 def test_a_chains_fonts_say_which_characters_are_reported() -> None:

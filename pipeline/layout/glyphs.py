@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from pipeline.fonts.chains import FontChain, LoadedFont
 from pipeline.layout.gridtext import ComposedLine
@@ -87,12 +88,14 @@ class Metrics:
 
 class ChainFonts(CharMemo[LoadedFont]):
     """A font chain's font of each character (its primary where no font has one), looked up
-    once; and the characters a fallback font draws or no font has, which are reported."""
+    once; the characters a fallback font draws or no font has, which are reported; and the
+    characters' metrics at each size and grid pitch."""
 
     def __init__(self, chain: FontChain) -> None:
         super().__init__(self._font)
-        self.chain = chain
+        self._chain = weakref.ref(chain)
         self.reported: set[str] = set()
+        self.metrics: dict[tuple[float, float], Metrics] = {}
 
     def look_up(self, text: str) -> None:
         """Look up the characters of text that are not known yet."""
@@ -101,42 +104,35 @@ class ChainFonts(CharMemo[LoadedFont]):
                 self[char] = self._font(char)
 
     def _font(self, char: str) -> LoadedFont:
-        chain = self.chain
+        chain = self._chain()
+        assert chain is not None  # these go with their chain
         font = chain.font_for(char)  # loads the faces it tries
         if font is None or (font is not chain.primary and not char.isspace()):
             self.reported.add(char)
         return font or chain.primary
 
 
-KEPT = 64  # chains, and (chain, size, pitch), whose fonts and metrics the next documents reuse
-_fonts: dict[int, ChainFonts] = {}
-_metrics: dict[tuple[int, float, float], tuple[FontChain, Metrics]] = {}
+_fonts: dict[int, ChainFonts] = {}  # by the id of a live chain
 
 
 def chain_fonts(chain: FontChain) -> ChainFonts:
-    """The fonts of a chain's characters: kept while the chain lives (a font file that changes
-    gives new chains)."""
-    found = _fonts.get(id(chain))  # the chain is kept with it: its id is not reused
+    """The fonts of a chain's characters, kept while the chain lives: a batch's documents and
+    a kept Builder's rebuilds look each character up once (a font changed gives new chains)."""
+    found = _fonts.get(id(chain))
     if found is None:
         found = _fonts[id(chain)] = ChainFonts(chain)
-        _trim(_fonts)
+        weakref.finalize(chain, _fonts.pop, id(chain), None)  # before the id can be reused
     return found
 
 
 def chain_metrics(chain: FontChain, size_pt: float, cell_pt: float) -> Metrics:
-    """The Metrics of the characters a font chain draws, at a size and grid pitch: kept, so a
-    batch's documents and a kept Builder's rebuilds measure each character once."""
-    key = (id(chain), size_pt, cell_pt)
-    found = _metrics.get(key)
+    """The Metrics of the characters a font chain draws at a size and grid pitch, kept with
+    the chain's fonts: each character is measured once."""
+    fonts = chain_fonts(chain)
+    found = fonts.metrics.get((size_pt, cell_pt))
     if found is None:
-        found = _metrics[key] = (chain, Metrics(chain_fonts(chain), size_pt, cell_pt))
-        _trim(_metrics)
-    return found[1]
-
-
-def _trim(kept: dict[Any, Any]) -> None:
-    while len(kept) > KEPT:
-        del kept[next(iter(kept))]
+        found = fonts.metrics[size_pt, cell_pt] = Metrics(fonts, size_pt, cell_pt)
+    return found
 
 
 def glyph_runs(
