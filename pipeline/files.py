@@ -20,12 +20,15 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Font scan cache (`fonts/find.py` ScanCache, on disk `fontscan.json`): the family names stored
   in each font file found. Key: the file's path; invalid when its size or mtime differ
   (`tests/test_fontfind.py`).
-- Subset memo (`fonts/subsets.py`, in memory, per loaded face): the font subsets made for a
-  PDF (without the tables a PDF does not need). Key: the glyph list; the least recently used
-  beyond SUBSETS_KEPT are dropped, and a changed file gives a new face with an empty memo.
-  Compressed streams (same module): the zlib form of every PDF stream, keyed by its bytes,
-  the least recently used dropped beyond COMPRESSED_KEPT bytes of font programs and SMALL_KEPT
-  bytes of smaller streams (pages) (`tests/test_caches.py`, `tests/test_pdfwrite.py`).
+- Font programs (`fonts/subsets.py`, in memory, per loaded face): the compressed subset made for
+  a PDF's glyphs of the face (numbered as in the face). Key: the set of glyph ids; the least
+  recently used beyond PROGRAMS_KEPT are dropped, and a changed file gives a new face with an
+  empty memo (`tests/test_subsets.py`). Compressed streams (same module): the zlib form of the
+  other PDF streams, keyed by their bytes, the least recently used dropped beyond
+  COMPRESSED_KEPT bytes of large streams (pictures) and SMALL_KEPT bytes of smaller ones
+  (pages, ToUnicode maps) (`tests/test_subsets.py`).
+- Glyph ids (`layout/cidfonts.py` FaceGlyphs, in memory, per loaded face): each character's
+  glyph in the face, as the face's character map gives it; a changed file gives a new face.
 - Character fonts and metrics (`layout/glyphs.py` chain_fonts, chain_metrics, in memory):
   the font each character is drawn with (and whether it is reported as a fallback or missing),
   and its box width and glyph place at one size and grid pitch. Key: the font chain (by
@@ -33,10 +36,11 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   changed) is looked up and measured anew (`tests/test_glyphs.py`, `tests/test_caches.py`).
 - Page text objects (`layout/pdfwrite.py` _PAGE_TEXTS, in memory): the text objects drawn for a
   page. Key: the page's glyph runs (their faces by identity: a font file changed in place is a
-  new face). Used only when the document being written codes every character of the page and
-  names its subsets as the remembered objects do (codes depend on the order characters are
-  first drawn in the whole document), checked for each page; the least recently used beyond
-  PAGES_KEPT pages are dropped (`tests/test_pdfwrite.py`).
+  new face). Codes are glyph ids, so they fit any document, but for a character that shares
+  its glyph with another one drawn before it (cidfonts.py) and a face named otherwise (two
+  faces of one PostScript name): checked for each page, and drawn again where coding it gives
+  other codes or names; the least recently used beyond PAGES_KEPT pages are dropped
+  (`tests/test_pdfwrite.py`).
 - Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):
   the lines of each block. Key: the block's kind and fields and its text style's values, under
   a context bound per build: a digest of the layout code (`layout/*.py`, `fonts/chains.py`),

@@ -567,15 +567,22 @@ def _fonts_of(reader: pypdf.PdfReader) -> Iterator[pypdf.generic.DictionaryObjec
 
 
 def test_fonts_embedded_and_subset(built: Built) -> None:
-    """layout.md §7: every font embedded and subset."""
+    """layout.md §7: every font embedded and subset, each face one composite font (Type0,
+    Identity-H) whose CIDFontType2 codes glyphs by their ids in the face."""
     reader = pypdf.PdfReader(built.result.pdf)
     found = list(_fonts_of(reader))
     assert found
+    descendants = []
     for font in found:
         name = str(font["/BaseFont"])
         assert re.fullmatch(r"/[A-Z]{6}\+\S+", name), name
-        descriptor = font["/FontDescriptor"].get_object()
-        assert any(key in descriptor for key in ("/FontFile2", "/FontFile3", "/FontFile")), name
+        assert (font["/Subtype"], font["/Encoding"]) == ("/Type0", "/Identity-H"), name
+        (cid_font,) = (d.get_object() for d in font["/DescendantFonts"])
+        descendants.append(cid_font)
+        assert (cid_font["/Subtype"], cid_font["/CIDToGIDMap"]) == ("/CIDFontType2", "/Identity")
+        assert cid_font["/BaseFont"] == name
+        descriptor = cid_font["/FontDescriptor"].get_object()
+        assert "/FontFile2" in descriptor and descriptor["/FontName"] == name, name
         assert "Helvetica" not in name
     # every font object in the file, used or not, and no standard-14 font anywhere
     every = []
@@ -583,7 +590,8 @@ def test_fonts_embedded_and_subset(built: Built) -> None:
         obj = reader.get_object(number)
         if isinstance(obj, pypdf.generic.DictionaryObject) and obj.get("/Type") == "/Font":
             every.append(str(obj.get("/BaseFont")))
-    assert sorted(every) == sorted(str(f["/BaseFont"]) for f in {id(f): f for f in found}.values())
+    used = {id(f): f for f in [*found, *descendants]}.values()
+    assert sorted(every) == sorted(str(f["/BaseFont"]) for f in used)
     assert b"Helvetica" not in built.result.pdf.read_bytes()
 
 

@@ -6,14 +6,15 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
 from conftest import ROOT, SERIES_TOML, issue_toml, write
 from fontmaker import BODY, MadeFonts, rename, subset_font
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+from reportlab.pdfbase.ttfonts import TTFont
 
 from pipeline.build import KEPT_CACHES, Builder
 from pipeline.diagnostics import BulletinError
-from pipeline.fonts import parsecache, subsets
+from pipeline.fonts import parsecache
 from pipeline.fonts.chains import BUNDLED_DIR
 from pipeline.layout import draw
 from pipeline.layout.pages import LineCache
@@ -57,6 +58,19 @@ def test_a_font_swapped_in_place_in_fonts_is_used_by_the_next_warm_rebuild(
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "fresh-cache"))
     fresh = Builder(tmp_path, tmp_path / "fresh").build(issue)  # nothing kept from before
     assert rebuilt.pdf.read_bytes() == fresh.pdf.read_bytes()
+    # drawn with the new face's glyph ids, not the ones remembered for the old face
+    order = fuller.getGlyphOrder()
+    wanted = {order.index(fuller.getBestCmap()[ord(char)]) for char in RARE}
+    shown: set[int] = set()
+    with pikepdf.open(rebuilt.pdf) as pdf:
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "Tj":
+                    codes = bytes(operands[0])
+                    shown |= {
+                        int.from_bytes(codes[i : i + 2], "big") for i in range(0, len(codes), 2)
+                    }
+    assert wanted <= shown
 
 
 def test_the_line_cache_of_a_long_running_builder_stays_bounded_over_1000_edits(
@@ -88,28 +102,6 @@ def test_the_font_parse_cache_entry_is_found_again_through_a_symlink(
         assert parsecache.load_ttfont(TTFont, "f", path).face.familyName.ustr
     assert len(parses) == 1  # parsed once, then found by the real file however it is reached
     assert len(list((tmp_path / "cache").rglob("*.marshal"))) == 1
-
-
-def test_the_subset_memo_keeps_only_the_most_recently_used_subsets(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    made: list[tuple[int, ...]] = []
-    original = TTFontFace.makeSubset
-
-    def counting(self: Any, subset: list[int]) -> bytes:
-        made.append(tuple(subset))
-        return original(self, subset)  # type: ignore[no-any-return]
-
-    monkeypatch.setattr(TTFontFace, "makeSubset", counting)
-    face = parsecache.load_ttfont(TTFont, "f", BUNDLED_DIR / "NotoSerifSC_900Black.ttf").face
-    first = [0, 1, 2]
-    face.makeSubset(first)
-    face.makeSubset(first)
-    assert made == [tuple(first)]  # remembered
-    for glyph in range(3, 3 + subsets.SUBSETS_KEPT):
-        face.makeSubset([0, glyph])
-    face.makeSubset(first)
-    assert made.count(tuple(first)) == 2  # pushed out by SUBSETS_KEPT newer ones: made again
 
 
 def test_a_batch_keeps_the_line_caches_of_its_last_issues_only(

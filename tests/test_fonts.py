@@ -22,6 +22,7 @@ from pipeline.fonts.chains import (
     BUNDLED_FALLBACKS,
     GB2312_TOTAL,
     GBK_TOTAL,
+    WENKAI,
     FontCatalog,
     FontChain,
     FontFace,
@@ -326,17 +327,38 @@ def test_a_face_file_is_looked_at_once_per_build_not_per_character(
 
 
 def test_a_face_embeds_only_the_glyphs_it_draws(samples: dict[str, Built]) -> None:
-    """layout.md §7: the fallback face that draws one character of 2024-14 (喆) embeds no more.
+    """layout.md §7: each face's program has outlines for the glyphs of the characters it draws
+    and no others (reportlab's default would have added the 95 printable ASCII glyphs to
+    every face); the fallback face that draws 喆 and a few figures of 2024-14 holds those."""
+    import io
 
-    reportlab's default (ttfAsciiReadable) would put the 95 printable ASCII glyphs into the first
-    subset of every face, used or not: codes up to 127.
-    """
-    last_codes: dict[str, int] = {}
-    with pikepdf.open(samples["2024-14"].result.pdf) as pdf:
+    from fontTools.ttLib import TTFont
+
+    pdf_path = samples["2024-14"].result.pdf
+    drawn: dict[str, set[str]] = {}
+    with pdfplumber.open(pdf_path) as opened:
+        for page in opened.pages:
+            for char in page.chars:
+                drawn.setdefault(char["fontname"].split("+")[-1], set()).add(char["text"])
+    outlined: dict[str, set[int]] = {}
+    with pikepdf.open(pdf_path) as pdf:
         for page in pdf.pages:
             for font in page.Resources.Font.values():
-                last_codes[str(font.BaseFont).split("+")[-1]] = int(font.LastChar)
-    assert last_codes["NotoSerifSC-Regular"] <= 32  # 喆, and the space reportlab always maps
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = TTFont(io.BytesIO(descriptor.FontFile2.read_bytes()))
+                order, glyf = program.getGlyphOrder(), program["glyf"]
+                outlined[str(font.BaseFont).split("+")[-1]] = {
+                    gid for gid, name in enumerate(order) if gid and glyf[name].numberOfContours
+                }
+    assert set(outlined) == set(drawn)
+    faces = [TTFont(str(BUNDLED_DIR / file), lazy=True) for _, file in (*BUNDLED.values(), WENKAI)]
+    by_name = {str(face["name"].getDebugName(6)): face for face in faces}
+    for name, chars in drawn.items():
+        face = by_name[name]
+        cmap, order = face.getBestCmap(), face.getGlyphOrder()
+        glyphs = {order.index(cmap[ord(char)]) for char in chars}
+        assert outlined[name] == {g for g in glyphs if face["glyf"][order[g]].numberOfContours}
+    assert drawn["NotoSerifSC-Regular"] <= set("喆 0123456789—")
 
 
 @pytest.mark.parametrize(

@@ -127,15 +127,17 @@ class Doc:
     """A stand-in for the PDF document reportlab keeps a font's subsets for."""
 
 
-def test_subsets_are_the_same_bytes_from_a_hit_and_a_parse() -> None:
+def test_programs_are_the_same_bytes_from_a_hit_and_a_parse() -> None:
     fresh = parsecache.load_ttfont(TTFont, "f", BLACK)
     cached = parsecache.load_ttfont(TTFont, "f", BLACK)
-    parsed = TTFont("plain", str(BLACK))  # reportlab alone, no view and no memo
-    subset = [0, 32, *map(ord, "地方志工作简报，（一）2024年“数字方志”")]
-    plain = subsets.without_tables(parsed.face.makeSubset(subset))  # what the memo keeps
-    assert cached.face.makeSubset(subset) == plain
-    assert fresh.face.makeSubset(subset) == plain
-    assert cached.face.makeSubset(subset) is cached.face.makeSubset(subset)  # remembered
+    parsed = TTFont("plain", str(BLACK))  # reportlab alone, no view
+    text = "地方志工作简报，（一）2024年“数字方志”"
+    glyphs = [parsed.face.charToGlyph[ord(char)] for char in text]
+    plain = subsets.font_program(parsed.face, glyphs)
+    assert [cached.face.charToGlyph[ord(char)] for char in text] == glyphs
+    assert subsets.font_program(cached.face, glyphs) == plain
+    assert subsets.font_program(fresh.face, glyphs) == plain
+    assert subsets.font_program(cached.face, glyphs) is subsets.font_program(cached.face, glyphs)
 
 
 def build_series(folder: Path, output: Path) -> list[bytes]:
@@ -195,7 +197,7 @@ def test_a_font_rewritten_in_place_while_in_use_is_reported(tmp_path: Path) -> N
     with font.open("ab") as stream:
         stream.write(b"\0" * 4)
     with pytest.raises(BulletinError) as caught:
-        loaded.face.makeSubset([0, 32, ord("志")])
+        subsets.font_program(loaded.face, [loaded.face.charToGlyph[ord("志")]])
     assert caught.value.diagnostics[0].file == font
 
 

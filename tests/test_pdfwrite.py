@@ -1,16 +1,17 @@
-"""The display list drawn into PDF (layout/pdfwrite.py): text objects as reportlab writes them."""
+"""The display list drawn into PDF (layout/pdfwrite.py): text objects coded by glyph id, each
+page's bytes its own whatever the rest of the document, remembered per page."""
 
 from __future__ import annotations
 
 import datetime
 import io
-from typing import Any
 
 import pikepdf
 import pytest
 
 from pipeline.fonts.chains import BUNDLED_DIR, FontFace, LoadedFont
 from pipeline.layout import pdfwrite
+from pipeline.layout.cidfonts import face_glyphs
 from pipeline.layout.display import DisplayPage, DocumentInfo, GlyphRun
 from pipeline.layout.pdfwrite import render_pdf
 from pipeline.layout.style import Color
@@ -30,8 +31,8 @@ def fonts() -> tuple[LoadedFont, LoadedFont]:
 
 
 def _pages(fonts: tuple[LoadedFont, LoadedFont]) -> list[DisplayPage]:
-    """Runs that cross reportlab's 256-code subsets, mix faces, colours and scales, and hold
-    characters to escape, a no-break space, a character the face lacks and an empty run."""
+    """Runs of 300 characters, mixing faces, colours and scales, with characters a literal
+    string would escape, a no-break space, a character the face lacks and an empty run."""
     fang, serif = fonts
     common = [chr(c) for c in range(0x4E00, 0xA000) if fang.has(chr(c))][:300]
     pages = []
@@ -51,65 +52,76 @@ def _pages(fonts: tuple[LoadedFont, LoadedFont]) -> list[DisplayPage]:
     return pages
 
 
-def _reportlab_pdf(pages: list[DisplayPage]) -> bytes:
-    """The same pages drawn with reportlab's own text objects (how render_pdf drew them)."""
-    from reportlab.lib.colors import CMYKColor
-    from reportlab.lib.colors import Color as RLColor
-    from reportlab.pdfgen.canvas import Canvas
+def _texts(pdf: bytes) -> list[str]:
+    """Each page's characters as pdfminer reads them (through the ToUnicode maps)."""
+    import pdfplumber
 
-    def color(spec: Color) -> Any:
-        return RLColor(*spec.rgb) if spec.rgb is not None else CMYKColor(*(spec.cmyk or ()))
-
-    buffer = io.BytesIO()
-    canvas = Canvas(
-        buffer,
-        pagesize=(595.0, 842.0),
-        invariant=1,
-        pageCompression=1,
-        initialFontName=pages[0].runs[0].font.name,
-        initialFontSize=16,
-    )
-    canvas.setTitle(INFO.title)
-    canvas.setAuthor(INFO.author)
-    canvas.setSubject(INFO.subject)
-    canvas.setCreator("bulletin-pipeline")
-    canvas.setDateFormatter(lambda *_: "D:20240724120000+08'00'")
-    for page in pages:
-        canvas.setPageSize((page.width_pt, page.height_pt))
-        text = None
-        for run in page.runs:
-            if text is None or text._y0 != run.baseline_pt:
-                if text is not None:
-                    canvas.drawText(text)
-                text = canvas.beginText()
-            text.setFont(run.font.name, run.size_pt)
-            text.setFillColor(color(run.color))
-            text.setCharSpace(run.char_space_pt)
-            text.setHorizScale(run.h_scale)
-            text.setTextOrigin(run.x_pt, run.baseline_pt)
-            text.textOut(run.text)
-        if text is not None:
-            canvas.drawText(text)
-        canvas.showPage()
-    canvas.save()
-    return buffer.getvalue()
+    with pdfplumber.open(io.BytesIO(pdf)) as opened:
+        return ["".join(char["text"] for char in page.chars) for page in opened.pages]
 
 
-def test_text_objects_are_reportlabs_byte_for_byte(fonts: tuple[LoadedFont, LoadedFont]) -> None:
-    """render_pdf writes its own text objects: the file is the one reportlab's would be."""
-    pages = _pages(fonts)
-    ours = render_pdf(pages, INFO, fonts[0].name)
-    assert ours == _reportlab_pdf(pages)
-    assert b"/F1+1" in ours  # the body face needed a second 256-code subset
+def _contents(pdf: bytes) -> list[bytes]:
+    with pikepdf.open(io.BytesIO(pdf)) as opened:
+        return [page.Contents.read_bytes() for page in opened.pages]
+
+
+def _hex(font: LoadedFont, text: str) -> bytes:
+    return b"<" + b"".join(b"%04x" % font.cmap[ord(char)] for char in text) + b">"
 
 
 def test_text_objects_show_the_runs(fonts: tuple[LoadedFont, LoadedFont]) -> None:
-    """Each run sets its colour, spacing, scale and origin: RGB as rg, CMYK as k."""
-    pdf = render_pdf(_pages(fonts), INFO, fonts[0].name)
-    with pikepdf.open(io.BytesIO(pdf)) as opened:
-        page = opened.pages[0].Contents.read_bytes()
-    assert b"0 .8 .8 0 k 0 Tc 98.70641 Tz 1 0 0 1 300.5 800 Tm /F1+0 16 Tf 19.2 TL (" in page
-    assert b".1 .2 .7 rg .085 Tc 100 Tz 1 0 0 1 320.25 800 Tm /F2+0 14 Tf 16.8 TL (" in page
+    """Each run sets its colour, spacing, scale and origin (RGB as rg, CMYK as k), then shows
+    its characters' glyph ids in the face's font, named after the face."""
+    fang, serif = fonts
+    pdf = render_pdf(_pages(fonts), INFO, fang.name)
+    page = _contents(pdf)[0]
+    fang_name = face_glyphs(fang).resource.encode()
+    serif_name = face_glyphs(serif).resource.encode()
+    assert fang_name != serif_name
+    shown = b"0 .8 .8 0 k 0 Tc 98.70641 Tz 1 0 0 1 300.5 800 Tm /%s 16 Tf %s Tj"
+    assert shown % (fang_name, _hex(fang, "\uff0c")) in page
+    shown = b".1 .2 .7 rg .085 Tc 100 Tz 1 0 0 1 320.25 800 Tm /%s 14 Tf %s Tj"
+    assert shown % (serif_name, _hex(serif, "(a)\\b 2024")) in page  # U+00A0: the space
+
+
+def test_the_text_reads_back_as_drawn(fonts: tuple[LoadedFont, LoadedFont]) -> None:
+    """Every character of every run, U+00A0 as the space and one the face lacks as U+0000,
+    as reportlab's simple fonts read; a page of it passes PDF/A-2b."""
+    from pipeline.formats.pdfawrite import PDFA_2B
+
+    pages = _pages(fonts)
+    pdf = render_pdf(pages, INFO, fonts[0].name)
+    expected = [
+        "".join(run.text for run in page.runs).replace("\u00a0", " ").replace("\U0001f600", "\0")
+        for page in pages
+    ]
+    assert _texts(pdf) == expected
+    one = DisplayPage(595.0, 842.0)
+    one.runs.append(GlyphRun(fonts[0], 16, 79.37, 800.0, "地方志工作简报", 0.0, BLACK))
+    one.runs.append(GlyphRun(fonts[1], 16, 79.37, 700.0, "(a)\u00a02024", 0.0, RED))
+    written = render_pdf([one], INFO, fonts[0].name, PDFA_2B)
+    report = pikepdf.pdfa.validate_written(io.BytesIO(written), "2b")
+    assert report.verdict == "pass", report.summary()
+
+
+def test_characters_that_share_a_glyph_read_back_each_as_itself(
+    fonts: tuple[LoadedFont, LoadedFont],
+) -> None:
+    """FandolFang draws · and • with one glyph (and ⼈ and 人): the one drawn first in the
+    document has the glyph's code in the face's font, the other the same code in a second
+    font of the face, whose ToUnicode map names it."""
+    fang = fonts[0]
+    assert fang.cmap[0xB7] == fang.cmap[0x2022] and fang.cmap[0x2F08] == fang.cmap[0x4EBA]
+    one, two = DisplayPage(595.0, 842.0), DisplayPage(595.0, 842.0)
+    one.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "人·工作•⼈·", 0.0, BLACK))
+    two.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "•人⼈", 0.0, BLACK))
+    pdf = render_pdf([one, two], INFO, fang.name)
+    assert _texts(pdf) == ["人·工作•⼈·", "•人⼈"]
+    name = face_glyphs(fang).resource.encode()
+    assert b"/%s.1 16 Tf" % name in _contents(pdf)[0]
+    swapped = render_pdf([two, one], INFO, fang.name)  # page one remembered, now coded otherwise
+    assert _texts(swapped) == ["•人⼈", "人·工作•⼈·"]
+    assert swapped == _uncached([two, one], fang.name)
 
 
 @pytest.fixture
@@ -148,11 +160,11 @@ def test_unchanged_pages_reuse_their_text_objects(
     assert drawn == []
 
 
-def test_pages_whose_codes_changed_are_drawn_again(
+def test_pages_after_new_characters_keep_their_bytes(
     fonts: tuple[LoadedFont, LoadedFont], drawn: list[int]
 ) -> None:
-    """A new first page with characters first drawn there moves the codes of the pages after it:
-    they are drawn again (what the remembered objects would show is other characters), and
+    """A new first page with characters first drawn there leaves the codes of the pages after
+    it alone: only the new page is drawn, the others' streams are the bytes they were, and
     the file is the one written with nothing remembered."""
     fang = fonts[0]
     pages = _pages(fonts)
@@ -160,12 +172,13 @@ def test_pages_whose_codes_changed_are_drawn_again(
     rare = [chr(c) for c in range(0x4E00, 0xA000) if fang.has(chr(c))][-40:]
     opening = DisplayPage(595.0, 842.0)
     opening.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "".join(rare), 0.0, BLACK))
+    before = _contents(render_pdf(pages, INFO, fang.name))
     drawn.clear()
     edited = [opening, *_pages(fonts)]
     written = render_pdf(edited, INFO, fang.name)
-    assert len(drawn) == len(edited)
+    assert drawn == [1]
+    assert _contents(written)[1:] == before
     assert written == _uncached(edited, fang.name)
-    assert written == _reportlab_pdf(edited)
 
 
 def test_a_page_remembered_from_another_document_is_checked_per_page(
@@ -179,10 +192,11 @@ def test_a_page_remembered_from_another_document_is_checked_per_page(
     assert render_pdf(turned, INFO, fonts[0].name) == _uncached(turned, fonts[0].name)
 
 
-def test_a_page_whose_font_is_named_otherwise_is_drawn_again(
+def test_faces_first_used_in_another_order_keep_their_names(
     fonts: tuple[LoadedFont, LoadedFont], drawn: list[int]
 ) -> None:
-    """Same codes but the faces first used in the other order (F1 and F2 swapped): drawn again."""
+    """A face's font is named after the face, not by the order faces are first used in: pages
+    swapped are not drawn again."""
     fang, serif = fonts
     one, two = DisplayPage(595.0, 842.0), DisplayPage(595.0, 842.0)
     one.runs.append(GlyphRun(fang, 16, 79.37, 800.0, "地方志工作", 0.0, BLACK))
@@ -190,8 +204,8 @@ def test_a_page_whose_font_is_named_otherwise_is_drawn_again(
     render_pdf([one, two], INFO, fang.name)
     drawn.clear()
     swapped = render_pdf([two, one], INFO, fang.name)
-    assert len(drawn) == 2
-    assert swapped == _uncached([two, one], fang.name) == _reportlab_pdf([two, one])
+    assert drawn == []
+    assert swapped == _uncached([two, one], fang.name)
 
 
 def test_reportlabs_encoding_of_objects_is_unchanged(fonts: tuple[LoadedFont, LoadedFont]) -> None:

@@ -1,19 +1,26 @@
-"""Font subsets as embedded (fonts/subsets.py): without the tables a PDF font program does not
-need, still drawn and read back by poppler, PDFium (Chromium's viewer) and pdfplumber."""
+"""Font programs as embedded (fonts/subsets.py): the glyphs used at their ids in the face, the
+tables a CIDFont's TrueType program needs, still drawn and read back by poppler, PDFium
+(Chromium's viewer) and pdfplumber."""
 
 from __future__ import annotations
+
+import io
+from typing import Any
 
 import pikepdf
 import pypdfium2
 import pytest
 from conftest import Built
+from fontTools.ttLib import TTFont
 
 from pipeline.fonts import subsets
-from pipeline.fonts.subsets import UNNEEDED_TABLES, without_tables
+from pipeline.fonts.chains import BUNDLED_DIR, FontFace, LoadedFont
+from pipeline.fonts.subsets import font_program
 
-# ISO 32000-1 §9.9: what a TrueType font program of a simple font must hold (cvt, fpgm and prep
-# only when the face has them).
-REQUIRED = {b"head", b"hhea", b"hmtx", b"loca", b"maxp", b"glyf", b"cmap"}
+# ISO 32000-1 §9.9: what a TrueType font program used by a CIDFont must hold (cvt, fpgm and prep
+# only when the face has them; a cmap only for a simple font).
+REQUIRED = {b"head", b"hhea", b"hmtx", b"loca", b"maxp", b"glyf"}
+UNNEEDED = {b"cmap", b"name", b"OS/2", b"post", b"GSUB", b"GPOS", b"vmtx"}
 
 
 def _tables(program: bytes) -> dict[bytes, bytes]:
@@ -26,34 +33,91 @@ def _tables(program: bytes) -> dict[bytes, bytes]:
     return found
 
 
-def test_embedded_subsets_hold_only_the_tables_a_pdf_needs(samples: dict[str, Built]) -> None:
+def _face(file_name: str) -> Any:
+    from reportlab.pdfbase.pdfmetrics import getFont
+
+    return getFont(LoadedFont(FontFace("f", BUNDLED_DIR / file_name)).name).face
+
+
+def test_embedded_programs_hold_only_the_tables_a_cidfont_needs(
+    samples: dict[str, Built],
+) -> None:
     programs = 0
     with pikepdf.open(samples["2024-14"].result.pdf) as pdf:
         for page in pdf.pages:
             for font in page.Resources.Font.values():
-                tables = set(_tables(font.FontDescriptor.FontFile2.read_bytes()))
+                descriptor = font.DescendantFonts[0].FontDescriptor
+                program = descriptor.FontFile2.read_bytes()
+                assert len(program) == descriptor.FontFile2.Length1
+                tables = set(_tables(program))
                 assert tables >= REQUIRED
-                assert not tables & UNNEEDED_TABLES
+                assert not tables & UNNEEDED
+                total = sum(
+                    int.from_bytes(program[i : i + 4].ljust(4, b"\0"), "big")
+                    for i in range(0, len(program), 4)
+                )
+                assert total % 2**32 == 0xB1B0AFBA  # the checksum adjustment is right
                 programs += 1
     assert programs >= 5
 
 
-def test_without_tables_keeps_every_other_table_and_a_valid_checksum() -> None:
-    """The other tables keep their bytes (head's checksum adjustment redone: the whole file sums
-    to 0xB1B0AFBA, as the TrueType spec asks)."""
-    from reportlab.pdfbase.ttfonts import TTFontMaker
+def test_a_program_keeps_each_glyph_at_its_id_with_its_outline_and_advance() -> None:
+    """Glyphs used are the face's own at the same ids; the others are empty; the glyphs a
+    composite glyph is made of come with it."""
+    file_name = "LXGWWenKai-Regular.ttf"  # the bundled face with composite glyphs
+    original = TTFont(str(BUNDLED_DIR / file_name), lazy=True)
+    order = original.getGlyphOrder()
+    glyf = original["glyf"]
+    composite = next(gid for gid in range(1, 3000) if glyf[order[gid]].isComposite())
+    parts = {order.index(name) for name in glyf[order[composite]].getComponentNames(glyf)}
+    chosen = [composite, 1000, 20000, 20001]
+    program = font_program(_face(file_name), chosen)
+    made = TTFont(io.BytesIO(subsets.zlib.decompress(program.deflated)))
+    assert program.length == len(subsets.zlib.decompress(program.deflated))
+    drawn = {0, *chosen, *parts}
+    assert made["maxp"].numGlyphs == max(drawn) + 1
+    made_order = made.getGlyphOrder()
+    for gid in range(made["maxp"].numGlyphs):
+        glyph = made["glyf"][made_order[gid]]
+        if gid in drawn:
+            want = glyf[order[gid]]
+            assert glyph.compile(made["glyf"]) == want.compile(glyf), gid
+            assert made["hmtx"][made_order[gid]] == original["hmtx"][order[gid]]
+        else:
+            assert glyph.numberOfContours == 0, gid
 
-    maker = TTFontMaker()
-    for tag in ("head", "name", "OS/2", "post", "glyf", "cmap"):
-        maker.add(tag, tag.encode().ljust(54, b"\x01"))
-    made = without_tables(bytes(maker.makeStream()))
-    tables = _tables(made)
-    assert set(tables) == {b"head", b"glyf", b"cmap"}
-    assert tables[b"glyf"] == b"glyf".ljust(54, b"\x01")
-    total = sum(
-        int.from_bytes(made[i : i + 4].ljust(4, b"\0"), "big") for i in range(0, len(made), 4)
-    )
-    assert total % 2**32 == 0xB1B0AFBA
+
+def test_the_tag_names_the_glyph_set() -> None:
+    face = _face("FandolFang-Regular.ttf")
+    one = font_program(face, [5, 6, 7])
+    assert len(one.tag) == 6 and one.tag.isalpha() and one.tag.isupper()
+    assert font_program(face, [7, 6, 5, 5]).tag == one.tag
+    assert font_program(face, [5, 6, 8]).tag != one.tag
+
+
+def test_programs_are_made_once_and_the_least_recently_used_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The program memo (files.py): the same glyphs give the kept program; beyond PROGRAMS_KEPT
+    the oldest is made again, to the same bytes."""
+    face = _face("FandolKai-Regular.ttf")
+    made: list[int] = []
+    original = subsets.subset_program
+
+    def counting(face: Any, outlines: dict[int, bytes]) -> bytes:
+        made.append(len(outlines))
+        return original(face, outlines)
+
+    monkeypatch.setattr(subsets, "subset_program", counting)
+    first = font_program(face, [10, 11])
+    assert font_program(face, [11, 10]) is first and len(made) == 1
+    for glyph in range(12, 12 + subsets.PROGRAMS_KEPT):
+        font_program(face, [10, glyph])
+    again = font_program(face, [10, 11])
+    assert again is not first and again == first and len(made) == 2 + subsets.PROGRAMS_KEPT
+    other = _face("FandolKai-Regular.ttf")  # the file loaded again: a face of its own
+    assert other is not face and font_program(other, [10, 11]) == first
+    assert len(made) == 3 + subsets.PROGRAMS_KEPT
 
 
 def test_pdfium_draws_and_reads_the_text_as_pdfplumber_does(samples: dict[str, Built]) -> None:
@@ -70,7 +134,7 @@ def test_pdfium_draws_and_reads_the_text_as_pdfplumber_does(samples: dict[str, B
 
 
 def test_streams_are_compressed_once_and_as_zlib_would(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The compressed-stream memo (files.py): zlib's bytes, kept for pages as for font programs,
+    """The compressed-stream memo (files.py): zlib's bytes, kept for pages as for pictures,
     the least recently used dropped beyond the bound."""
     import zlib
 
@@ -79,7 +143,7 @@ def test_streams_are_compressed_once_and_as_zlib_would(monkeypatch: pytest.Monke
     subsets.remember_compression()
     encode = pdfdoc.PDFZCompress.encode
     page = "BT 1 0 0 1 0 0 Tm (page one) Tj ET\n" * 40
-    program = bytes(range(256)) * 100  # 25 KB: a font program
+    program = bytes(range(256)) * 100  # 25 KB: a picture
     page_first = encode(page)
     assert page_first == zlib.compress(page.encode())
     assert encode(page) is page_first  # remembered

@@ -30,7 +30,7 @@ from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
 from pipeline.fonts.facemaps import FaceMaps, Metrics, from_bytes, from_reportlab
-from pipeline.fonts.subsets import remember_compression, speed_up_subsetting
+from pipeline.fonts.subsets import remember_compression
 
 FORMAT = 3
 _MAGIC = b"bulletin-fontcache\n"
@@ -86,7 +86,6 @@ def load_ttfont(font_class: type[Any], name: str, path: Path, index: int = 0) ->
         font = parse(font_class, name, path, index, data)
         if data is not None and key is not None and file_key(path) == key:
             _write_entry(entry, font.face, index, key)
-    speed_up_subsetting(font.face, FontFile)
     remember_compression()
     return font
 

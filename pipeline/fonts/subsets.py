@@ -1,87 +1,194 @@
-"""Faster, smaller font subsets and PDF streams: reportlab's, without unused tables, made once.
+"""Font programs for a PDF: the glyphs a document uses, each kept at its glyph id in the face.
 
-Two memos (see the list of caches in pipeline/files.py): the subsets made of each face, the least
-recently used dropped beyond SUBSETS_KEPT; and the zlib form of large streams (the font
-programs), bounded by COMPRESSED_KEPT bytes.
+A subset keeps the face's glyph numbering (the glyphs not used are empty), so a PDF code can
+be the glyph id itself (a CIDFontType2 with CIDToGIDMap /Identity) and a page's text is the
+same bytes in any document. The program holds what ISO 32000-1 §9.9 asks of a TrueType program
+used by a CIDFont (head, hhea, hmtx, loca, maxp, glyf, and cvt, fpgm and prep when the face
+has them; no cmap, names, OS/2 or glyph names).
+
+Two memos (see the list of caches in pipeline/files.py): the compressed programs made of each
+face, the least recently used dropped beyond PROGRAMS_KEPT; and the zlib form of other large
+streams, bounded by COMPRESSED_KEPT bytes.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import struct
+import sys
+import weakref
+import zlib
+from array import array
 from collections import OrderedDict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-SUBSETS_KEPT = 64  # per face: a document's subsets of a 14 MB face are ~20–150 KB each
-# Tables reportlab copies into every subset that a PDF's TrueType font program does not need
-# (ISO 32000-1 §9.9 lists head, hhea, hmtx, loca, maxp, glyf, cvt, fpgm, prep, and cmap for a
-# simple font): the font's names (1–2.6 KB each), OS/2 metrics (the FontDescriptor has them),
-# PostScript glyph names. Each 256-glyph subset carried its own copy.
-UNNEEDED_TABLES = frozenset({b"name", b"OS/2", b"post"})
+PROGRAMS_KEPT = 4  # per face: a watcher's current glyph set and the ones just before it
+_COPIED = (b"cvt ", b"fpgm", b"prep")  # the hinting tables, when the face has them
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
-class _GlyphTable:
-    """The glyf table of a font, sliced without first copying the whole table (~12 MB)."""
+@dataclass(frozen=True)
+class FontProgram:
+    """A face's subset as it goes into the PDF: its tag, its size, and its zlib form."""
 
-    def __init__(self, data: Any, offset: int, length: int) -> None:
-        self._data, self._offset, self._length = data, offset, length
-
-    def __getitem__(self, where: slice) -> bytes:
-        start, stop, _ = where.indices(self._length)
-        return bytes(self._data[self._offset + start : self._offset + stop])
+    tag: str  # six capitals naming the subset (ISO 32000-1 §9.6.4), from its glyph set
+    length: int  # bytes before compression (FontFile2 /Length1)
+    deflated: bytes
 
 
-def without_tables(font_program: bytes, dropped: frozenset[bytes] = UNNEEDED_TABLES) -> bytes:
-    """The TrueType font program without the tables named, its directory and checksums redone."""
-    from reportlab.pdfbase.ttfonts import TTFontMaker
-
-    count = int.from_bytes(font_program[4:6], "big")
-    maker = TTFontMaker()
-    for at in range(12, 12 + 16 * count, 16):
-        tag = font_program[at : at + 4]
-        if tag in dropped:
-            continue
-        offset = int.from_bytes(font_program[at + 8 : at + 12], "big")
-        length = int.from_bytes(font_program[at + 12 : at + 16], "big")
-        maker.add(tag.decode("latin-1"), font_program[offset : offset + length])
-    return bytes(maker.makeStream())
+# The programs made of each face (a font file changed in place is a new face: a new memo).
+_MADE: weakref.WeakKeyDictionary[Any, OrderedDict[bytes, FontProgram]] = weakref.WeakKeyDictionary()
 
 
-def speed_up_subsetting(face: Any, font_file: type[Any]) -> None:
-    """Make the face's makeSubset cheaper, and its subsets smaller (without UNNEEDED_TABLES).
-
-    reportlab's makeSubset copies the whole glyf table for every 256-glyph subset, only to slice
-    glyphs out of it; the copy is replaced by slicing the glyphs themselves. Subsets are also
-    remembered per face, so a rebuild that needs the same subset again does not make it again.
-    """
-    original_get_table = face.get_table
-    original_make_subset = face.makeSubset
-    made: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
-
-    def get_table(tag: str) -> Any:
-        if tag == "glyf":
-            offset, length = face.get_table_pos(tag)
-            return _GlyphTable(face._ttf_data, offset, length)
-        return original_get_table(tag)
-
-    def make_subset(subset: list[int]) -> bytes:
-        key = tuple(subset)
-        found = made.get(key)
-        if found is None:
-            if isinstance(face._ttf_data, font_file):  # a file read on demand: still the same?
-                face._ttf_data.check()
-            found = made[key] = without_tables(original_make_subset(subset))
-            while len(made) > SUBSETS_KEPT:
-                made.popitem(last=False)
-        else:
-            made.move_to_end(key)
+def font_program(face: Any, glyphs: Iterable[int]) -> FontProgram:
+    """The subset of reportlab's face that draws these glyph ids (with .notdef and the
+    components of composite glyphs), compressed; made once for the same glyphs."""
+    wanted = sorted({0, *(glyph for glyph in glyphs if 0 <= glyph < face.numGlyphs)})
+    key = array("H", wanted).tobytes()
+    made = _MADE.setdefault(face, OrderedDict())
+    found = made.get(key)
+    if found is not None:
+        made.move_to_end(key)
         return found
+    check = getattr(face._ttf_data, "check", None)
+    if check is not None:  # a file read on demand: still the one parsed?
+        check()
+    outlines = _outlines(face, wanted)
+    program = subset_program(face, outlines)
+    digest = hashlib.sha1(bytes(face.name) + array("H", sorted(outlines)).tobytes()).digest()
+    number = int.from_bytes(digest[:8], "big")
+    tag = "".join(chr(65 + (number // 26**place) % 26) for place in range(6))
+    found = made[key] = FontProgram(tag, len(program), zlib.compress(program))
+    while len(made) > PROGRAMS_KEPT:
+        made.popitem(last=False)
+    return found
 
-    face.get_table = get_table
-    face.makeSubset = make_subset
+
+def _outlines(face: Any, wanted: list[int]) -> dict[int, bytes]:
+    """Each glyph's glyf data, with the glyphs composite glyphs are made of."""
+    data, positions, count = face._ttf_data, face.glyphPos, face.numGlyphs
+    start = face.table["glyf"]["offset"]
+    found: dict[int, bytes] = {}
+    todo = list(wanted)
+    while todo:
+        glyph = todo.pop()
+        if glyph in found:
+            continue
+        low, high = positions[glyph], positions[glyph + 1]
+        outline = bytes(data[start + low : start + high]) if high > low else b""
+        found[glyph] = outline
+        if len(outline) > 10 and outline[0] & 0x80:  # numberOfContours < 0: composite
+            todo += (part for part in _components(outline) if part < count)
+    return found
 
 
-COMPRESSED_MIN = 16 * 2**10  # font programs; smaller streams are pages and ToUnicode maps
-COMPRESSED_KEPT = 4 * 2**20  # bound on the font-program bytes kept
+def _components(outline: bytes) -> Iterator[int]:
+    """The glyph ids a composite glyph refers to (TrueType glyf, composite description)."""
+    at = 10
+    try:
+        while True:
+            flags, glyph = struct.unpack_from(">HH", outline, at)
+            yield glyph
+            at += 8 if flags & 0x0001 else 6  # ARG_1_AND_2_ARE_WORDS
+            at += 2 if flags & 0x0008 else 4 if flags & 0x0040 else 8 if flags & 0x0080 else 0
+            if not flags & 0x0020:  # MORE_COMPONENTS
+                return
+    except struct.error:  # a truncated glyph: the parts read so far
+        return
+
+
+def _big_endian(values: array[int]) -> bytes:
+    if not _BIG_ENDIAN:
+        values = array(values.typecode, values)
+        values.byteswap()
+    return values.tobytes()
+
+
+def subset_program(face: Any, outlines: dict[int, bytes]) -> bytes:
+    """The TrueType program holding these outlines at their glyph ids, the others empty."""
+    count = max(outlines) + 1
+    used = sorted(outlines)
+    padded = [outlines[glyph] + b"\0" * (-len(outlines[glyph]) % 4) for glyph in used]
+    short = sum(map(len, padded)) < 0x20000  # offsets / 2 fit in 16 bits
+    loca = array("H" if short else "I", [0]) * (count + 1)
+    offset = 0
+    for at, glyph in enumerate(used):
+        loca[glyph] = offset >> 1 if short else offset
+        offset += len(padded[at])
+        following = used[at + 1] if at + 1 < len(used) else count
+        loca[glyph + 1 : following + 1] = array(
+            loca.typecode, [offset >> 1 if short else offset]
+        ) * (following - glyph)
+    metrics = array("H", [0]) * (2 * count)
+    for glyph in used:
+        advance, bearing = face.hmetrics[glyph]
+        metrics[2 * glyph], metrics[2 * glyph + 1] = int(advance), int(bearing) & 0xFFFF
+    tables = {
+        b"glyf": b"".join(padded),
+        b"loca": _big_endian(loca),
+        b"hmtx": _big_endian(metrics),
+    }
+    head = bytearray(_table(face, b"head"))
+    head[8:12] = bytes(4)  # checkSumAdjustment, set below
+    head[50:52] = (0 if short else 1).to_bytes(2, "big")  # indexToLocFormat
+    hhea = bytearray(_table(face, b"hhea"))
+    hhea[34:36] = count.to_bytes(2, "big")  # numberOfHMetrics
+    maxp = bytearray(_table(face, b"maxp"))
+    maxp[4:6] = count.to_bytes(2, "big")  # numGlyphs
+    tables.update({b"head": bytes(head), b"hhea": bytes(hhea), b"maxp": bytes(maxp)})
+    for tag in _COPIED:
+        if tag.decode("latin-1") in face.table:
+            tables[tag] = _table(face, tag)
+    return _sfnt(tables)
+
+
+def _table(face: Any, tag: bytes) -> bytes:
+    record = face.table[tag.decode("latin-1")]
+    return bytes(face._ttf_data[record["offset"] : record["offset"] + record["length"]])
+
+
+def _checksum(data: bytes) -> int:
+    words = array("I" if array("I").itemsize == 4 else "L")
+    words.frombytes(data + b"\0" * (-len(data) % 4))
+    if not _BIG_ENDIAN:
+        words.byteswap()
+    return sum(words) & 0xFFFFFFFF
+
+
+def _sfnt(tables: dict[bytes, bytes]) -> bytes:
+    """The font file of these tables: directory sorted by tag, checksums, head's adjustment."""
+    tags = sorted(tables)
+    power = 1 << (len(tags).bit_length() - 1)
+    header = struct.pack(
+        ">IHHHH",
+        0x00010000,
+        len(tags),
+        16 * power,
+        power.bit_length() - 1,
+        16 * (len(tags) - power),
+    )
+    offset = 12 + 16 * len(tags)
+    records, bodies, sums = [], [], []
+    for tag in tags:
+        body = tables[tag]
+        sums.append(_checksum(body))
+        records.append(struct.pack(">4sIII", tag, sums[-1], offset, len(body)))
+        bodies.append(body + b"\0" * (-len(body) % 4))
+        offset += len(bodies[-1])
+    directory = header + b"".join(records)
+    # The file's checksum is its directory's and its tables' (each starts on a 4-byte boundary).
+    adjustment = (0xB1B0AFBA - _checksum(directory) - sum(sums)) & 0xFFFFFFFF
+    at = tags.index(b"head")
+    head = bodies[at]
+    bodies[at] = head[:8] + adjustment.to_bytes(4, "big") + head[12:]
+    return directory + b"".join(bodies)
+
+
+COMPRESSED_MIN = 16 * 2**10  # pictures; smaller streams are pages and ToUnicode maps
+COMPRESSED_KEPT = 4 * 2**20  # bound on the large-stream bytes kept
 SMALL_KEPT = 4 * 2**20  # bound on the page-stream bytes kept (a 186-page issue's are 1.2 MB)
 
 
@@ -97,13 +204,11 @@ class _Kept:
 def remember_compression() -> None:
     """Compress a PDF stream's content once per process, however many PDFs it goes into.
 
-    The font subsets (remembered above) are the same large streams on every rebuild, and so
-    are the pages an edit did not change; zlib gives the same bytes for the same content, so
-    their compressed form is kept, the least recently used dropped beyond a bound for each
-    kind (large and small streams), so a watcher's memory stays flat.
+    The pages an edit did not change are the same streams on every rebuild (their text is
+    coded by glyph id), and so are their ToUnicode maps; zlib gives the same bytes for the
+    same content, so their compressed form is kept, the least recently used dropped beyond a
+    bound for each kind (large and small streams), so a watcher's memory stays flat.
     """
-    import zlib
-
     from reportlab.pdfbase import pdfdoc
 
     large, small = _Kept(), _Kept()

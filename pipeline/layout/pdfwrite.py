@@ -9,6 +9,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pipeline.fonts.chains import LoadedFont
+from pipeline.layout.cidfonts import DocumentFonts, PageFace
 from pipeline.layout.display import (
     DisplayPage,
     DocumentInfo,
@@ -80,6 +82,7 @@ def render_pdf(
             canvas.setLineWidth(vertical.thickness_pt)
             canvas.line(vertical.x_pt, vertical.y0_pt, vertical.x_pt, vertical.y1_pt)
         canvas.showPage()
+    texts.fonts.add_to(canvas._doc)
     if finish is None:
         canvas.save()
         return buffer.getvalue()
@@ -109,18 +112,11 @@ PAGES_KEPT = 512  # pages whose text objects are remembered (a 186-page issue's 
 
 @dataclass
 class _PageText:
-    """A page's text objects as drawn once, and what their bytes depend on besides its runs.
-
-    The codes of a character are assigned by reportlab's font in the order characters are
-    first drawn in the document, so the same runs may need other codes in another document:
-    `coded` holds, per font, the page's characters in the order first drawn and the codes
-    they had (None: never coded, as U+00A0); `named`, the font resource names of the subsets
-    used, in the order first used.
-    """
+    """A page's text objects as drawn once, and what coding its characters must give again
+    for them to be the page's text in another document (cidfonts.PageFace)."""
 
     code: list[str]
-    coded: list[tuple[str, str, list[int | None]]]
-    named: list[tuple[str, int, str]]
+    faces: list[PageFace]
 
 
 # Text objects of recently drawn pages, by their runs (see the list of caches in files.py).
@@ -128,29 +124,20 @@ _PAGE_TEXTS: OrderedDict[tuple[GlyphRun, ...], _PageText] = OrderedDict()
 
 
 class _TextWriter:
-    """The page's text objects, written as reportlab's PDFTextObject writes them, byte for byte.
-
-    One text object per run of consecutive glyph runs on one baseline, each run setting its
-    colour, spacing, scale, origin and font (reportlab's textOut per run costs ten times this:
-    most of a long document's drawing). The codes are the ones reportlab's font assigns
-    (splitString, called for every character it has not coded yet), so its subsets and their
-    order are the ones it would have made.
-    """
+    """The pages' text objects: one per run of consecutive glyph runs on one baseline, each run
+    setting its colour, spacing, scale, origin and font, its glyphs coded by cidfonts.py."""
 
     def __init__(self, canvas: Any) -> None:
-        from reportlab.lib.rl_accel import escapePDF, fp_str
+        from reportlab.lib.rl_accel import fp_str
 
-        self.canvas, self.doc = canvas, canvas._doc
-        self.fp_str, self.escape = fp_str, escapePDF
+        self.canvas, self.fp_str = canvas, fp_str
+        self.fonts = DocumentFonts()
         self.fills: dict[Color, str] = {}
-        self.fonts: dict[str, tuple[Any, dict[int, int]]] = {}
         self.sizes: dict[float, str] = {}
-        self.names: dict[tuple[str, int], str] = {}
-        self.used: dict[tuple[str, int], str] = {}  # the subsets the page drawn uses, in order
-        self.doc.ensureMinPdfVersion("transparency")  # as setFillColor's alpha 1 does
+        canvas._doc.ensureMinPdfVersion("transparency")  # as setFillColor's alpha 1 did
 
     def fill(self, spec: Color) -> str:
-        """The fill colour operator, as PDFTextObject.setFillColor writes it."""
+        """The fill colour operator, as reportlab's PDFTextObject.setFillColor writes it."""
         found = self.fills.get(spec)
         if found is None:
             if spec.rgb is not None:
@@ -160,86 +147,35 @@ class _TextWriter:
             self.fills[spec] = found
         return found
 
-    def font(self, name: str) -> tuple[Any, dict[int, int]]:
-        """reportlab's font of that name, and its character → code map in this document."""
-        found = self.fonts.get(name)
-        if found is None:
-            from reportlab.pdfbase.pdfmetrics import getFont
-
-            font = getFont(name)
-            font.splitString("", self.doc)  # makes the font's state for this document
-            found = self.fonts[name] = (font, font.state[self.doc].assignments)
-        return found
-
-    def subset_name(self, font: Any, subset: int) -> str:
-        """The font resource name of a subset (registering the font with the document)."""
-        key = (font.fontName, subset)
-        found = self.names.get(key)
-        if found is None:
-            found = self.names[key] = font.getSubsetInternalName(subset, self.doc)
-        self.used.setdefault(key, found)
-        return found
-
     def size(self, size_pt: float) -> str:
-        """The font size and leading operands, as PDFTextObject.setFont writes them."""
+        """The font size operand and operator."""
         found = self.sizes.get(size_pt)
         if found is None:
-            fp_str = self.fp_str
-            found = self.sizes[size_pt] = f"{fp_str(size_pt)} Tf {fp_str(size_pt * 1.2)} TL"
+            found = self.sizes[size_pt] = f"{self.fp_str(size_pt)} Tf"
         return found
-
-    def chunks(self, font: Any, codes: dict[int, int], text: str) -> list[tuple[int, bytes]]:
-        """The run's (subset, codes) pieces, as font.splitString gives them."""
-        found = list(map(codes.get, map(ord, text)))
-        if found and None not in found:  # all coded already (never U+00A0, nor a missing one)
-            known: list[int] = found  # type: ignore[assignment]
-            subset = known[0] >> 8
-            if max(known) >> 8 == subset and min(known) >> 8 == subset:
-                return [(subset, bytes(known) if not subset else bytes(c & 255 for c in known))]
-        return list(font.splitString(text, self.doc))
 
     def draw_page(self, runs: list[GlyphRun]) -> None:
         """Append the page's text objects, as drawn last time when their codes are the same."""
         key = tuple(runs)
         found = _PAGE_TEXTS.get(key)
-        if found is not None and self._still_coded(found):
+        if found is not None and self.fonts.codes_as(found.faces):
             _PAGE_TEXTS.move_to_end(key)
             self.canvas._code.extend(found.code)
             return
-        start, self.used = len(self.canvas._code), {}
+        start = len(self.canvas._code)
         self.draw(runs)
-        first_drawn: dict[str, dict[str, None]] = {}
+        chars: dict[LoadedFont, list[str]] = {}
         for run in runs:
-            first_drawn.setdefault(run.font.name, {}).update(dict.fromkeys(run.text))
-        coded = []
-        for name, chars in first_drawn.items():
-            codes = self.font(name)[1]
-            coded.append((name, "".join(chars), list(map(codes.get, map(ord, chars)))))
-        named = [(name, subset, title) for (name, subset), title in self.used.items()]
-        _PAGE_TEXTS[key] = _PageText(self.canvas._code[start:], coded, named)
+            if run.text:
+                chars.setdefault(run.font, []).append(run.text)
+        faces = self.fonts.page_faces({font: "".join(texts) for font, texts in chars.items()})
+        _PAGE_TEXTS[key] = _PageText(self.canvas._code[start:], faces)
         while len(_PAGE_TEXTS) > PAGES_KEPT:
             _PAGE_TEXTS.popitem(last=False)
 
-    def _still_coded(self, page: _PageText) -> bool:
-        """Code the page's characters as drawing it would, and, if their codes are the ones
-        remembered, name its subsets in the order drawing it would: whether the names are the
-        ones remembered too."""
-        same = True
-        for name, text, were in page.coded:
-            font, codes = self.font(name)
-            found = list(map(codes.get, map(ord, text)))
-            if found != were and None in found:  # characters this document has not coded yet
-                font.splitString(text, self.doc)
-                found = list(map(codes.get, map(ord, text)))
-            same = same and found == were
-        if not same:  # other codes may mean other subsets: left to drawing the page to name
-            return False
-        titles = [self.subset_name(self.font(name)[0], subset) for name, subset, _ in page.named]
-        return titles == [title for _, _, title in page.named]
-
     def draw(self, runs: list[GlyphRun]) -> None:
         """Append the runs' text objects to the canvas's current page."""
-        fp_str, escape, fill = self.fp_str, self.escape, self.fill
+        fp_str, fill, pieces = self.fp_str, self.fill, self.fonts.pieces
         out = self.canvas._code.append
         code: list[str] = []
         baseline: float | None = None
@@ -248,13 +184,11 @@ class _TextWriter:
                 if code:
                     code.append("ET")
                     out(" ".join(code))
-                code = ["BT 1 0 0 1 0 0 Tm"]
+                code = ["BT"]
                 baseline = run.baseline_pt
-            font, codes = self.font(run.font.name)
             size = self.size(run.size_pt)
             shown = " ".join(
-                f"{self.subset_name(font, subset)} {size} ({escape(chunk)}) Tj"
-                for subset, chunk in self.chunks(font, codes, run.text)
+                f"{name} {size} <{codes}> Tj" for name, codes in pieces(run.font, run.text)
             )
             code.append(
                 f"{fill(run.color)} {fp_str(run.char_space_pt)} Tc {fp_str(run.h_scale)} Tz"
