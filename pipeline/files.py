@@ -23,12 +23,18 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Font programs (`fonts/subsets.py`, in memory, per loaded face): the compressed subset made for
   a PDF's glyphs of the face (numbered as in the face). Key: the set of glyph ids; the least
   recently used beyond PROGRAMS_KEPT are dropped, and a changed file gives a new face with an
-  empty memo (`tests/test_subsets.py`). Compressed streams (same module): the zlib form of the
+  empty memo (`tests/test_subsets.py`). On disk (`fonts/programstore.py`,
+  `programs-v1/<digest>.program`), the same programs for the next process. Key: the font
+  file's path, size, mtime and inode, the face's place in it, a digest of its first 64 KiB and
+  head table, and the glyph set, all stored in the entry and compared; a damaged entry is not
+  used; at most FILES_KEPT files and BYTES_KEPT bytes, the least recently written deleted
+  first (`tests/test_programstore.py`). Compressed streams (same module): the zlib form of the
   other PDF streams, keyed by their bytes, the least recently used dropped beyond
   COMPRESSED_KEPT bytes of large streams (pictures) and SMALL_KEPT bytes of smaller ones
   (pages, ToUnicode maps) (`tests/test_subsets.py`).
 - Glyph ids (`layout/cidfonts.py` FaceGlyphs, in memory, per loaded face): each character's
-  glyph in the face, as the face's character map gives it; a changed file gives a new face.
+  glyph in the face, as the face's character map gives it; a changed file gives a new face
+  (`tests/test_caches.py`).
 - Character fonts and metrics (`layout/glyphs.py` chain_fonts, chain_metrics, in memory):
   the font each character is drawn with (and whether it is reported as a fallback or missing),
   and its box width and glyph place at one size and grid pitch. Key: the font chain (by

@@ -6,9 +6,9 @@ same bytes in any document. The program holds what ISO 32000-1 §9.9 asks of a T
 used by a CIDFont (head, hhea, hmtx, loca, maxp, glyf, and cvt, fpgm and prep when the face
 has them; no cmap, names, OS/2 or glyph names).
 
-Two memos (see the list of caches in pipeline/files.py): the compressed programs made of each
-face, the least recently used dropped beyond PROGRAMS_KEPT; and the zlib form of other large
-streams, bounded by COMPRESSED_KEPT bytes.
+Memos (see the list of caches in pipeline/files.py): the compressed programs made of each face,
+the least recently used dropped beyond PROGRAMS_KEPT, and on disk (fonts/programstore.py) for
+the next process; and the zlib form of other large streams, bounded by COMPRESSED_KEPT bytes.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+from pipeline.fonts import programstore
 
 PROGRAMS_KEPT = 4  # per face: a watcher's current glyph set and the ones just before it
 _COPIED = (b"cvt ", b"fpgm", b"prep")  # the hinting tables, when the face has them
@@ -56,15 +58,28 @@ def font_program(face: Any, glyphs: Iterable[int]) -> FontProgram:
     check = getattr(face._ttf_data, "check", None)
     if check is not None:  # a file read on demand: still the one parsed?
         check()
+    where = programstore.entry(face, key)
+    stored = programstore.load(where) if where is not None else None
+    if stored is not None:
+        found = FontProgram(*stored)
+    else:
+        found = _make(face, wanted)
+        if where is not None:
+            programstore.save(where, (found.tag, found.length, found.deflated))
+    made[key] = found
+    while len(made) > PROGRAMS_KEPT:
+        made.popitem(last=False)
+    return found
+
+
+def _make(face: Any, wanted: list[int]) -> FontProgram:
+    """The program of these glyphs, compressed, and its tag."""
     outlines = _outlines(face, wanted)
     program = subset_program(face, outlines)
     digest = hashlib.sha1(bytes(face.name) + array("H", sorted(outlines)).tobytes()).digest()
     number = int.from_bytes(digest[:8], "big")
     tag = "".join(chr(65 + (number // 26**place) % 26) for place in range(6))
-    found = made[key] = FontProgram(tag, len(program), zlib.compress(program))
-    while len(made) > PROGRAMS_KEPT:
-        made.popitem(last=False)
-    return found
+    return FontProgram(tag, len(program), zlib.compress(program))
 
 
 def _outlines(face: Any, wanted: list[int]) -> dict[int, bytes]:

@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from pipeline.formats.pdfa import OUTPUT_CONDITION, output_profile, srgb_profile
+from pipeline.layout.cidfonts import final_stream
 from pipeline.layout.display import DocumentInfo
 
 PRODUCER = "bulletin-pipeline (reportlab)"
@@ -85,21 +86,9 @@ def _deflated(which: str) -> bytes:
 
 @functools.cache
 def _reportlab_classes() -> dict[str, type[Any]]:
-    """The reportlab object classes the writer adds (defined on first use: reportlab is lazy)."""
+    """The reportlab object classes the writer adds (defined on first use: reportlab is lazy);
+    streams whose bytes are final are cidfonts.final_stream."""
     from reportlab.pdfbase import pdfdoc
-
-    class Stream(pdfdoc.PDFObject):  # type: ignore[misc]
-        """A stream whose bytes are final (already deflated, or metadata left plain)."""
-
-        __RefOnly__ = 1
-
-        def __init__(self, entries: dict[str, Any], data: bytes) -> None:
-            self.entries, self.data = entries, data
-
-        def format(self, document: Any) -> bytes:
-            entries = pdfdoc.PDFDictionary({**self.entries, "Length": len(self.data)})
-            head = bytes(pdfdoc.format(entries, document))
-            return head + b"\nstream\n" + self.data + b"endstream\n"
 
     class Info(pdfdoc.PDFInfo):  # type: ignore[misc]
         """reportlab's Info without its empty /Keywords, which the XMP would have to repeat."""
@@ -139,9 +128,9 @@ def _reportlab_classes() -> dict[str, type[Any]]:
                 entries["Mask"] = pdfdoc.PDFArray(self.mask)
             if getattr(self, "smask", None):
                 entries["SMask"] = self.smask
-            return bytes(Stream(entries, self.streamContent).format(document))
+            return bytes(final_stream(entries, self.streamContent).format(document))
 
-    return {"Stream": Stream, "Info": Info, "SrgbImage": SrgbImage}
+    return {"Info": Info, "SrgbImage": SrgbImage}
 
 
 class PdfA2b:
@@ -152,19 +141,20 @@ class PdfA2b:
         from reportlab.pdfbase import pdfdoc
 
         classes = _reportlab_classes()
-        stream = classes["Stream"]
         for page in document.Pages.pages:
             page.Trans = None  # reportlab writes an empty one that PDF/A cannot check
         described = classes["Info"]()
         described.__dict__.update(document.info.__dict__)
         document.info = described
         catalog = document.Catalog
-        catalog.Metadata = stream(
+        catalog.Metadata = final_stream(
             {"Type": pdfdoc.PDFName("Metadata"), "Subtype": pdfdoc.PDFName("XML")},
             xmp_packet(info, described.creator),
         )
         catalog.__NoDefault__ = [*catalog.__NoDefault__, "OutputIntents"]
-        profile = stream({"N": 4, "Filter": pdfdoc.PDFName("FlateDecode")}, _deflated("output"))
+        profile = final_stream(
+            {"N": 4, "Filter": pdfdoc.PDFName("FlateDecode")}, _deflated("output")
+        )
         catalog.OutputIntents = pdfdoc.PDFArray(
             [
                 pdfdoc.PDFDictionary(
@@ -183,7 +173,7 @@ class PdfA2b:
             if isinstance(obj, pdfdoc.PDFImageXObject) and obj.colorSpace == "DeviceRGB":
                 if srgb is None:
                     entries = {"N": 3, "Filter": pdfdoc.PDFName("FlateDecode")}
-                    srgb = document.Reference(stream(entries, _deflated("srgb")))
+                    srgb = document.Reference(final_stream(entries, _deflated("srgb")))
                 obj.__class__ = classes["SrgbImage"]
                 obj.profile = srgb
         document._ID = _ID_PLACEHOLDER

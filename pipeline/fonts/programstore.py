@@ -1,0 +1,104 @@
+"""Compressed font programs on disk, so a one-shot build of glyphs drawn before makes none.
+
+Making and compressing the subsets of an issue's faces costs a one-shot build ~30 ms (the
+body face's few hundred glyphs are most of it); reading them back costs ~0.5 ms. An entry is
+named by a digest of the face (its file's path, size, mtime and inode, the face's place in the
+file, and a digest of the file's first 64 KiB and head table, as the font parse cache checks)
+and of the glyph set, and holds both again, so it is used only for the very face and glyphs it
+was made of. At most FILES_KEPT entries and BYTES_KEPT bytes, the least recently written
+deleted first (see the list of caches in pipeline/files.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import marshal
+import os
+from pathlib import Path
+from typing import Any
+
+from pipeline.files import cache_dir, write_atomically
+
+FOLDER = "programs-v1"
+FILES_KEPT = 100  # a few issues' faces (~5 an issue)
+BYTES_KEPT = 32 * 2**20
+_MAGIC = b"bulletin-font-program-1\n"
+
+Stored = tuple[str, int, bytes]  # tag, length before compression, zlib bytes
+
+
+def entry(face: Any, glyphs: bytes) -> tuple[Path, bytes] | None:
+    """The entry of these glyphs (array('H') bytes) of reportlab's face, and what it must say
+    of the face; None for a face whose bytes are not a font file read on demand."""
+    data = face._ttf_data
+    key, read, path = (
+        getattr(data, "key", None),
+        getattr(data, "read", None),
+        getattr(data, "path", None),
+    )
+    if key is None or read is None or path is None:
+        return None
+    head = face.table["head"]
+    try:
+        check = hashlib.sha1(read(0, 65536) + read(head["offset"], head["length"])).digest()
+    except OSError:
+        return None
+    identity = marshal.dumps((str(path), head["offset"], tuple(key), check, glyphs))
+    name = hashlib.sha1(identity).hexdigest()[:32]
+    return cache_dir() / FOLDER / f"{name}.program", identity
+
+
+def load(where: tuple[Path, bytes]) -> Stored | None:
+    """The program kept at the entry, if it is one of this face and these glyphs."""
+    path, identity = where
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return None
+    if not raw.startswith(_MAGIC):
+        return None
+    at = len(_MAGIC)
+    try:
+        size = int.from_bytes(raw[at : at + 4], "big")
+        stored, tag, length, deflated_size = marshal.loads(raw[at + 4 : at + 4 + size])
+    except (ValueError, EOFError, TypeError):
+        return None
+    deflated = raw[at + 4 + size :]
+    if stored != identity or not isinstance(tag, str) or not isinstance(length, int):
+        return None
+    if deflated_size != len(deflated):
+        return None
+    return tag, length, deflated
+
+
+def save(where: tuple[Path, bytes], program: Stored) -> None:
+    """Keep the program at the entry (the folder trimmed); a failure only costs time."""
+    path, identity = where
+    tag, length, deflated = program
+    header = marshal.dumps((identity, tag, length, len(deflated)))
+    try:
+        write_atomically(path, _MAGIC + len(header).to_bytes(4, "big") + header + deflated)
+        _trim(path.parent)
+    except OSError:
+        pass
+
+
+def _trim(folder: Path) -> None:
+    """Delete the least recently written entries beyond FILES_KEPT or BYTES_KEPT."""
+    files = []
+    with os.scandir(folder) as found:
+        for item in found:
+            if item.name.endswith(".program"):
+                try:
+                    stat = item.stat()
+                except OSError:
+                    continue
+                files.append((stat.st_mtime_ns, stat.st_size, item.path))
+    files.sort(reverse=True)
+    total = 0
+    for kept, (_, size, file) in enumerate(files):
+        total += size
+        if kept and (kept >= FILES_KEPT or total > BYTES_KEPT):  # the newest always stays
+            with contextlib.suppress(OSError):
+                os.unlink(file)

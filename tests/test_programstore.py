@@ -1,0 +1,119 @@
+"""Compressed font programs on disk (fonts/programstore.py): the same bytes as a program made
+afresh, never one of another face, file or glyph set; a damaged entry ignored; bounded."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reportlab.pdfbase.ttfonts import TTFont
+
+from pipeline.fonts import parsecache, programstore, subsets
+from pipeline.fonts.chains import BUNDLED_DIR
+
+KAI = BUNDLED_DIR / "FandolKai-Regular.ttf"
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own empty cache folder."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The glyph counts of the programs made (not read from disk)."""
+    counts: list[int] = []
+    original = subsets.subset_program
+
+    def counting(face: Any, outlines: dict[int, bytes]) -> bytes:
+        counts.append(len(outlines))
+        return original(face, outlines)
+
+    monkeypatch.setattr(subsets, "subset_program", counting)
+    return counts
+
+
+def _face(path: Path) -> Any:
+    """A face as a build loads it (its bytes a font file read on demand), its memo empty."""
+    return parsecache.load_ttfont(TTFont, "f", path).face
+
+
+def _entries(cache: Path) -> list[Path]:
+    return sorted((cache / programstore.FOLDER).glob("*.program"))
+
+
+def test_a_program_from_disk_is_the_one_made(cache: Path, made: list[int]) -> None:
+    first = subsets.font_program(_face(KAI), [10, 11, 12])
+    assert len(made) == 1 and len(_entries(cache)) == 1
+    again = subsets.font_program(_face(KAI), [12, 11, 10])  # another process: memo empty
+    assert again == first and again is not first and len(made) == 1
+    other = subsets.font_program(_face(KAI), [10, 11, 13])  # other glyphs: made
+    assert other.tag != first.tag and len(made) == 2 and len(_entries(cache)) == 2
+
+
+def test_a_program_is_never_taken_for_another_file_or_changed_bytes(
+    tmp_path: Path, cache: Path, made: list[int]
+) -> None:
+    copy = tmp_path / "kai.ttf"
+    shutil.copyfile(KAI, copy)
+    subsets.font_program(_face(KAI), [10, 11])
+    subsets.font_program(_face(copy), [10, 11])  # the same bytes elsewhere: its own entry
+    assert len(made) == 2
+    stat = copy.stat()
+    raw = bytearray(copy.read_bytes())
+    name = raw.index(b"name")  # the name table's checksum: the same size and glyphs
+    raw[name + 4] ^= 0xFF
+    copy.write_bytes(bytes(raw))
+    os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, mtime and inode
+    assert (copy.stat().st_size, copy.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+    subsets.font_program(_face(copy), [10, 11])
+    assert len(made) == 3
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "other-format"])
+def test_a_damaged_entry_is_ignored_and_written_again(
+    cache: Path, made: list[int], damage: str
+) -> None:
+    first = subsets.font_program(_face(KAI), [10, 11])
+    (entry,) = _entries(cache)
+    raw = entry.read_bytes()
+    entry.write_bytes(
+        {
+            "garbage": b"\x00\xffnot an entry" * 100,
+            "truncated": raw[: len(raw) - 10],
+            "empty": b"",
+            "other-format": raw.replace(b"program-1", b"program-X", 1),
+        }[damage]
+    )
+    assert subsets.font_program(_face(KAI), [10, 11]) == first and len(made) == 2
+    assert entry.read_bytes() == raw
+    assert subsets.font_program(_face(KAI), [10, 11]) == first and len(made) == 2
+
+
+def test_the_folder_keeps_only_the_newest_entries(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(programstore, "FILES_KEPT", 3)
+    face = _face(KAI)
+    for glyph in range(20, 26):
+        subsets.font_program(face, [glyph])
+    kept = _entries(cache)
+    assert len(kept) == 3
+    newest = programstore.entry(face, subsets.array("H", [0, 25]).tobytes())
+    assert newest is not None and newest[0] in kept
+
+
+def test_a_cache_folder_that_cannot_be_written_costs_only_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: list[int]
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(blocker / "cache"))
+    first = subsets.font_program(_face(KAI), [10, 11])
+    assert subsets.font_program(_face(KAI), [10, 11]) == first and len(made) == 2
