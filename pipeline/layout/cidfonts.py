@@ -41,6 +41,8 @@ class FaceGlyphs:
         self.ps_name = (bytes(self.face.name) + bytes(self.face.subfontNameX)).decode("latin-1")
         self.resource = "F" + hashlib.sha1(self.ps_name.encode()).hexdigest()[:6]
         self._glyph: dict[str, int] = {}
+        self._first: dict[int, str] = {}  # the character each glyph was first seen to show
+        self.shared: set[int] = set()  # glyphs seen to show more than one character
 
     def glyphs(self, text: str) -> list[int]:
         """The glyph id of each character (a character the face lacks: 0, .notdef)."""
@@ -51,7 +53,9 @@ class FaceGlyphs:
             cmap = self.font.cmap
             for char in text:
                 if char not in glyph:  # reportlab drew U+00A0 as the space
-                    glyph[char] = cmap.get(0x20 if char == "\xa0" else ord(char), 0)
+                    found = glyph[char] = cmap.get(0x20 if char == "\xa0" else ord(char), 0)
+                    if self._first.setdefault(found, _shown(found, char)) != _shown(found, char):
+                        self.shared.add(found)
             return list(map(glyph.__getitem__, text))
 
 
@@ -85,7 +89,7 @@ class DrawnFace:
 
     glyphs: FaceGlyphs
     name: str
-    owners: dict[int, str] = field(default_factory=dict)  # glyph → first character drawn
+    owners: dict[int, str] = field(default_factory=dict)  # glyph → first character (or alike)
     others: dict[int, list[str]] = field(default_factory=dict)  # further characters, in order
 
     def level(self, glyph: int, char: str) -> int:
@@ -111,7 +115,8 @@ class PageFace:
     """A face's part of a drawn page: what coding it again must give for the page to be reused.
 
     `chars` are the page's characters of the face in the order first drawn, `glyphs` theirs,
-    `levels` the font of the face each was shown with (empty: all the face's own).
+    `levels` the font of the face each was shown with (empty: all the face's own), `shows`
+    each glyph's character.
     """
 
     font: LoadedFont
@@ -119,6 +124,7 @@ class PageFace:
     glyphs: list[int]
     chars: str
     levels: tuple[int, ...]
+    shows: dict[int, str]
 
 
 class DocumentFonts:
@@ -168,7 +174,10 @@ class DocumentFonts:
             chars = "".join(dict.fromkeys(text))
             glyphs = drawn.glyphs.glyphs(chars)
             levels = tuple(map(drawn.level, glyphs, chars))
-            found.append(PageFace(font, drawn.name, glyphs, chars, levels if any(levels) else ()))
+            shows = dict(zip(glyphs, chars, strict=True))
+            found.append(
+                PageFace(font, drawn.name, glyphs, chars, levels if any(levels) else (), shows)
+            )
         return found
 
     def codes_as(self, page: list[PageFace]) -> bool:
@@ -178,11 +187,13 @@ class DocumentFonts:
             drawn = self.drawn(part.font)
             if drawn.name != part.name:
                 return False
-            coded = "".join(map(drawn.owners.setdefault, part.glyphs, part.chars))
-            if part.levels or coded != part.chars:
-                levels = tuple(map(drawn.level, part.glyphs, part.chars))
-                if levels != (part.levels or (0,) * len(levels)):
-                    return False
+            if not part.levels and drawn.glyphs.shared.isdisjoint(part.shows):
+                # no glyph of the page has shown another character: its own font's, as before
+                drawn.owners.update(part.shows)
+                continue
+            levels = tuple(map(drawn.level, part.glyphs, part.chars))
+            if levels != (part.levels or (0,) * len(levels)):
+                return False
         return True
 
     def add_to(self, document: Any) -> None:

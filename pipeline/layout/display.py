@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pipeline.fonts.chains import LoadedFont
 from pipeline.layout.style import Color
 
 
-@dataclass(frozen=True)
-class GlyphRun:
+class GlyphRun(NamedTuple):
     """Characters set from one origin on one baseline with one font, size, spacing and colour.
 
     Glyphs advance as a PDF viewer advances them: (width + char_space_pt) × h_scale / 100.
+    A named tuple, so that comparing a page's runs with the runs it was drawn from (pdfwrite's
+    memo of pages) is a comparison of tuples.
     """
 
     font: LoadedFont

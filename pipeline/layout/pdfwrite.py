@@ -119,8 +119,24 @@ class _PageText:
     faces: list[PageFace]
 
 
+class _PageKey:
+    """A page's runs as a key of the memo, hashed once (a page has ~60 runs)."""
+
+    __slots__ = ("_hash", "runs")
+
+    def __init__(self, runs: list[GlyphRun]) -> None:
+        self.runs = tuple(runs)
+        self._hash = hash(self.runs)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _PageKey) and self.runs == other.runs
+
+
 # Text objects of recently drawn pages, by their runs (see the list of caches in files.py).
-_PAGE_TEXTS: OrderedDict[tuple[GlyphRun, ...], _PageText] = OrderedDict()
+_PAGE_TEXTS: OrderedDict[_PageKey, _PageText] = OrderedDict()
 
 
 class _TextWriter:
@@ -156,7 +172,7 @@ class _TextWriter:
 
     def draw_page(self, runs: list[GlyphRun]) -> None:
         """Append the page's text objects, as drawn last time when their codes are the same."""
-        key = tuple(runs)
+        key = _PageKey(runs)
         found = _PAGE_TEXTS.get(key)
         if found is not None and self.fonts.codes_as(found.faces):
             _PAGE_TEXTS.move_to_end(key)
