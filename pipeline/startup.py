@@ -136,6 +136,8 @@ class _WithPilStandIn:
                 delattr(PIL, "Image")
 
     def __getattr__(self, name: str) -> Any:
+        if name == "_loader":  # not set yet (a copy): no endless lookup
+            raise AttributeError(name)
         return getattr(self._loader, name)  # get_source, get_data, is_package, …
 
 

@@ -66,10 +66,13 @@ def test_a_build_with_photos_loads_pil_and_draws_them(tmp_path: Path) -> None:
 
 
 _STAND_IN = """
-import json, sys
+import copy, json, sys
 import pipeline.startup
 import reportlab.lib.utils as utils
 before = type(utils.Image).__name__
+loader = utils.__spec__.loader
+source = loader.get_source(utils.__name__)  # what the wrapped loader still answers
+copy.copy(loader)
 reader = utils.ImageReader(sys.argv[1])
 import PIL, PIL.Image
 print(json.dumps({
@@ -77,6 +80,7 @@ print(json.dumps({
     "size": list(reader.getSize()),
     "one_module": utils.Image is sys.modules["PIL.Image"] is PIL.Image,
     "finder_gone": pipeline.startup.ReportlabFinder not in sys.meta_path,
+    "source": "from PIL import Image" in source,
 }))
 """
 
@@ -93,6 +97,7 @@ def test_reportlab_gets_the_real_pil_image_at_its_first_use(tmp_path: Path) -> N
         "size": [7, 5],
         "one_module": True,
         "finder_gone": True,
+        "source": True,
     }
 
 
