@@ -24,12 +24,15 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   a PDF's glyphs of the face (numbered as in the face). Key: the set of glyph ids; the least
   recently used beyond PROGRAMS_KEPT are dropped, and a changed file gives a new face with an
   empty memo (`tests/test_subsets.py`). On disk (`fonts/programstore.py`,
-  `programs-v1/<digest>.program`), the same programs for the next process. Key: the font
+  `programs-v2/<digest>.program`), the same programs for the next process. Key: the font
   file's path, size, mtime and inode, the face's place in it, a digest of its first 64 KiB and
   head table, and the glyph set, all stored in the entry and compared; a damaged entry is not
   used; at most FILES_KEPT files and BYTES_KEPT bytes, the least recently written deleted
-  first (`tests/test_programstore.py`). Compressed streams (same module): the zlib form of the
-  other PDF streams, keyed by their bytes, the least recently used dropped beyond
+  first (`tests/test_programstore.py`). Program pieces (same module, in memory): the zlib form
+  of each piece a program is compressed in (the tables around glyf, and glyf cut after glyphs
+  chosen by their ids), keyed by the piece's bytes, the least recently used dropped beyond
+  PIECES_KEPT bytes (`tests/test_subsets.py`). Compressed streams (same module): the zlib form
+  of the other PDF streams, keyed by their bytes, the least recently used dropped beyond
   COMPRESSED_KEPT bytes of large streams (pictures) and SMALL_KEPT bytes of smaller ones
   (pages, ToUnicode maps) (`tests/test_subsets.py`).
 - Glyph ids (`layout/cidfonts.py` FaceGlyphs, in memory, per loaded face): each character's

@@ -88,7 +88,7 @@ def test_a_damaged_entry_is_ignored_and_written_again(
             "garbage": b"\x00\xffnot an entry" * 100,
             "truncated": raw[: len(raw) - 10],
             "empty": b"",
-            "other-format": raw.replace(b"program-1", b"program-X", 1),
+            "other-format": raw.replace(b"program-2", b"program-X", 1),
         }[damage]
     )
     assert subsets.font_program(_face(KAI), [10, 11]) == first and len(made) == 2

@@ -87,6 +87,32 @@ def test_a_program_keeps_each_glyph_at_its_id_with_its_outline_and_advance() -> 
             assert glyph.numberOfContours == 0, gid
 
 
+def test_a_program_gaining_a_glyph_compresses_only_its_piece_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The program's zlib stream is made of pieces compressed on their own (the piece memo,
+    files.py): one more glyph compresses the piece of glyf it falls in and the tables around
+    glyf, nothing else; the stream is the program."""
+    face = _face("FandolFang-Regular.ttf")
+    glyphs = list(range(100, 5000, 9))  # 545 glyphs, about as many as a bulletin's body
+    first = font_program(face, glyphs)
+    compressed: list[int] = []
+    original = subsets.zlib.compressobj
+
+    def counting(*args: Any) -> Any:
+        compressed.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(subsets.zlib, "compressobj", counting)
+    outlines = subsets._outlines(face, sorted({0, *glyphs, 2001}))
+    pieces = subsets.subset_program(face, outlines)
+    assert len(pieces) >= 5
+    again = font_program(face, [*glyphs, 2001])
+    assert len(compressed) == 3  # before glyf, the piece with 2001, after glyf
+    assert subsets.zlib.decompress(again.deflated) == b"".join(pieces)
+    assert subsets.zlib.decompress(first.deflated) != b"".join(pieces)
+
+
 def test_the_tag_names_the_glyph_set() -> None:
     face = _face("FandolFang-Regular.ttf")
     one = font_program(face, [5, 6, 7])

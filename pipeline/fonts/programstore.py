@@ -5,8 +5,9 @@ body face's few hundred glyphs are most of it); reading them back costs ~0.5 ms.
 named by a digest of the face (its file's path, size, mtime and inode, the face's place in the
 file, and a digest of the file's first 64 KiB and head table, as the font parse cache checks)
 and of the glyph set, and holds both again, so it is used only for the very face and glyphs it
-was made of. At most FILES_KEPT entries and BYTES_KEPT bytes, the least recently written
-deleted first (see the list of caches in pipeline/files.py).
+was made of; FOLDER is renamed whenever the programs made would be other bytes. At most
+FILES_KEPT entries and BYTES_KEPT bytes, the least recently written deleted first (see the list
+of caches in pipeline/files.py).
 """
 
 from __future__ import annotations
@@ -20,10 +21,10 @@ from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
 
-FOLDER = "programs-v1"
+FOLDER = "programs-v2"  # v2: compressed in pieces (subsets.deflated)
 FILES_KEPT = 100  # a few issues' faces (~5 an issue)
 BYTES_KEPT = 32 * 2**20
-_MAGIC = b"bulletin-font-program-1\n"
+_MAGIC = b"bulletin-font-program-2\n"
 
 Stored = tuple[str, int, bytes]  # tag, length before compression, zlib bytes
 

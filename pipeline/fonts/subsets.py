@@ -8,7 +8,8 @@ has them; no cmap, names, OS/2 or glyph names).
 
 Memos (see the list of caches in pipeline/files.py): the compressed programs made of each face,
 the least recently used dropped beyond PROGRAMS_KEPT, and on disk (fonts/programstore.py) for
-the next process; and the zlib form of other large streams, bounded by COMPRESSED_KEPT bytes.
+the next process; the zlib form of the pieces programs are compressed in, bounded by
+PIECES_KEPT bytes; and the zlib form of other large streams, bounded by COMPRESSED_KEPT bytes.
 """
 
 from __future__ import annotations
@@ -75,11 +76,40 @@ def font_program(face: Any, glyphs: Iterable[int]) -> FontProgram:
 def _make(face: Any, wanted: list[int]) -> FontProgram:
     """The program of these glyphs, compressed, and its tag."""
     outlines = _outlines(face, wanted)
-    program = subset_program(face, outlines)
+    pieces = subset_program(face, outlines)
     digest = hashlib.sha1(bytes(face.name) + array("H", sorted(outlines)).tobytes()).digest()
     number = int.from_bytes(digest[:8], "big")
     tag = "".join(chr(65 + (number // 26**place) % 26) for place in range(6))
-    return FontProgram(tag, len(program), zlib.compress(program))
+    return FontProgram(tag, sum(map(len, pieces)), deflated(pieces))
+
+
+PIECES_KEPT = 8 * 2**20  # bound on the bytes of program pieces whose zlib form is kept
+_PIECES: OrderedDict[bytes, bytes] = OrderedDict()
+_PIECES_SIZE = [0]
+
+
+def deflated(pieces: list[bytes]) -> bytes:
+    """The zlib stream of the pieces joined, each piece compressed on its own (a full flush
+    after each: its compressed bytes depend on it alone), so a piece seen before is not
+    compressed again: a program that gained a glyph compresses a tenth of itself again."""
+    out = [b"\x78\x9c"]  # the zlib header of zlib.compress's default level
+    check = zlib.adler32(b"")
+    for piece in pieces:
+        check = zlib.adler32(piece, check)
+        found = _PIECES.get(piece)
+        if found is None:
+            compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+            found = compressor.compress(piece) + compressor.flush(zlib.Z_FULL_FLUSH)
+            _PIECES[piece] = found
+            _PIECES_SIZE[0] += len(piece)
+            while _PIECES_SIZE[0] > PIECES_KEPT:
+                _PIECES_SIZE[0] -= len(_PIECES.popitem(last=False)[0])
+        else:
+            _PIECES.move_to_end(piece)
+        out.append(found)
+    out.append(b"\x03\x00")  # the last block: empty
+    out.append(check.to_bytes(4, "big"))
+    return b"".join(out)
 
 
 def _outlines(face: Any, wanted: list[int]) -> dict[int, bytes]:
@@ -122,11 +152,29 @@ def _big_endian(values: array[int]) -> bytes:
     return values.tobytes()
 
 
-def subset_program(face: Any, outlines: dict[int, bytes]) -> bytes:
-    """The TrueType program holding these outlines at their glyph ids, the others empty."""
+PIECE_GLYPHS = 128
+
+
+def _cut_after(glyph: int) -> bool:
+    """Whether a piece of the glyf table ends after this glyph: one glyph in PIECE_GLYPHS on
+    average, by its id alone (a multiplicative hash), so a glyph gained or lost changes the
+    piece it falls in and no other."""
+    return (glyph * 2654435761) & 0xFFFFFFFF < 0x100000000 // PIECE_GLYPHS
+
+
+def subset_program(face: Any, outlines: dict[int, bytes]) -> list[bytes]:
+    """The TrueType program holding these outlines at their glyph ids, the others empty, as
+    pieces that joined are the file: the directory and the tables before glyf, glyf in pieces
+    (see _cut_after), the tables after it."""
     count = max(outlines) + 1
     used = sorted(outlines)
     padded = [outlines[glyph] + b"\0" * (-len(outlines[glyph]) % 4) for glyph in used]
+    chunks: list[bytes] = []
+    start = 0
+    for at, glyph in enumerate(used):
+        if _cut_after(glyph) or at + 1 == len(used):
+            chunks.append(b"".join(padded[start : at + 1]))
+            start = at + 1
     short = sum(map(len, padded)) < 0x20000  # offsets / 2 fit in 16 bits
     loca = array("H" if short else "I", [0]) * (count + 1)
     offset = 0
@@ -142,7 +190,7 @@ def subset_program(face: Any, outlines: dict[int, bytes]) -> bytes:
         advance, bearing = face.hmetrics[glyph]
         metrics[2 * glyph], metrics[2 * glyph + 1] = int(advance), int(bearing) & 0xFFFF
     tables = {
-        b"glyf": b"".join(padded),
+        b"glyf": b"".join(chunks),
         b"loca": _big_endian(loca),
         b"hmtx": _big_endian(metrics),
     }
@@ -157,7 +205,7 @@ def subset_program(face: Any, outlines: dict[int, bytes]) -> bytes:
     for tag in _COPIED:
         if tag.decode("latin-1") in face.table:
             tables[tag] = _table(face, tag)
-    return _sfnt(tables)
+    return _sfnt(tables, chunks)
 
 
 def _table(face: Any, tag: bytes) -> bytes:
@@ -173,8 +221,9 @@ def _checksum(data: bytes) -> int:
     return sum(words) & 0xFFFFFFFF
 
 
-def _sfnt(tables: dict[bytes, bytes]) -> bytes:
-    """The font file of these tables: directory sorted by tag, checksums, head's adjustment."""
+def _sfnt(tables: dict[bytes, bytes], glyf: list[bytes]) -> list[bytes]:
+    """The font file of these tables (directory sorted by tag, checksums, head's adjustment)
+    in pieces: what comes before glyf, glyf's pieces, what comes after."""
     tags = sorted(tables)
     power = 1 << (len(tags).bit_length() - 1)
     header = struct.pack(
@@ -199,7 +248,9 @@ def _sfnt(tables: dict[bytes, bytes]) -> bytes:
     at = tags.index(b"head")
     head = bodies[at]
     bodies[at] = head[:8] + adjustment.to_bytes(4, "big") + head[12:]
-    return directory + b"".join(bodies)
+    middle = tags.index(b"glyf")  # its pieces are whole glyphs padded to 4 bytes: no padding
+    before = directory + b"".join(bodies[:middle])
+    return [before, *glyf, b"".join(bodies[middle + 1 :])]
 
 
 COMPRESSED_MIN = 16 * 2**10  # pictures; smaller streams are pages and ToUnicode maps
