@@ -108,7 +108,6 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 from __future__ import annotations
 
 import errno
-import glob
 import os
 import time
 from pathlib import Path
@@ -171,9 +170,22 @@ def remove_stale_temporaries(target: Path) -> None:
 
     Only files older than STALE_AFTER_S go: a younger one may be another process's write.
     """
-    pattern = os.path.join(glob.escape(str(target.parent)), f".{glob.escape(target.name)}.*.tmp")
+    # Compared as strings: a glob pattern per target would be compiled and kept by fnmatch's
+    # cache (32,768 patterns), a few KB for each file a long-running process ever wrote.
+    prefix, suffix = f".{target.name}.", ".tmp"
     now = time.time()
-    for leftover in glob.glob(pattern):
+    try:
+        with os.scandir(target.parent) as found:
+            leftovers = [
+                entry.path
+                for entry in found
+                if entry.name.startswith(prefix)
+                and entry.name.endswith(suffix)
+                and len(entry.name) >= len(prefix) + len(suffix)
+            ]
+    except OSError:
+        return  # no folder to look in: mkstemp reports why the write cannot go ahead
+    for leftover in leftovers:
         try:
             if now - os.stat(leftover).st_mtime > STALE_AFTER_S:
                 os.unlink(leftover)

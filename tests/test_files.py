@@ -46,3 +46,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(
         write_atomically(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
+
+
+def test_writing_many_files_keeps_nothing_per_file(tmp_path: Path) -> None:
+    """A batch or a long-running watcher writes thousands of files: looking for each one's
+    stale temporaries must not leave a compiled pattern per file in fnmatch's cache."""
+    import fnmatch
+
+    before = fnmatch._compile_pattern.cache_info().currsize  # type: ignore[attr-defined]
+    for n in range(50):
+        write_atomically(tmp_path / f"2025-{n:03d}.pdf", b"%PDF")
+    assert fnmatch._compile_pattern.cache_info().currsize == before  # type: ignore[attr-defined]
+    assert len(list(tmp_path.iterdir())) == 50
