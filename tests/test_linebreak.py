@@ -474,3 +474,48 @@ def test_each_end_costs_what_fit_values_says_its_line_costs(justify: bool, squee
                         assert cost == expected, (prepared.text, start, end)
                         checked += 1
     assert checked > 1000
+
+
+def _all_unlimited_ends(
+    prepared: PreparedText, start: int, avail_pt: float, squeeze: bool
+) -> list[tuple[int, float]]:
+    """_unlimited_ends without its shortcut: the best classes among every end."""
+    found = linebreak._ends(prepared, start, avail_pt, True, squeeze, within_limits=False)
+    return linebreak._best_classes(found)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("squeeze", [True, False])
+def test_leaving_out_short_lines_where_the_paragraph_can_end_never_changes_the_breaks(
+    seed: int, squeeze: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(seed)
+    texts = [random_text(rng, spaces=True) * rng.randint(1, 3) for _ in range(40)]
+
+    def compose(text: str) -> list[ComposedLine]:
+        return compose_paragraph(
+            text, adv, width_pt=AREA, em_pt=EM, tracking_pt=TRACK, squeeze=squeeze
+        )
+
+    shortcut = [(compose(text), text) for text in texts]
+    taken = []
+    real = linebreak._unlimited_ends
+
+    def counted(
+        prepared: PreparedText, start: int, avail: float, squeeze: bool
+    ) -> list[tuple[int, float]]:
+        found = real(prepared, start, avail, squeeze)
+        taken.append(found != _all_unlimited_ends(prepared, start, avail, squeeze))
+        return found
+
+    monkeypatch.setattr(linebreak, "_unlimited_ends", _all_unlimited_ends)
+    for lines, text in shortcut:
+        assert texts_and_places(compose(text)) == texts_and_places(lines), text
+    monkeypatch.setattr(linebreak, "_unlimited_ends", counted)
+    for text in texts:
+        compose(text)
+    assert any(taken)  # the shortcut did leave lines out
+
+
+def texts_and_places(lines: list[ComposedLine]) -> list[tuple[str, tuple[float, ...], float]]:
+    return [(line.text, line.x_pt, line.width_pt) for line in lines]

@@ -184,13 +184,31 @@ def _candidate_ends(
     found = _ends(text, start, avail_pt, justify, squeeze, within_limits=justify)
     out = _best_classes(found)
     if justify and (not out or min(out, key=_COST)[1] >= OVER_LIMIT_PENALTY):
-        out = _best_classes(_ends(text, start, avail_pt, justify, squeeze, within_limits=False))
+        out = _unlimited_ends(text, start, avail_pt, squeeze)
     if not out:  # nothing fits at all (a cluster longer than the line): cut where it overflows
         end, last_end = start + 1, _window_end(text, start, avail_pt)
         while end < last_end and text.natural_pt(start, end + 1) <= avail_pt + EPS_PT:
             end += 1
         out.append((end, BREAK_PENALTY[BREAK_KINSOKU] * 100))
     return out
+
+
+def _unlimited_ends(
+    text: PreparedText, start: int, avail_pt: float, squeeze: bool
+) -> list[tuple[int, float]]:
+    """The candidates of a justified line from start when none within the limits is acceptable:
+    those of the best break classes among all ends.
+
+    Where the paragraph can end on this line, that is all but the lines too short to justify
+    within the limit: in a window of at most SPREAD_LIMIT_PT / EPS_PT characters each spreads
+    its gaps beyond the limit and costs over 1,400, more than ending the paragraph here, so no
+    best total, nor the best way to any line start on the way to it, goes through one.
+    """
+    if _window_end(text, start, avail_pt) - start <= SPREAD_LIMIT_PT / EPS_PT:
+        free = _ends(text, start, avail_pt, True, squeeze, True, keep_last=True).get(BREAK_FREE)
+        if free and min(free, key=_COST)[1] < OVER_LIMIT_PENALTY:
+            return free  # ending the paragraph is acceptable: the class of every last end
+    return _best_classes(_ends(text, start, avail_pt, True, squeeze, within_limits=False))
 
 
 def _first_long_enough(
@@ -238,8 +256,11 @@ def _ends(
     justify: bool,
     squeeze: bool,
     within_limits: bool,
+    keep_last: bool = False,
 ) -> dict[int, list[tuple[int, float]]]:
-    """Possible ends of a line from start, by break class, with the line's cost."""
+    """Possible ends of a line from start, by break class, with the line's cost; within_limits
+    leaves out the lines too short to justify within the limit, but for keep_last the
+    paragraph's last line."""
     by_class: dict[int, list[tuple[int, float]]] = {}
     width_cum, pair_cum, stripped = text.width_cum, text.pair_cut_cum, text.stripped
     width_before, pairs_before = width_cum[start], pair_cum[start]
@@ -251,6 +272,8 @@ def _ends(
     first_end, last_end = start + 1, _window_end(text, start, avail_pt)
     if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
         first_end = _first_long_enough(text, start, first_end, last_end, avail_pt)
+    last_start = stripped[count] if keep_last else count + 1  # the ends of a last line
+    first_end = max(start + 1, min(first_end, last_start))
     for end in range(first_end, last_end + 1):
         line_end = stripped[end]
         # natural_pt(start, line_end), spelt out: this loop is the composer's hot spot.
@@ -261,7 +284,11 @@ def _ends(
         )
         if natural > too_long:
             break
-        if within_limits and natural < avail_pt - SPREAD_LIMIT_PT * (end - start):
+        if (
+            within_limits
+            and end < last_start
+            and natural < avail_pt - SPREAD_LIMIT_PT * (end - start)
+        ):
             continue  # too short to justify within the limit: not worth a look yet
         klass = break_class[end]
         if klass == BREAK_NEVER or visible_cum[end] == visible_before:
