@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from pipeline.fonts.chains import FontLibrary
 from pipeline.layout import glyphs
 from pipeline.layout.glyphs import Metrics, chain_fonts, chain_metrics
@@ -48,3 +50,22 @@ def test_a_chains_fonts_say_which_characters_are_reported() -> None:
     assert fonts["国"] is chain.primary and fonts["堃"] is chain.font_for("堃") is not chain.primary
     assert fonts["\U000f0000"] is chain.primary  # drawn from the primary, reported missing
     assert fonts.reported == {"堃", "\U000f0000"}
+
+
+def test_a_text_looked_up_again_is_not_gone_through_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(glyphs, "TEXTS_KEPT", 2)
+    chain = FontLibrary().chains({})["body"]
+    fonts = chain_fonts(chain)
+    asked: list[str] = []
+    real = chain.font_for
+    monkeypatch.setattr(chain, "font_for", lambda char: asked.append(char) or real(char))
+    fonts.look_up("国家发展")
+    fonts.look_up("国家发展")
+    assert asked == list("国家发展")
+    fonts.clear()  # as if its characters were new: only a text not remembered is gone through
+    fonts.look_up("国家发展")
+    assert asked == list("国家发展")
+    fonts.look_up("甲")
+    fonts.look_up("乙")  # the oldest text is forgotten beyond TEXTS_KEPT
+    fonts.look_up("国家发展")
+    assert asked == list("国家发展甲乙国家发展")

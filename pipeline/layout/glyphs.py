@@ -86,6 +86,9 @@ class Metrics:
         return (font, x, natural * h_scale, h_scale)
 
 
+TEXTS_KEPT = 4096  # texts whose characters a chain remembers having looked up (a few documents)
+
+
 class ChainFonts(CharMemo[LoadedFont]):
     """A font chain's font of each character (its primary where no font has one), looked up
     once; the characters a fallback font draws or no font has, which are reported; and the
@@ -96,12 +99,18 @@ class ChainFonts(CharMemo[LoadedFont]):
         self._chain = weakref.ref(chain)
         self.reported: set[str] = set()
         self.metrics: dict[tuple[float, float], Metrics] = {}
+        self._texts: dict[str, None] = {}  # looked up already, the oldest first
 
     def look_up(self, text: str) -> None:
         """Look up the characters of text that are not known yet."""
+        if text in self._texts:  # a block of the last documents again: nothing new
+            return
         for char in dict.fromkeys(text):
             if char not in self:
                 self[char] = self._font(char)
+        self._texts[text] = None
+        if len(self._texts) > TEXTS_KEPT:
+            del self._texts[next(iter(self._texts))]
 
     def _font(self, char: str) -> LoadedFont:
         chain = self._chain()
