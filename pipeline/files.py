@@ -42,7 +42,9 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   the font each character is drawn with (and whether it is reported as a fallback or missing),
   and its box width and glyph place at one size and grid pitch. Key: the font chain (by
   identity), and size and pitch; kept while the chain lives, so a chain made anew (fonts
-  changed) is looked up and measured anew (`tests/test_glyphs.py`, `tests/test_caches.py`).
+  changed) is looked up and measured anew. With them, the last TEXTS_KEPT texts whose
+  characters the chain looked up, the oldest forgotten first (`tests/test_glyphs.py`,
+  `tests/test_caches.py`).
 - Page text objects (`layout/pdfwrite.py` _PAGE_TEXTS, in memory): the text objects drawn for a
   page. Key: the page's glyph runs (their faces by identity: a font file changed in place is a
   new face). Codes are glyph ids, so they fit any document, but for a character that shares
