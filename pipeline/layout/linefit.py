@@ -158,7 +158,8 @@ def boxes(
 def squeezed_boxes(
     text: PreparedText, start: int, end: int, indent_pt: float, fit: Fit
 ) -> tuple[tuple[float, ...], float]:
-    """What boxes gives, for a line whose marks give some of their blank halves as fit says."""
+    """The boxes placed one by one, as a fit says: place_line's way for a line whose marks give
+    some of their blank halves (for any other fit, boxes gives the same floats)."""
     chars, half = text.chars, text.cell_pt / 2
     widths, pair_cut, loose = text.width_pt, text.pair_cut, text.loose
     box_x: list[float] = []  # of each character, in order

@@ -91,16 +91,15 @@ class Composer:
             self.fallbacks.setdefault((char, origin), CharReport(char, origin, font.face.family))
         return font
 
-    def fonts_for(self, text: str, role: Role, origin: str) -> dict[str, LoadedFont]:
-        """The role's font of every character (a mapping that grows), having recorded the
-        fallbacks and missing glyphs of text's characters, each where it first occurs."""
+    def fonts_for(self, text: str, role: Role, origin: str) -> None:
+        """Look up the fonts of text's characters, recording their fallbacks and missing
+        glyphs, each where it first occurs."""
         fonts = chain_fonts(self.chains[role])
         fonts.look_up(text)
         if fonts.reported:
             for char in dict.fromkeys(text):
                 if char in fonts.reported:
                     self.font_of(char, role, origin)
-        return fonts
 
     def look_up(self, text: str, role: Role) -> None:
         """Look up the fonts of text's characters as fonts_for does (loading the faces that
