@@ -35,7 +35,7 @@ from pipeline.fonts.subsets import remember_compression
 FORMAT = 3
 _MAGIC = b"bulletin-fontcache\n"
 # Kept as arrays, or made again from them (reportlab's own parse state: not kept).
-_SKIPPED = {"_ttf_data", "_pdfScale", "table", "_maps", "get_table", "makeSubset", "_pos"}
+_SKIPPED = {"_ttf_data", "_pdfScale", "table", "_maps", "_pos"}
 _SKIPPED |= {"charToGlyph", "charWidths", "glyphToChar", "hmetrics", "glyphPos"}
 
 
