@@ -109,6 +109,7 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import time
@@ -193,6 +194,27 @@ def remove_stale_temporaries(target: Path) -> None:
                 os.unlink(leftover)
         except OSError:
             pass  # gone already, or not ours to remove: the write itself still goes ahead
+
+
+def trim_folder(folder: Path, suffix: str, files_kept: int, bytes_kept: int) -> None:
+    """Delete a cache folder's least recently written `*suffix` files beyond `files_kept` files
+    or `bytes_kept` bytes in all (the newest always stays); files that vanish are skipped."""
+    files = []
+    with os.scandir(folder) as found:
+        for entry in found:
+            if entry.name.endswith(suffix):
+                try:
+                    stat = entry.stat()
+                except OSError:
+                    continue
+                files.append((stat.st_mtime_ns, stat.st_size, entry.path))
+    files.sort(reverse=True)
+    total = 0
+    for kept, (_mtime_ns, size, file) in enumerate(files):
+        total += size
+        if kept and (kept >= files_kept or total > bytes_kept):
+            with contextlib.suppress(OSError):
+                os.unlink(file)
 
 
 def write_problem(target: Path, exc: OSError) -> Diagnostic:

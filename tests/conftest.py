@@ -74,6 +74,15 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def two_issue_project(root: Path) -> Path:
+    """A project folder with one series (issues/s) of two good issues; returns the folder."""
+    folder = root / "issues" / "s"
+    write(folder / "series.toml", SERIES_TOML)
+    write(folder / "2024-01.toml", issue_toml(1, "2024-01-05", 10))
+    write(folder / "2024-02.toml", issue_toml(2, "2024-02-05", 11))
+    return root
+
+
 def five_issue_series(tmp_path: Path) -> Path:
     """A series folder of five issues of two paragraphs, the third with an unknown key."""
     folder = tmp_path / "issues" / "batch"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from conftest import SERIES_TOML, issue_toml, write
+from conftest import two_issue_project
 
 from pipeline.app import batch_workers
 from pipeline.app.batch import IssueBuild
@@ -20,12 +20,8 @@ from pipeline.build import Builder
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project with one series of two issues; the working folder for the test."""
-    folder = tmp_path / "issues" / "s"
-    write(folder / "series.toml", SERIES_TOML)
-    write(folder / "2024-01.toml", issue_toml(1, "2024-01-05", 10))
-    write(folder / "2024-02.toml", issue_toml(2, "2024-02-05", 11))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return two_issue_project(tmp_path)
 
 
 def test_a_batch_collects_garbage_from_its_second_issue_on(

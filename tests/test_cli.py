@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import ROOT, SERIES_TOML, Built, issue_toml, write
+from conftest import ROOT, Built, issue_toml, two_issue_project, write
 
 from pipeline.app.cli import main
 
@@ -17,12 +17,8 @@ from pipeline.app.cli import main
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A project folder with one series of two good issues; the working folder for the test."""
-    folder = tmp_path / "issues" / "s"
-    write(folder / "series.toml", SERIES_TOML)
-    write(folder / "2024-01.toml", issue_toml(1, "2024-01-05", 10))
-    write(folder / "2024-02.toml", issue_toml(2, "2024-02-05", 11))
     monkeypatch.chdir(tmp_path)
-    return tmp_path
+    return two_issue_project(tmp_path)
 
 
 def run(*args: str) -> tuple[int, str, str]:

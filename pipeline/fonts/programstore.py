@@ -12,14 +12,12 @@ of caches in pipeline/files.py).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import marshal
-import os
 from pathlib import Path
 from typing import Any
 
-from pipeline.files import cache_dir, write_atomically
+from pipeline.files import cache_dir, trim_folder, write_atomically
 
 FOLDER = "programs-v2"  # v2: compressed in pieces (subsets.deflated)
 FILES_KEPT = 100  # a few issues' faces (~5 an issue)
@@ -80,26 +78,6 @@ def save(where: tuple[Path, bytes], program: Stored) -> None:
     header = marshal.dumps((identity, tag, length, len(deflated)))
     try:
         write_atomically(path, _MAGIC + len(header).to_bytes(4, "big") + header + deflated)
-        _trim(path.parent)
+        trim_folder(path.parent, ".program", FILES_KEPT, BYTES_KEPT)
     except OSError:
         pass
-
-
-def _trim(folder: Path) -> None:
-    """Delete the least recently written entries beyond FILES_KEPT or BYTES_KEPT."""
-    files = []
-    with os.scandir(folder) as found:
-        for item in found:
-            if item.name.endswith(".program"):
-                try:
-                    stat = item.stat()
-                except OSError:
-                    continue
-                files.append((stat.st_mtime_ns, stat.st_size, item.path))
-    files.sort(reverse=True)
-    total = 0
-    for kept, (_, size, file) in enumerate(files):
-        total += size
-        if kept and (kept >= FILES_KEPT or total > BYTES_KEPT):  # the newest always stays
-            with contextlib.suppress(OSError):
-                os.unlink(file)

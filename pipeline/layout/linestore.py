@@ -10,7 +10,6 @@ edited blocks.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import io
@@ -20,7 +19,7 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.files import cache_dir, write_atomically
+from pipeline.files import cache_dir, trim_folder, write_atomically
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.layout.glyphs import Run
@@ -125,26 +124,6 @@ def save(path: Path, context: str, entries: Entries) -> None:
     try:
         write_atomically(path, pickle.dumps((context, entries), protocol=5))
         if new:
-            _trim(path.parent)
+            trim_folder(path.parent, ".lines", FILES_KEPT, BYTES_KEPT)
     except OSError:
         pass  # a cache that cannot be written only costs time
-
-
-def _trim(folder: Path) -> None:
-    """Delete the least recently written files beyond FILES_KEPT or BYTES_KEPT."""
-    files = []
-    with os.scandir(folder) as found:
-        for entry in found:
-            if entry.name.endswith(".lines"):
-                try:
-                    stat = entry.stat()
-                except OSError:
-                    continue
-                files.append((stat.st_mtime_ns, stat.st_size, entry.path))
-    files.sort(reverse=True)
-    total = 0
-    for kept, (_, size, file) in enumerate(files):
-        total += size
-        if kept and (kept >= FILES_KEPT or total > BYTES_KEPT):  # the newest always stays
-            with contextlib.suppress(OSError):
-                os.unlink(file)
