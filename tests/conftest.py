@@ -224,6 +224,30 @@ def isolated_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
 
 
+@pytest.fixture
+def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty cache folder of the test's own (BULLETIN_CACHE_DIR)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def programs_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The glyph counts of the font programs made (not taken from a memo or from disk)."""
+    from pipeline.fonts import subsets
+
+    counts: list[int] = []
+    original = subsets.subset_program
+
+    def counting(face: Any, outlines: dict[int, bytes]) -> bytes:
+        counts.append(len(outlines))
+        return original(face, outlines)
+
+    monkeypatch.setattr(subsets, "subset_program", counting)
+    return counts
+
+
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
     """Test fonts cut from the bundled ones (fontmaker.py), made once per test module."""

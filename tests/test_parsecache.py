@@ -21,11 +21,9 @@ REGULAR = BUNDLED_DIR / "NotoSerifSC_400Regular.ttf"
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache(cache_folder: Path) -> Path:
     """Every test gets its own empty cache folder."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(folder))
-    return folder
+    return cache_folder
 
 
 def entries(cache: Path) -> list[Path]:

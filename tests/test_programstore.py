@@ -18,25 +18,15 @@ KAI = BUNDLED_DIR / "FandolKai-Regular.ttf"
 
 
 @pytest.fixture(autouse=True)
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def cache(cache_folder: Path) -> Path:
     """Every test gets its own empty cache folder."""
-    folder = tmp_path / "cache"
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(folder))
-    return folder
+    return cache_folder
 
 
 @pytest.fixture
-def made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def made(programs_made: list[int]) -> list[int]:
     """The glyph counts of the programs made (not read from disk)."""
-    counts: list[int] = []
-    original = subsets.subset_program
-
-    def counting(face: Any, outlines: dict[int, bytes]) -> bytes:
-        counts.append(len(outlines))
-        return original(face, outlines)
-
-    monkeypatch.setattr(subsets, "subset_program", counting)
-    return counts
+    return programs_made
 
 
 def _face(path: Path) -> Any:

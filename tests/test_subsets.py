@@ -122,20 +122,13 @@ def test_the_tag_names_the_glyph_set() -> None:
 
 
 def test_programs_are_made_once_and_the_least_recently_used_dropped(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, programs_made: list[int]
 ) -> None:
     """The program memo (files.py): the same glyphs give the kept program; beyond PROGRAMS_KEPT
     the oldest is made again, to the same bytes (the disk's copy, test_programstore.py, off)."""
     monkeypatch.setattr(programstore, "entry", lambda face, glyphs: None)
     face = _face("FandolKai-Regular.ttf")
-    made: list[int] = []
-    original = subsets.subset_program
-
-    def counting(face: Any, outlines: dict[int, bytes]) -> bytes:
-        made.append(len(outlines))
-        return original(face, outlines)
-
-    monkeypatch.setattr(subsets, "subset_program", counting)
+    made = programs_made
     first = font_program(face, [10, 11])
     assert font_program(face, [11, 10]) is first and len(made) == 1
     for glyph in range(12, 12 + subsets.PROGRAMS_KEPT):
