@@ -146,10 +146,11 @@ def find_project_root(start: Path) -> Path:
     return here if here.is_dir() else here.parent
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, private: bool = False) -> None:
     """Write to a temporary file beside the target, then rename it into place.
 
-    On any failure the temporary file is removed and the target is left as it was.
+    On any failure the temporary file is removed and the target is left as it was. A private
+    file stays readable by this user only (0600); others get the umask's permissions.
     """
     import tempfile  # not at the top: `bulletin build` asks a build server before any write
 
@@ -161,7 +162,8 @@ def write_atomically(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
-            os.fchmod(stream.fileno(), 0o666 & ~_umask())  # mkstemp makes files private
+            if not private:  # mkstemp makes files private
+                os.fchmod(stream.fileno(), 0o666 & ~umask())
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -255,7 +257,8 @@ def write_problem(target: Path, exc: OSError) -> Diagnostic:
     )
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask

@@ -30,7 +30,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
-from pipeline.files import cache_dir, find_project_root
+from pipeline.files import cache_dir, find_project_root, umask
 from pipeline.i18n import language
 
 PROTOCOL = 1
@@ -91,9 +91,7 @@ def code_version() -> str:
 
 def process_user() -> tuple[int, int]:
     """Who writes the files, and with which permissions: the user id (-1 on Windows), umask."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return (os.getuid() if hasattr(os, "getuid") else -1), mask
+    return (os.getuid() if hasattr(os, "getuid") else -1), umask()
 
 
 def build_environment() -> dict[str, str]:
@@ -290,7 +288,9 @@ def _served(
     if not all(t.exists() for t in targets):
         return None  # the command's own process says what is missing
     info = read_info(info_path(find_project_root(targets[0])))
+    if info is None:
+        return None
     version = code_version()
-    if info is None or info.version != version:
+    if info.version != version:
         return None
     return ask(info, request_for(paths, output_dir, strict, jobs, ofd, version))

@@ -41,11 +41,11 @@ from pipeline.app.buildclient import (
     send_frame,
     switched_off,
 )
-from pipeline.app.console import EXIT_FAILED, EXIT_OK
+from pipeline.app.console import EXIT_FAILED, EXIT_OK, shown
 from pipeline.app.watch import STOP_JOIN_S, Watcher, WatchListener
 from pipeline.build import find_issue_files
 from pipeline.diagnostics import Diagnostic
-from pipeline.files import cache_dir, find_project_root
+from pipeline.files import cache_dir, find_project_root, write_atomically
 from pipeline.fonts.find import system_font_dirs, system_fonts_disabled
 from pipeline.i18n import _, language
 from pipeline.source.series import misnamed_issue_files
@@ -119,7 +119,7 @@ class BuildServer(WatchListener):
                 folder.chmod(0o700)
             self._listener, transport, address = self._listen(info_file.with_suffix(".sock"))
             self.info = ServerInfo(os.getpid(), self.version, transport, address, os.urandom(32))
-            _write_privately(info_file, self.info.text())
+            write_atomically(info_file, self.info.text().encode("utf-8"), private=True)
         except OSError as exc:
             self.stop()
             self._echo(_("builds are not served from here: {reason}", reason=exc.strerror or exc))
@@ -302,13 +302,13 @@ class BuildServer(WatchListener):
 
     def _tell(self, outcome: IssueBuild) -> None:
         """A line on this terminal for each issue built for `bulletin build`."""
-        shown, ms = _shown(outcome.source, self.cwd), f"{outcome.seconds * 1000:.0f}"
+        issue, ms = shown(outcome.source, self.cwd), f"{outcome.seconds * 1000:.0f}"
         if outcome.pdf is None:
-            line = _("{issue}  failed for bulletin build  {ms} ms", issue=shown, ms=ms)
+            line = _("{issue}  failed for bulletin build  {ms} ms", issue=issue, ms=ms)
         else:
             line = _(
                 "{issue}  built for bulletin build  {pages} pages  {ms} ms",
-                issue=shown,
+                issue=issue,
                 pages=outcome.pages,
                 ms=ms,
             )
@@ -351,15 +351,7 @@ class Plan:
             if path.is_relative_to(here):
                 path = there / path.relative_to(here)
                 break
-        return _shown(path, self.cwd)
-
-
-def _shown(path: Path, cwd: Path) -> str:
-    """A path relative to `cwd` where it is below it, else as it is spelled."""
-    try:
-        return str((cwd / path).resolve().relative_to(cwd.resolve()))
-    except ValueError:
-        return str(path)
+        return shown(path, self.cwd)
 
 
 def _strings(value: object) -> list[str]:
@@ -381,16 +373,3 @@ def _answers(info: ServerInfo) -> bool:
     except OSError:
         return False
     return True
-
-
-def _write_privately(path: Path, text: str) -> None:
-    """Write a file only this user can read (0600), renamed into place."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -57,9 +57,10 @@ def require_existing(paths: Sequence[Path]) -> None:
         sys.exit(EXIT_FAILED)
 
 
-def shown(path: Path) -> str:
-    """A path as the user sees it: relative to the working folder where it is below it."""
+def shown(path: Path, cwd: Path | None = None) -> str:
+    """A path as the user sees it: relative to the working folder (or `cwd`) where below it."""
+    folder = Path.cwd() if cwd is None else cwd
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str((folder / path).resolve().relative_to(folder.resolve()))
     except ValueError:
         return str(path)

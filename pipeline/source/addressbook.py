@@ -25,6 +25,7 @@ from pipeline.source.load import (
     SourceFile,
     diagnostics_from_schema,
     parse_toml,
+    read_source,
     read_toml,
 )
 from pipeline.source.schema import SchemaError, check
@@ -172,10 +173,7 @@ class KeptBooks:
 
     def load(self, path: Path) -> AddressBook:
         """The address book, parsed and checked again only when its bytes change."""
-        try:
-            raw = path.read_bytes()
-        except OSError:
-            return load_address_book(path)  # raises, saying why it cannot be read
+        raw = read_source(path)
         name = (path, language())
         found = self._kept.get(name, (raw,))
         if found is None:
