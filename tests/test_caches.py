@@ -23,10 +23,7 @@ from pipeline.source.load import load_issue
 RARE = "堃喆犇玥"  # outside GB2312: a GB2312-only 仿宋 needs a fallback font for them
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+pytestmark = pytest.mark.usefixtures("isolated_fonts")  # no system fonts; an own cache folder
 
 
 def fallbacks(warnings: list[Any]) -> set[str]:

@@ -23,10 +23,7 @@ from pipeline.layout.templates import (
 )
 from pipeline.source.load import load_issue
 
-
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+pytestmark = pytest.mark.usefixtures("cache_folder")  # a cache folder of its own
 
 
 def issue(tmp_path: Path) -> Path:

@@ -26,10 +26,7 @@ PARAGRAPHS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setenv("BULLETIN_NO_SYSTEM_FONTS", "1")
+pytestmark = pytest.mark.usefixtures("isolated_fonts")  # no system fonts; an own cache folder
 
 
 @pytest.fixture
