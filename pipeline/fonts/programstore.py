@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.files import cache_dir, trim_folder, write_atomically
+from pipeline.fonts.sfnt import content_check
 
 FOLDER = "programs-v2"  # v2: compressed in pieces (subsets.deflated)
 FILES_KEPT = 100  # a few issues' faces (~5 an issue)
@@ -40,7 +41,7 @@ def entry(face: Any, glyphs: bytes) -> tuple[Path, bytes] | None:
         return None
     head = face.table["head"]
     try:
-        check = hashlib.sha1(read(0, 65536) + read(head["offset"], head["length"])).digest()
+        check = content_check(read, (head["offset"], head["length"]))
     except OSError:
         return None
     identity = marshal.dumps((str(path), head["offset"], tuple(key), check, glyphs))

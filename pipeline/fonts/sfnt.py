@@ -10,8 +10,10 @@ reportlab parses the face itself, so an odd font is read exactly as before.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from array import array
+from collections.abc import Callable
 from typing import Any
 
 from pipeline.fonts.facemaps import ABSENT, BMP, FaceMaps, Metrics
@@ -213,3 +215,14 @@ def _hmtx(
     advances = array("I", advances)
     advances.extend(extra)
     return Metrics(advances, bearings), widths
+
+
+def content_check(read: Callable[[int, int], bytes], head: tuple[int, int]) -> bytes:
+    """A digest of the font's first 64 KiB and its head table (~0.1 ms).
+
+    The first 64 KiB hold the sfnt (or TTC) header and the table directory with every table's
+    checksum; the head table holds checkSumAdjustment, the checksum of the whole file. Font
+    tools rewrite all of these when they change a font, so together with the size, mtime and
+    inode this finds a changed font without reading (~5-10 ms) and hashing (~4 ms) 14 MB.
+    """
+    return hashlib.sha1(read(0, 65536) + read(*head)).digest()
