@@ -189,9 +189,6 @@ class LoadedFont:
         # or two files of the same face, would be drawn from the stale object. This one wins.
         pdfmetrics._fonts.pop(self.name, None)
         pdfmetrics._dynFaceNames.pop(font.face.name, None)
-        # Only the glyphs drawn go into a subset: reportlab's default also puts the 95 printable
-        # ASCII glyphs into every face's first subset, used or not (about 40 KB in a bulletin).
-        font._asciiReadable = 0
         pdfmetrics.registerFont(font)
         # Filled as characters are looked up when sfnt.py or the cache gave the face (facemaps.py)
         self._widths: dict[int, float] = font.face.charWidths

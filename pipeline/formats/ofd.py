@@ -3,10 +3,11 @@
 The container holds OFD.xml, Doc_0/Document.xml, Doc_0/PublicRes.xml (the CMYK colour space
 with its ICC profile, the fonts, the photos), one Doc_0/Pages/Page_N/Content.xml per page and, in
 Doc_0/Res/, a TrueType subset of each font used that maps Unicode in its cmap (cut with fontTools:
-the subsets reportlab embeds in the PDF map codes, not Unicode). Coordinates are millimetres from
-the top left. Each run of the display list is one TextObject whose TextCode gives every glyph's
-origin (X, Y and DeltaX); each rule (a table's column lines too) is a PathObject, each photo an
-ImageObject. Reproducible: entries, dates and IDs come from the input only.
+the PDF's font programs have no cmap, their glyphs are found by glyph id). Coordinates are
+millimetres from the top left. Each run of the display list is one TextObject whose TextCode
+gives every glyph's origin (X, Y and DeltaX); each rule (a table's column lines too) is a
+PathObject, each photo an ImageObject. Reproducible: entries, dates and IDs come from the input
+only.
 """
 
 from __future__ import annotations
