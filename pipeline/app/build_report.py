@@ -6,6 +6,7 @@ import contextlib
 import gc
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,24 +75,28 @@ def _build_all(
             progress.update()
         with _above(progress):
             print_diagnostics(outcome.diagnostics)
-            if outcome.pdf is None:
-                click.echo(_("failed  {issue}", issue=shown(outcome.source)), err=True)
-            else:
-                click.echo(
-                    _(
-                        "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
-                        issue=shown(outcome.source),
-                        pdf=shown(outcome.pdf),
-                        pages=outcome.pages,
-                        ms=f"{outcome.seconds * 1000:.0f}",
-                    )
-                )
+            on_stderr, line = outcome_line(outcome)
+            click.echo(line, err=on_stderr)
     if progress is not None:
         progress.close()
     summary.seconds = time.perf_counter() - started
     if len(issues) > 1:
         click.echo(summary.line())
     return EXIT_FAILED if summary.failed else EXIT_OK
+
+
+def outcome_line(outcome: IssueBuild, shown_as: Callable[[Path], str] = shown) -> tuple[bool, str]:
+    """`built   issue → pdf (7 pages, 41 ms)` for stdout, or `failed  issue` for stderr (True),
+    with paths as `shown_as` spells them (a build server: as the client's process would)."""
+    if outcome.pdf is None:
+        return True, _("failed  {issue}", issue=shown_as(outcome.source))
+    return False, _(
+        "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
+        issue=shown_as(outcome.source),
+        pdf=shown_as(outcome.pdf),
+        pages=outcome.pages,
+        ms=f"{outcome.seconds * 1000:.0f}",
+    )
 
 
 def _progress_bar(total: int) -> Any:

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline.app.batch import IssueBuild, Summary, build_sequential
-from pipeline.app.build_report import PROGRESS_FROM
+from pipeline.app.build_report import PROGRESS_FROM, outcome_line
 from pipeline.app.buildclient import (
     SWITCH,
     UNIX_PATH_MAX,
@@ -293,7 +293,7 @@ class BuildServer(WatchListener):
         for outcome in outcomes:
             summary.add(outcome)
             lines += [plan.problem_line(d) for d in outcome.diagnostics]
-            lines.append(plan.outcome_line(outcome))
+            lines.append(outcome_line(outcome, plan.shown))
             self._tell(outcome)
         summary.seconds = time.perf_counter() - started
         if len(plan.issues) > 1:
@@ -325,19 +325,6 @@ class Plan:
     issues: list[Path]
     strict: bool
     spelled: list[tuple[Path, Path]]
-
-    def outcome_line(self, outcome: IssueBuild) -> Line:
-        """`built   issue → pdf (7 pages, 41 ms)` on stdout, or `failed  issue` on stderr."""
-        issue = self.shown(outcome.source)
-        if outcome.pdf is None:
-            return True, _("failed  {issue}", issue=issue)
-        return False, _(
-            "built   {issue} → {pdf} ({pages} pages, {ms} ms)",
-            issue=issue,
-            pdf=self.shown(outcome.pdf),
-            pages=outcome.pages,
-            ms=f"{outcome.seconds * 1000:.0f}",
-        )
 
     def problem_line(self, diagnostic: Diagnostic) -> Line:
         """A problem as the client's process prints it: its file as shown there."""
