@@ -218,8 +218,7 @@ def _first_long_enough(
     too short to justify within the limit. The lines too short are a prefix of the window (each
     end adds more than the limit takes away); none has fewer characters than the room over the
     widest character and its limit, so the search starts there, then bisects."""
-    width_cum, pair_cum, stripped = text.width_cum, text.pair_cut_cum, text.stripped
-    width_before, pairs_before = width_cum[start], pair_cum[start]
+    stripped = text.stripped
     low, high = first_end, last_end + 1
     if text.max_width_pt > 0:
         fewest = math.ceil(avail_pt / (text.max_width_pt + SPREAD_LIMIT_PT) - 1e-6)
@@ -228,12 +227,7 @@ def _first_long_enough(
     while low < high:
         middle = low if probes < PROBES else (low + high) // 2
         probes += 1
-        line_end = stripped[middle]
-        natural = (
-            width_cum[line_end] - width_before - (pair_cum[line_end - 1] - pairs_before)
-            if line_end > start
-            else 0.0
-        )
+        natural = text.natural_pt(start, stripped[middle])
         if natural < avail_pt - SPREAD_LIMIT_PT * (middle - start):
             low = middle + 1
         elif probes <= PROBES:

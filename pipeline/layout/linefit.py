@@ -61,8 +61,7 @@ def fit_values(
     if slack >= -EPS_PT:
         if not stretch or slack <= EPS_PT:
             return _FITS
-        loose_cum = text.loose_gaps_cum
-        gaps = loose_cum[end - 1 if end - 1 > start else start] - loose_cum[start]
+        gaps = text.loose_gaps(start, end)
         if gaps == 0:  # one character (or one word) alone on a line that should be full
             return (0.0, 0.0, 0.0, 0.0, OVER_LIMIT_PENALTY + 100 * slack**2)
         per_gap = slack / gaps
