@@ -25,6 +25,7 @@ from servehelp import WAIT_S, copy_project
 
 from pipeline.app import buildclient, buildserver
 from pipeline.app.buildclient import ServerInfo, ask, info_path, read_info, request_for
+from pipeline.files import write_atomically
 
 CLI = [sys.executable, "-c", "from pipeline.app.entry import run; run()"]  # as `bulletin`
 W14 = Path("issues/work-bulletin/2024-14.toml")
@@ -303,14 +304,17 @@ def test_concurrent_builds_while_the_watcher_rebuilds_are_all_right(watch: Watch
     for thread in clients:
         thread.start()
     for n in range(3):  # the watcher rebuilds the issue meanwhile
-        issue.write_text(issue.read_text(encoding="utf-8") + f"\n# {n}\n", encoding="utf-8")
+        # Saved whole, as an editor's safe save does: a file truncated and then written in place
+        # could be read half-written by any build, served or not, and fail it.
+        text = issue.read_text(encoding="utf-8") + f"\n# {n}\n"
+        write_atomically(issue, text.encode("utf-8"))
         time.sleep(0.1)
     for thread in clients:
         thread.join(120)
     local = build(watch.root, str(W13), served=False)
     final = build(watch.root, str(W13))
     final.same_as(local)
-    assert [r.status for r in results] == [0] * 4
+    assert [r.status for r in results] == [0] * 4, [r.err for r in results if r.status]
     assert all(r.pdfs == local.pdfs for r in results)  # comments do not change the PDF
 
 
