@@ -1,12 +1,17 @@
 """Set up by the first import of the package so that a build starts sooner; nothing else changes.
 
-Two import-time costs of a one-shot build are avoided, each behaving exactly as before:
+Three import-time costs of a one-shot build are avoided, each behaving exactly as before:
 
 - Generated dataclass methods. `dataclasses` compiles the source of each method it writes
   (`__init__`, `__eq__`, `__hash__`, …) with `exec`, ~0.1 ms each, ~35 ms for the ~70 classes a
   build defines. The compiled code is kept on disk by the exact source text (`DataclassCode`):
   the same text always compiles to the same code, so an entry is never stale; Python's version
   is in the file's name. What a process compiled anew is written once, when it ends.
+- Compiled regular expressions. The package and the libraries it imports compile ~70
+  patterns (~18 ms). What `re` compiles a pattern into (the regex engine's code, its flags and
+  groups) is kept on disk by the pattern and its flags (`RegexCode`, in place of
+  `re._compiler.compile`); the same pattern always compiles to the same code, and the engine's
+  version is in the file's name. A bad pattern is compiled by `re` itself and raises as before.
 - PIL in reportlab. `reportlab.lib.utils` imports PIL.Image at its top (~15 ms), though only a
   drawn picture uses it. While that one module runs, `from PIL import Image` gives it a stand-in
   (`PilImageOnFirstUse`) that imports the real PIL.Image when first used, and then puts the real
@@ -15,10 +20,12 @@ Two import-time costs of a one-shot build are avoided, each behaving exactly as 
 
 from __future__ import annotations
 
+import _sre  # type: ignore[import-not-found]  # the regex engine: no stubs
 import atexit
 import builtins
 import contextlib
 import marshal
+import re
 import sys
 import threading
 import types
@@ -28,57 +35,54 @@ from typing import Any
 
 from pipeline.files import cache_dir, write_atomically
 
-CODES_KEPT = 4096  # generated methods kept on disk; beyond, a file keeps what one process used
+CODES_KEPT = 4096  # entries kept on disk by each kind; beyond, a file keeps what one process used
 
 
-class DataclassCode:
-    """Compiled code of generated dataclass methods by source text; read on first use."""
+class _KeptCode:
+    """Compiled code kept on disk by what it was compiled from; read on first use, written once
+    when the process ends (or by `save_kept`) if it compiled anything anew."""
+
+    KIND = ""
 
     def __init__(self) -> None:
-        self._codes: dict[str, types.CodeType] | None = None
-        self._used: dict[str, types.CodeType] = {}
-        self.compiled = 0  # methods this process compiled anew (not found kept)
+        self._codes: dict[Any, Any] | None = None
+        self._used: dict[Any, Any] = {}
+        self.compiled = 0  # entries this process compiled anew (not found kept)
         self._lock = threading.Lock()
 
-    @staticmethod
-    def path() -> Path:
+    @classmethod
+    def path(cls) -> Path:
         """The file of this Python's kept code (its bytecode differs between versions)."""
         version = "-".join(str(part) for part in sys.version_info[:3])
-        return cache_dir() / f"dataclass-code-{sys.implementation.name}-{version}.marshal"
+        return cache_dir() / f"{cls.KIND}-{sys.implementation.name}-{version}.marshal"
 
-    def _loaded(self) -> dict[str, types.CodeType]:
+    def _valid(self, key: Any, value: Any) -> bool:
+        raise NotImplementedError
+
+    def _loaded(self) -> dict[Any, Any]:
         with self._lock:
             if self._codes is None:
                 self._codes = {}
                 with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
                     kept = marshal.loads(self.path().read_bytes())
                     if isinstance(kept, dict):
-                        self._codes = {
-                            text: code
-                            for text, code in kept.items()
-                            if isinstance(text, str) and isinstance(code, types.CodeType)
-                        }
+                        self._codes = {k: v for k, v in kept.items() if self._valid(k, v)}
             return self._codes
 
-    def code(self, source: str) -> types.CodeType:
-        """The code of `source` as `exec(source)` in dataclasses would compile it."""
-        codes = self._loaded()
-        code = codes.get(source)
-        if code is None:
-            # dataclasses.py has no __future__ imports: neither may the compiled code inherit ours.
-            code = compile(source, "<string>", "exec", dont_inherit=True)
-            codes[source] = code
-            self.compiled += 1
-            if self.compiled == 1:
-                atexit.register(self.save)
-        self._used[source] = code
-        return code
+    def _found(self, key: Any) -> Any:
+        """The kept entry of `key` (None if there is none), marked as used by this process."""
+        value = self._loaded().get(key)
+        if value is not None:
+            self._used[key] = value
+        return value
 
-    def exec(self, source: Any, globals: Any = None, locals: Any = None, /, **options: Any) -> None:
-        """`exec` as dataclasses calls it, a source text's code taken from the kept ones."""
-        if isinstance(source, str) and not options:
-            source = self.code(source)
-        builtins.exec(source, globals, locals, **options)
+    def _keep(self, key: Any, value: Any) -> None:
+        """Keep a newly compiled entry, to be written when the process ends."""
+        self._loaded()[key] = value
+        self._used[key] = value
+        self.compiled += 1
+        if self.compiled == 1:
+            atexit.register(self.save)
 
     def save(self) -> None:
         """Write the kept code if this process compiled any anew; a failing write is skipped."""
@@ -90,7 +94,85 @@ class DataclassCode:
         self.compiled = 0
 
 
+class DataclassCode(_KeptCode):
+    """Compiled code of generated dataclass methods by source text."""
+
+    KIND = "dataclass-code"
+
+    def _valid(self, key: Any, value: Any) -> bool:
+        return isinstance(key, str) and isinstance(value, types.CodeType)
+
+    def code(self, source: str) -> types.CodeType:
+        """The code of `source` as `exec(source)` in dataclasses would compile it."""
+        code: types.CodeType | None = self._found(source)
+        if code is None:
+            # dataclasses.py has no __future__ imports: neither may the compiled code inherit ours.
+            code = compile(source, "<string>", "exec", dont_inherit=True)
+            self._keep(source, code)
+        return code
+
+    def exec(self, source: Any, globals: Any = None, locals: Any = None, /, **options: Any) -> None:
+        """`exec` as dataclasses calls it, a source text's code taken from the kept ones."""
+        if isinstance(source, str) and not options:
+            source = self.code(source)
+        builtins.exec(source, globals, locals, **options)
+
+
+_REAL_COMPILE = re._compiler.compile  # type: ignore[attr-defined]
+
+
+class RegexCode(_KeptCode):
+    """What `re` compiles a pattern into for the regex engine, by the pattern and its flags."""
+
+    KIND = f"regex-code-{_sre.MAGIC}"
+
+    def _valid(self, key: Any, value: Any) -> bool:
+        return (
+            isinstance(key, tuple)
+            and len(key) == 2
+            and isinstance(key[0], str | bytes)
+            and isinstance(value, tuple)
+            and len(value) == 5
+        )
+
+    def compile(self, pattern: Any, flags: Any = 0) -> Any:
+        """`re._compiler.compile`: the engine's code of a pattern from the kept ones, else
+        compiled by `re` itself (which also raises its own errors for a bad pattern)."""
+        if not isinstance(pattern, str | bytes) or flags & re.DEBUG:
+            return _REAL_COMPILE(pattern, flags)
+        key = (pattern, int(flags))
+        kept = self._found(key)
+        if kept is not None:
+            all_flags, code, groups, groupindex, indexgroup = kept
+            with contextlib.suppress(Exception):  # a damaged entry: compiled anew
+                return _sre.compile(pattern, all_flags, code, groups, groupindex, indexgroup)
+        compiled = _REAL_COMPILE(pattern, flags)
+        parsed = re._parser.parse(pattern, flags)  # type: ignore[attr-defined]
+        # Opcodes are int subclasses, which marshal cannot write.
+        code = [int(c) for c in re._compiler._code(parsed, flags)]  # type: ignore[attr-defined]
+        self._keep(
+            key,
+            (compiled.flags, code, compiled.groups, dict(compiled.groupindex), _index(compiled)),
+        )
+        return compiled
+
+
+def _index(compiled: re.Pattern[Any]) -> tuple[str | None, ...]:
+    """The group names by group number (None for a group without a name), as `re` passes."""
+    names: list[str | None] = [None] * (compiled.groups + 1)
+    for name, number in compiled.groupindex.items():
+        names[number] = name
+    return tuple(names)
+
+
 DATACLASS_CODE = DataclassCode()
+REGEX_CODE = RegexCode()
+
+
+def save_kept() -> None:
+    """Write what this process compiled anew now (for a process that ends without atexit)."""
+    DATACLASS_CODE.save()
+    REGEX_CODE.save()
 
 
 class PilImageOnFirstUse(types.ModuleType):
@@ -165,10 +247,12 @@ class ReportlabFinder:
 
 
 def install() -> None:
-    """Install both (once; the PIL stand-in only while reportlab.lib.utils is not imported)."""
+    """Install all three (once; the PIL stand-in only while reportlab.lib.utils is not imported)."""
     import dataclasses
 
     if vars(dataclasses).get("exec") is None:
         dataclasses.exec = DATACLASS_CODE.exec  # type: ignore[attr-defined]
+    if re._compiler.compile is _REAL_COMPILE:  # type: ignore[attr-defined]
+        re._compiler.compile = REGEX_CODE.compile  # type: ignore[attr-defined]
     if "reportlab.lib.utils" not in sys.modules and ReportlabFinder not in sys.meta_path:
         sys.meta_path.insert(0, ReportlabFinder)

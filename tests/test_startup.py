@@ -8,6 +8,7 @@ import inspect
 import json
 import marshal
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,12 +204,95 @@ def test_the_package_generates_its_dataclasses_through_the_kept_code() -> None:
     assert vars(dataclasses)["exec"] == startup.DATACLASS_CODE.exec
 
 
-def test_bulletin_build_keeps_the_code_though_it_skips_teardown(tmp_path: Path) -> None:
-    """`bulletin build` ends with os._exit (no atexit): it writes the kept code itself."""
+@pytest.mark.parametrize(
+    "script",
+    ["from pipeline.app.cli import run; run()", "from pipeline.app.entry import run; run()"],
+    ids=["command line", "entry"],
+)
+def test_bulletin_build_keeps_the_code_though_it_skips_teardown(
+    tmp_path: Path, script: str
+) -> None:
+    """`bulletin build` ends with os._exit (no atexit): it writes the kept code itself, by the
+    command line (click) and by the console script's own path alike."""
     cache = tmp_path / "cache"
     subprocess.run(
-        [sys.executable, "-c", "from pipeline.app.cli import run; run()", "build",
+        [sys.executable, "-c", script, "build",
          str(ROOT / "issues" / "brief-news" / "2024-07.toml"), "-o", str(tmp_path / "out")],
         check=True, capture_output=True, env=_env(cache),
     )  # fmt: skip
     assert (cache / startup.DataclassCode.path().name).is_file()
+    assert (cache / startup.RegexCode.path().name).is_file()
+
+
+_PATTERNS: list[tuple[str | bytes, int]] = [
+    (r"(?P<year>\d{4})-(?P<number>\d+)(?:\.toml)?$", 0),
+    (r"第\s*(\d+)\s*期", re.IGNORECASE),
+    (
+        r"""
+        ^ \s* (?P<key> [A-Za-z_][\w-]* ) \s* =   # a key
+        (?P<rest> .* )$
+     """,
+        re.VERBOSE | re.MULTILINE,
+    ),
+    (rb"[\x00-\x1f]+", 0),
+    (r"[^\W\d_]+|(a)|(?P<b>b)", re.ASCII),
+    (r"(?s).*?end", 0),
+]
+
+
+def test_kept_regex_code_gives_equal_patterns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pattern made from kept code equals (same code, flags, groups) what `re` compiles, and
+    finds the same; a second process's patterns all come from the file."""
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+    real = startup._REAL_COMPILE
+    first = startup.RegexCode()
+    compiled = [first.compile(pattern, flags) for pattern, flags in _PATTERNS]
+    assert first.compiled == len(_PATTERNS)
+    first.save()
+    second = startup.RegexCode()
+    kept = [second.compile(pattern, flags) for pattern, flags in _PATTERNS]
+    assert second.compiled == 0
+    for (pattern, flags), made, from_file in zip(_PATTERNS, compiled, kept, strict=True):
+        plain = real(pattern, flags)
+        for ours in (made, from_file):
+            assert ours == plain  # the engine's code, flags and pattern
+            assert (ours.groups, ours.groupindex) == (plain.groups, plain.groupindex)
+        sample = (
+            "2024-07.toml 第 7 期 key = value Abc end" if isinstance(pattern, str) else b"a\x01"
+        )
+        assert [m.span() for m in from_file.finditer(sample)] == [  # type: ignore[arg-type]
+            m.span()
+            for m in plain.finditer(sample)  # type: ignore[arg-type]
+        ]
+
+
+def test_a_bad_pattern_raises_as_re_does_and_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+    codes = startup.RegexCode()
+    with pytest.raises(re.error) as ours:
+        codes.compile("(unclosed", 0)
+    with pytest.raises(re.error) as theirs:
+        startup._REAL_COMPILE("(unclosed", 0)
+    assert str(ours.value) == str(theirs.value)
+    assert codes.compiled == 0
+
+
+def test_a_damaged_regex_entry_is_compiled_anew(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Code the engine refuses (a damaged or foreign file) is not used: `re` compiles it."""
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+    entry = ((r"a+b", 0), (32, [999, 999, 999], 0, {}, (None,)))
+    (tmp_path / startup.RegexCode.path().name).write_bytes(marshal.dumps(dict([entry])))
+    codes = startup.RegexCode()
+    assert codes.compile(r"a+b", 0) == startup._REAL_COMPILE(r"a+b", 0)
+    assert codes.compile(r"a+b", 0).fullmatch("aab")
+
+
+def test_the_package_compiles_patterns_through_the_kept_code() -> None:
+    """Installed by `import pipeline`: `re` compiles through the kept regex code."""
+    assert re._compiler.compile == startup.REGEX_CODE.compile  # type: ignore[attr-defined]

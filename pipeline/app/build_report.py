@@ -10,12 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
-
 from pipeline.app.batch import IssueBuild, Summary, build_sequential, default_jobs
 from pipeline.app.console import (
     EXIT_FAILED,
     EXIT_OK,
+    echo,
     print_diagnostics,
     require_existing,
     shown,
@@ -29,15 +28,21 @@ def build_command(
     paths: list[Path], output_dir: Path | None, strict: bool, jobs: int | None, ofd: bool = False
 ) -> int:
     """Build the issue files and folders given (default issues/); the exit status."""
-    targets = paths or [Path("issues")]
-    require_existing(targets)
-    issue_files = list(find_issue_files(targets))
-    print_diagnostics(misnamed_issue_files(targets))
-    if not issue_files:
-        click.echo(_("no issue files found"), err=True)
-        return EXIT_FAILED
-    root = find_project_root(targets[0])
-    return _build_all(root, output_dir, issue_files, strict, jobs, ofd)
+    # No collection until the first issue is built (_build_all enables it then): the imports
+    # and one issue leave no cyclic garbage worth the ~70 collections (~9 ms).
+    gc.disable()
+    try:
+        targets = paths or [Path("issues")]
+        require_existing(targets)
+        issue_files = list(find_issue_files(targets))
+        print_diagnostics(misnamed_issue_files(targets))
+        if not issue_files:
+            echo(_("no issue files found"), err=True)
+            return EXIT_FAILED
+        root = find_project_root(targets[0])
+        return _build_all(root, output_dir, issue_files, strict, jobs, ofd)
+    finally:
+        gc.enable()
 
 
 PROGRESS_FROM = 8  # issues: a batch this long shows a progress bar on a terminal
@@ -76,12 +81,12 @@ def _build_all(
         with _above(progress):
             print_diagnostics(outcome.diagnostics)
             on_stderr, line = outcome_line(outcome)
-            click.echo(line, err=on_stderr)
+            echo(line, err=on_stderr)
     if progress is not None:
         progress.close()
     summary.seconds = time.perf_counter() - started
     if len(issues) > 1:
-        click.echo(summary.line())
+        echo(summary.line())
     return EXIT_FAILED if summary.failed else EXIT_OK
 
 

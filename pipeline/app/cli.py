@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from pipeline import startup
 from pipeline.app import clickwords
 from pipeline.app.console import (
     EXIT_FAILED,
-    ofd_option,
-    paths_and_output,
+    end_at_once,
     print_diagnostics,
     require_existing,
     shown,
@@ -50,6 +46,25 @@ def main() -> None:
 main.add_command(import_command)
 
 
+def paths_and_output(command: Callable[..., None]) -> Callable[..., None]:
+    """The PATH arguments (issue files or folders) and -o DIR that build, watch and serve share."""
+    command = click.option(
+        "-o",
+        "--output",
+        "output_dir",
+        type=click.Path(path_type=Path, file_okay=False),
+        help="Folder for the PDFs (default: output/ of the project).",
+    )(command)
+    return click.argument("paths", nargs=-1, type=click.Path(path_type=Path))(command)
+
+
+def ofd_option(command: Callable[..., None]) -> Callable[..., None]:
+    """--ofd: also write <issue>.ofd (GB/T 33190) beside each PDF (build, watch and serve)."""
+    return click.option(
+        "--ofd", is_flag=True, help="Also write <issue>.ofd (GB/T 33190) beside each PDF."
+    )(command)
+
+
 @dataclass
 class _Ending:
     """How the console script ends: a finished build may skip the interpreter's teardown."""
@@ -60,11 +75,7 @@ class _Ending:
 def run() -> None:
     """The console script `bulletin`: the commands of `main`, ending a build at once.
 
-    When `bulletin build` is done, every PDF is written, closed and renamed into place, and the
-    process has nothing left to clean up; the interpreter's teardown would still free the loaded
-    fonts' ~300,000 objects one by one (~30 ms of a 300 ms build; over a second after a long
-    `serve`). So build and serve flush their output and end with os._exit. Other commands end as
-    usual.
+    Build and serve end with `console.end_at_once` when done; other commands end as usual.
     """
     ending = _Ending()
     try:
@@ -75,11 +86,7 @@ def run() -> None:
         status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
         if isinstance(done.code, str):
             click.echo(done.code, err=True)
-        startup.DATACLASS_CODE.save()  # what atexit would have written
-        with contextlib.suppress(OSError):  # a closed pipe: nothing more can be said anyway
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(status)
+        end_at_once(status)
 
 
 @main.command()
@@ -111,15 +118,9 @@ def build(
 
     status = served_build(paths, output_dir, strict, jobs, ofd, click.echo)
     if status is None:  # no watch or serve of this workspace built it
-        # No collection until the first issue is built (build_report enables it then): the
-        # imports and one issue leave no cyclic garbage worth the ~70 collections (~9 ms).
-        gc.disable()
-        try:
-            from pipeline.app.build_report import build_command
+        from pipeline.app.build_report import build_command
 
-            status = build_command(list(paths), output_dir, strict, jobs, ofd)
-        finally:
-            gc.enable()
+        status = build_command(list(paths), output_dir, strict, jobs, ofd)
     ending = click.get_current_context().obj
     if isinstance(ending, _Ending):
         ending.skip_teardown = True

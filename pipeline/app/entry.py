@@ -1,8 +1,10 @@
-"""The console script `bulletin`: a build that a running watch or serve may do is asked first.
+"""The console script `bulletin`: a plain `bulletin build` runs without the command line.
 
 `bulletin build …` is handed to the workspace's `watch` or `serve` (`buildclient`) before the
-command line itself (click and every command, ~40 ms of CPU) is imported. Everything else, and
-any arguments not read here exactly as click reads them, goes to `cli.run` as before.
+command line itself (click and every command, ~40 ms of CPU) is imported; if none builds it, it
+is built here by `build_report.build_command`, still without click, printing and ending as the
+command line would. Everything else, and any arguments not read here exactly as click reads
+them, goes to `cli.run`.
 """
 
 from __future__ import annotations
@@ -22,21 +24,32 @@ def run() -> None:
     if args[:1] == ["build"]:
         parsed = build_arguments(args[1:])
         if parsed is not None:
-            from pipeline.app.buildclient import served_build
-
-            try:
-                status = served_build(*parsed, echo=_echo)
-            except KeyboardInterrupt:  # as click ends a command on Ctrl-C
-                from pipeline.i18n import _
-
-                _echo("", err=True)
-                _echo(_("Aborted!"), err=True)
-                status = 1
-            if status is not None:
-                sys.exit(status)
+            sys.exit(build(parsed))
     from pipeline.app.cli import run as run_command_line
 
     run_command_line()
+
+
+def build(parsed: Arguments) -> int:
+    """`bulletin build` with plainly valid arguments: served or built here; the exit status."""
+    from pipeline.app.buildclient import served_build
+    from pipeline.app.console import echo, end_at_once
+
+    try:
+        status = served_build(*parsed, echo=echo)
+        if status is not None:
+            return status  # as before: a served build ends as usual
+        from pipeline.app.build_report import build_command
+
+        end_at_once(build_command(*parsed))
+    except KeyboardInterrupt:  # as click ends a command on Ctrl-C
+        from pipeline.i18n import _
+
+        echo("", err=True)
+        echo(_("Aborted!"), err=True)
+    except BrokenPipeError:  # as click: output into a closed pipe ends quietly
+        sys.stdout = None  # nothing more is written to it, nor flushed at the end
+    return 1
 
 
 def build_arguments(args: Sequence[str]) -> Arguments | None:
@@ -76,9 +89,3 @@ def build_arguments(args: Sequence[str]) -> Arguments | None:
 def _pattern(arg: str) -> bool:
     """A wildcard that click expands on Windows (where the shell does not)."""
     return sys.platform == "win32" and any(c in arg for c in "*?[")
-
-
-def _echo(text: str, err: bool = False) -> None:
-    import click  # only now, to print as the command line prints
-
-    click.echo(text, err=err)
