@@ -105,6 +105,12 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   it writes. Key: the method's exact source text (the same text compiles to the same code);
   Python's implementation and version in the file name. A file that cannot be read is not
   used; at most CODES_KEPT entries (`tests/test_startup.py`).
+- Compiled regular expressions (`startup.py` RegexCode, on disk
+  `regex-code-<engine magic>-<python>-<version>.marshal`): what `re` compiles a pattern into
+  (the engine's code, flags and groups). Key: the pattern and its flags (the same pattern
+  compiles to the same code); the regex engine's magic number and Python's version in the file
+  name. A file that cannot be read, or an entry the engine refuses, is not used; at most
+  CODES_KEPT entries (`tests/test_startup.py`).
 """
 
 from __future__ import annotations
