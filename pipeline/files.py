@@ -87,6 +87,12 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Sibling mastheads (`source/series.py` peek_masthead, in memory): the [masthead] table of each
   issue file a series check reads. Key: the file's path; read again when its mtime, size or
   inode differ (`tests/test_series.py`).
+- Sibling fields (`source/siblingstore.py`, on disk `series-v1/<digest of the folder>.marshal`):
+  the number, total and date of each issue file of a series folder that a series check read.
+  Key: the file's name in the folder; used only while its mtime, size and inode are those
+  stored; a file gone from the folder is dropped; a value marshal would not give back as it
+  was (a date, a list, a table) is not kept; a file that cannot be read is not used. At most
+  FOLDERS_KEPT folders, the least recently written dropped first (`tests/test_siblingstore.py`).
 - Build server (`app/buildserver.py`, a running watch or serve; on disk only its address,
   `build-server/<digest of the workspace folder>.info` and `.sock`): `bulletin build` built by
   the watcher's Builder, whose caches are those above. Key: the workspace folder; a request is

@@ -18,6 +18,7 @@ from typing import Any
 from pipeline.diagnostics import Diagnostic, Severity
 from pipeline.i18n import _
 from pipeline.source.model import Masthead
+from pipeline.source.siblingstore import Fields, SiblingStore, file_stat
 from pipeline.source.tomlpos import KeyPath
 
 SERIES_FILE = "series.toml"
@@ -80,10 +81,9 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
         return
     else:
         siblings = index.entries
-    siblings = [(other, head) for other, head in siblings if other.name != path.name]
+    siblings = [(other, fields) for other, fields in siblings if other.name != path.name]
     same_year = {me.number}
-    for other, head in siblings:
-        number, total, day = _fields(head)
+    for other, (number, total, day) in siblings:
         year = getattr(day, "year", None)
         if year == me.date.year and isinstance(number, int):
             if number == me.number:
@@ -146,19 +146,34 @@ def _gap(me: Masthead, same_year: set[int]) -> Iterator[Finding]:
         )
 
 
-def _fields(head: dict[str, Any]) -> tuple[object, object, datetime.date | None]:
+def _fields(head: dict[str, Any]) -> Fields:
     """A masthead's number, total and date (None unless a date: a date-time is reported by its
     own file's build)."""
     day = head.get("date")
     return head.get("number"), head.get("total"), day if type(day) is datetime.date else None
 
 
-def _read_siblings(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    """Each issue file of the folder with its masthead, in sorted order (those with one)."""
+def _read_siblings(folder: Path) -> list[tuple[Path, Fields]]:
+    """Each issue file of the folder with its masthead's fields, in sorted order (those with a
+    masthead); read from the folder's SiblingStore where a file's stat is the one kept."""
+    store = SiblingStore(folder)
     found = []
+    names = set()
     for other in sorted(folder.glob("*.toml")):
-        if is_issue_file(other) and (masthead := peek_masthead(other)) is not None:
-            found.append((other, masthead))
+        if not is_issue_file(other):
+            continue
+        names.add(other.name)
+        stat = file_stat(other)
+        known, fields = store.get(other.name, stat) if stat is not None else (False, None)
+        if not known:
+            masthead = peek_masthead(other)
+            fields = None if masthead is None else _fields(masthead)
+            if stat is not None:
+                store.put(other.name, stat, fields)
+        if fields is not None:
+            found.append((other, fields))
+    store.keep_only(names)
+    store.save()
     return found
 
 
@@ -168,13 +183,13 @@ class SeriesIndex:
 
     def __init__(self, folder: Path) -> None:
         self.entries = _read_siblings(folder)
-        self._own: dict[str, tuple[object, object, datetime.date | None]] = {}
+        self._own: dict[str, Fields] = {}
         self._numbers: dict[tuple[int, object], list[str]] = {}
         self._totals: dict[object, list[str]] = {}
         self._years: dict[int, set[int]] = {}
         dated: list[tuple[datetime.date, int]] = []
-        for path, head in self.entries:
-            number, total, day = fields = _fields(head)
+        for path, fields in self.entries:
+            number, total, day = fields
             self._own[path.name] = fields
             if day is not None and isinstance(number, int):
                 self._numbers.setdefault((day.year, number), []).append(path.name)
