@@ -1,6 +1,6 @@
 """Set up by the first import of the package so that a build starts sooner; nothing else changes.
 
-Three import-time costs of a one-shot build are avoided, each behaving exactly as before:
+Four import-time costs of a one-shot build are avoided, each behaving exactly as before:
 
 - Generated dataclass methods. `dataclasses` compiles the source of each method it writes
   (`__init__`, `__eq__`, `__hash__`, …) with `exec`, ~0.1 ms each, ~35 ms for the ~70 classes a
@@ -16,6 +16,11 @@ Three import-time costs of a one-shot build are avoided, each behaving exactly a
   drawn picture uses it. While that one module runs, `from PIL import Image` gives it a stand-in
   (`PilImageOnFirstUse`) that imports the real PIL.Image when first used, and then puts the real
   module in its place; every other importer of PIL.Image gets the real module as usual.
+- reportlab's safe eval. `reportlab.lib.utils` imports `reportlab.lib.rl_safe_eval` (~50M
+  instructions, among them two regexes joined from sets, so different in every process and never
+  found kept), though a build calls none of it. A stand-in (`SafeEvalOnFirstUse`) takes its place
+  until one of its four functions is called or anything else of it is asked for; then the real
+  module is imported and put in its place.
 """
 
 from __future__ import annotations
@@ -188,8 +193,51 @@ class PilImageOnFirstUse(types.ModuleType):
         return getattr(real, name)
 
 
+SAFE_EVAL = "reportlab.lib.rl_safe_eval"
+SAFE_EVAL_CALLS = ("rl_safe_exec", "rl_safe_eval", "safer_globals", "rl_extended_literal_eval")
+
+
+class SafeEvalOnFirstUse(types.ModuleType):
+    """Stands for reportlab.lib.rl_safe_eval, which reportlab.lib.utils imports, until something
+    of it is used: the four functions utils takes from it import the real module when called."""
+
+    def __init__(self) -> None:
+        super().__init__(SAFE_EVAL)
+        self._real: types.ModuleType | None = None
+        self._lock = threading.Lock()
+        for name in SAFE_EVAL_CALLS:
+            setattr(self, name, self._calling(name))
+
+    def _calling(self, name: str) -> Callable[..., Any]:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return getattr(self.real(), name)(*args, **kwargs)
+
+        call.__name__ = call.__qualname__ = name
+        return call
+
+    def real(self) -> types.ModuleType:
+        """The real module, imported now if it is not yet (and put in this one's place)."""
+        with self._lock:
+            if self._real is None:
+                import importlib
+
+                if sys.modules.get(SAFE_EVAL) is self:
+                    del sys.modules[SAFE_EVAL]
+                self._real = importlib.import_module(SAFE_EVAL)
+                package = sys.modules.get("reportlab.lib")
+                if package is not None and vars(package).get("rl_safe_eval") is self:
+                    setattr(package, "rl_safe_eval", self._real)  # noqa: B010
+            return self._real
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):  # the import system's questions
+            raise AttributeError(name)
+        return getattr(self.real(), name)
+
+
 class _WithPilStandIn:
-    """The loader of reportlab.lib.utils, running it with the stand-in as PIL.Image."""
+    """The loader of reportlab.lib.utils, running it with the stand-ins as PIL.Image and as
+    reportlab.lib.rl_safe_eval."""
 
     def __init__(self, loader: Any) -> None:
         self._loader = loader
@@ -200,7 +248,14 @@ class _WithPilStandIn:
         return module
 
     def exec_module(self, module: types.ModuleType) -> None:
-        """Run reportlab.lib.utils; PIL.Image is real afterwards only if something imported it."""
+        """Run reportlab.lib.utils; PIL.Image is real afterwards only if something imported it,
+        rl_safe_eval only when something of it is used."""
+        if SAFE_EVAL not in sys.modules:
+            stand_in = SafeEvalOnFirstUse()
+            sys.modules[SAFE_EVAL] = stand_in
+            package = sys.modules.get("reportlab.lib")
+            if package is not None:
+                setattr(package, "rl_safe_eval", stand_in)  # noqa: B010
         try:
             import PIL
         except ImportError:  # reportlab's own import says what is missing
@@ -209,12 +264,12 @@ class _WithPilStandIn:
         if "PIL.Image" in sys.modules or "Image" in vars(PIL):
             self._loader.exec_module(module)
             return
-        stand_in = PilImageOnFirstUse("PIL.Image")
-        setattr(PIL, "Image", stand_in)  # noqa: B010 (PIL's stubs know no such attribute)
+        image = PilImageOnFirstUse("PIL.Image")
+        setattr(PIL, "Image", image)  # noqa: B010 (PIL's stubs know no such attribute)
         try:
             self._loader.exec_module(module)
         finally:
-            if vars(PIL).get("Image") is stand_in:
+            if vars(PIL).get("Image") is image:
                 delattr(PIL, "Image")
 
     def __getattr__(self, name: str) -> Any:

@@ -39,7 +39,9 @@ result = Builder(Path(sys.argv[1]), Path(sys.argv[2])).build(Path(sys.argv[3]))
 print(json.dumps({
     "sha256": hashlib.sha256(result.pdf.read_bytes()).hexdigest(),
     "pil_image": "PIL.Image" in sys.modules,
+    "safe_eval": type(sys.modules["reportlab.lib.rl_safe_eval"]).__name__,
     "compiled": pipeline.startup.DATACLASS_CODE.compiled,
+    "regexes_compiled": pipeline.startup.REGEX_CODE.compiled,
 }))
 """
 
@@ -49,10 +51,12 @@ def test_a_build_without_photos_never_imports_pil_image(
 ) -> None:
     """reportlab is loaded with the stand-in; nothing of PIL.Image is used; the same bytes."""
     source = samples["2024-14"].source
-    found = _run(_BUILD, ROOT, tmp_path, source)
+    found = _run(_BUILD, ROOT, tmp_path, source, env=_env(tmp_path / "cache"))
     assert found["pil_image"] is False
-    again = _run(_BUILD, ROOT, tmp_path, source)
+    assert found["safe_eval"] == "SafeEvalOnFirstUse"
+    again = _run(_BUILD, ROOT, tmp_path, source, env=_env(tmp_path / "cache"))
     assert again["compiled"] == 0  # every generated method of a build is kept
+    assert again["regexes_compiled"] == 0  # and every pattern it compiles
     assert found["sha256"] == hashlib.sha256(samples["2024-14"].result.pdf.read_bytes()).hexdigest()
 
 
@@ -296,3 +300,38 @@ def test_a_damaged_regex_entry_is_compiled_anew(
 def test_the_package_compiles_patterns_through_the_kept_code() -> None:
     """Installed by `import pipeline`: `re` compiles through the kept regex code."""
     assert re._compiler.compile == startup.REGEX_CODE.compile  # type: ignore[attr-defined]
+
+
+_SAFE_EVAL = """
+import json, sys
+import pipeline
+from reportlab.lib.utils import rl_extended_literal_eval, rl_safe_eval
+from reportlab.lib import colors
+before = type(sys.modules["reportlab.lib.rl_safe_eval"]).__name__
+results = [rl_safe_eval("1 + 2", g={}, l={}), rl_extended_literal_eval("[1, (2, 'a')]")]
+try:
+    rl_safe_eval("__import__('os')", g={}, l={})
+except Exception as error:
+    results.append(type(error).__name__ + ": " + str(error))
+import reportlab.lib
+real = sys.modules["reportlab.lib.rl_safe_eval"]
+print(json.dumps({
+    "before": before,
+    "after": type(real).__name__,
+    "real_file": real.__file__.endswith("rl_safe_eval.py"),
+    "package_attribute": reportlab.lib.rl_safe_eval is real,
+    "results": results,
+    "color": str(colors.toColor("Color(1, 0, 0)")),
+}))
+"""
+
+
+def test_reportlab_gets_the_real_safe_eval_at_its_first_use(tmp_path: Path) -> None:
+    """Its functions, called through reportlab.lib.utils, give what the real module gives; then
+    the real module takes the stand-in's place."""
+    found = _run(_SAFE_EVAL, env=_env(tmp_path / "cache"))
+    plain = _run(_SAFE_EVAL.replace("import pipeline\n", ""), env=_env(tmp_path / "cache"))
+    assert found["before"] == "SafeEvalOnFirstUse" and plain["before"] == "module"
+    assert {**found, "before": "module"} == plain
+    assert found["after"] == "module" and found["real_file"] and found["package_attribute"]
+    assert found["results"][:2] == [3, [1, [2, "a"]]]
