@@ -92,7 +92,8 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   Key: the file's name in the folder; used only while its mtime, size and inode are those
   stored; a file gone from the folder is dropped; a value marshal would not give back as it
   was (a date, a list, a table) is not kept; a file that cannot be read is not used. At most
-  FOLDERS_KEPT folders, the least recently written dropped first (`tests/test_siblingstore.py`).
+  FOLDERS_KEPT folders and BYTES_KEPT bytes, the least recently written dropped first
+  (`tests/test_siblingstore.py`).
 - Build server (`app/buildserver.py`, a running watch or serve; on disk only its address,
   `build-server/<digest of the workspace folder>.info` and `.sock`): `bulletin build` built by
   the watcher's Builder, whose caches are those above. Key: the workspace folder; a request is

@@ -14,10 +14,11 @@ import hashlib
 import marshal
 from pathlib import Path
 
-from pipeline.files import cache_dir, write_atomically
+from pipeline.files import cache_dir, trim_folder, write_atomically
 
 FOLDER = "series-v1"
 FOLDERS_KEPT = 64  # series folders kept; the least recently written file is deleted beyond
+BYTES_KEPT = 16 * 1024 * 1024  # and at most this much in all
 
 Stat = tuple[int, int, int]  # mtime_ns, size, inode
 Fields = tuple[object, object, datetime.date | None]  # number, total, date
@@ -89,21 +90,9 @@ class SiblingStore:
         with contextlib.suppress(OSError, ValueError):
             write_atomically(self.path, marshal.dumps(self._entries))
             if new:
-                _trim(self.path.parent)
+                trim_folder(self.path.parent, ".marshal", FOLDERS_KEPT, BYTES_KEPT)
         self._changed = False
 
 
 def _digest(folder: Path) -> str:
     return hashlib.sha256(str(folder.absolute()).encode("utf-8", "surrogatepass")).hexdigest()[:32]
-
-
-def _trim(folder: Path) -> None:
-    """Delete the least recently written files beyond FOLDERS_KEPT."""
-    files = []
-    for path in folder.glob("*.marshal"):
-        with contextlib.suppress(OSError):
-            files.append((path.stat().st_mtime_ns, path))
-    files.sort(reverse=True)
-    for _, path in files[FOLDERS_KEPT:]:
-        with contextlib.suppress(OSError):
-            path.unlink()
