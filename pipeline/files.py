@@ -65,6 +65,11 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   cannot be read, is not used; a block with a layout problem (a message in the clerk's
   language) is never kept. At most FILES_KEPT files and BYTES_KEPT bytes, the least recently
   written deleted first (`tests/test_linestore.py`).
+- Checked styles (`layout/stylestore.py`, on disk `styles-v1/<digest>.style`): a template's
+  style.toml parsed and checked into a Style. Key: the file's exact bytes and a digest of the
+  code that checks it (style.py, schema.py, load.py, roles.py); a style with errors is never
+  kept; a file that cannot be read or unpickled is not used. At most FILES_KEPT files and
+  BYTES_KEPT bytes, the least recently written dropped first (`tests/test_stylestore.py`).
 - Title words (`layout/words.py`, on disk, title-words-v1.json): where jieba found words in each
   title that needed more than one line, so later builds need not load jieba. Key: the title's
   text; at most CACHE_LIMIT titles, the oldest dropped (`tests/test_words.py`).

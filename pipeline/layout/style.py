@@ -10,6 +10,7 @@ from typing import Literal
 from pipeline.diagnostics import BulletinError
 from pipeline.fonts.roles import Role
 from pipeline.i18n import _
+from pipeline.layout.stylestore import keep_style, kept_style
 from pipeline.source.load import diagnostics_from_schema, parse_toml, read_toml
 from pipeline.source.schema import PositiveInt, SchemaError, check, doc
 
@@ -191,9 +192,19 @@ class Style:
 
 
 def load_style(path: Path, raw: bytes | None = None) -> Style:
-    """Read (or, given its bytes, parse) and validate a style file; every problem with its line."""
+    """Read (or, given its bytes, parse) and validate a style file; every problem with its line.
+
+    Given its bytes, a style checked from the same bytes before is taken from `stylestore`.
+    """
+    if raw is not None:
+        kept = kept_style(raw)
+        if isinstance(kept, Style):
+            return kept
     source = read_toml(path) if raw is None else parse_toml(path, raw)
     try:
-        return check(source.data, Style)
+        style = check(source.data, Style)
     except SchemaError as exc:
         raise BulletinError(diagnostics_from_schema(exc, Style, source)) from None
+    if raw is not None:
+        keep_style(raw, style)
+    return style
