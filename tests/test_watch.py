@@ -247,7 +247,9 @@ def test_rapid_saves_coalesce(session: Session) -> None:
     time.sleep(SETTLE_S)
     assert 1 <= len(session.new()) <= 2, session.summary()
     assert {o.issue for o in outcomes} == {issue}
-    assert all(o.status == "built" for o in session.new())
+    # Each save truncates the file and writes it again (as Notepad does): on a loaded machine a
+    # build can read it half-written and fail; the save that completes it is built after it.
+    assert session.new()[-1].status == "built", session.summary()
     assert "数字化建设第19次推进" in pdf_text(session.pdf(W14))
 
 
