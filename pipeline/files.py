@@ -65,6 +65,13 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   cannot be read, is not used; a block with a layout problem (a message in the clerk's
   language) is never kept. At most FILES_KEPT files and BYTES_KEPT bytes, the least recently
   written deleted first (`tests/test_linestore.py`).
+- Rendered documents (`layout/documentstore.py`, on disk
+  `documents-v1/<digest of the issue path>.document`): the document blocks the template made
+  from an issue file at its last build, so that a one-shot build of an unchanged issue loads
+  no jinja2. Key: a digest of the template's bytes, of the whole context it is given (by repr),
+  of jinja2's version and the compile options, and of the rendering code (templates.py,
+  jinjarun.py, blocks.py); a template error is never kept; a file that cannot be read is not
+  used. At most FILES_KEPT files and BYTES_KEPT bytes (`tests/test_documentstore.py`).
 - Checked styles (`layout/stylestore.py`, on disk `styles-v1/<digest>.style`): a template's
   style.toml parsed and checked into a Style. Key: the file's exact bytes and a digest of the
   code that checks it (style.py, schema.py, load.py, roles.py); a style with errors is never

@@ -48,6 +48,12 @@ def _jinja2_identity() -> bytes:
     return Path(spec.origin).read_bytes()
 
 
+def identity() -> bytes:
+    """What a template's output depends on besides its bytes and its context: jinja2's version
+    and the compile options (OSError if jinja2 is not installed)."""
+    return OPTIONS.encode() + b"\0" + _jinja2_identity()
+
+
 def has_code(source: bytes) -> bool:
     """Whether a template's code is kept already (runnable by `render` or not)."""
     return _code_path(source).is_file()

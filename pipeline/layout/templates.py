@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
@@ -23,10 +22,14 @@ from pipeline.layout.blocks import (
     TableBlock,
     TextBlock,
 )
+from pipeline.layout.documentstore import document_key, keep_document, kept_document
 from pipeline.layout.style import Style, load_style
 from pipeline.source.load import LoadedIssue, read_source
 from pipeline.source.media import photo_path
 from pipeline.source.model import Article, format_date_cn, split_paragraphs
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"
@@ -157,10 +160,20 @@ def render_document(loaded: LoadedIssue, template: Template, copies: int | None)
         source: bytes | None = path.read_bytes()
     except OSError:
         source = None  # jinja2 says what is wrong
+    key = None
+    if source is not None:
+        with contextlib.suppress(OSError):
+            key = document_key(source, jinjarun.identity(), context)
+            kept = kept_document(loaded.path, key)
+            if isinstance(kept, Document):
+                return kept
     markup = jinjarun.render(source, context, FILTERS) if source is not None else None
     if markup is None:
         markup = _render_with_jinja2(template, context, source)
-    return parse_markup(markup, path, loaded)
+    document = parse_markup(markup, path, loaded)
+    if key is not None:
+        keep_document(loaded.path, key, document)
+    return document
 
 
 def _render_with_jinja2(template: Template, context: dict[str, Any], source: bytes | None) -> str:
@@ -264,6 +277,8 @@ def _paragraphs(article: Article, key: str, issue_path: Path) -> list[dict[str, 
 
 def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Document:
     """Parse the template's XML output into a Document."""
+    import xml.etree.ElementTree as ET  # not loaded when the document is kept (documentstore)
+
     try:
         root = ET.fromstring(markup)
     except ET.ParseError as exc:

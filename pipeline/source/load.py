@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -285,6 +284,8 @@ def diagnostics_from_schema(
     for problem in exc.problems:
         if problem.kind == "extra_forbidden":
             known = fields_of(schema_at(root, problem.loc[:-1]))
+            import difflib  # only a misspelt key needs it
+
             close = difflib.get_close_matches(str(problem.loc[-1]), list(known), n=1, cutoff=0.6)
             meant.update((*problem.loc[:-1], word) for word in close)
     ordered = sorted(exc.problems, key=lambda problem: problem.kind == "missing")

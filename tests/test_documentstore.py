@@ -1,0 +1,102 @@
+"""Kept documents: an unchanged issue is not rendered again; any change to what it is made from
+renders it anew."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, SERIES_TOML, issue_toml, write
+
+from pipeline.layout import documentstore, jinjarun, templates
+from pipeline.layout.templates import TEMPLATE_FILE, TemplateStore, render_document
+from pipeline.source.load import load_issue
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An issue, a copy of the work-bulletin template, and a cache folder of their own."""
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+    shutil.copytree(ROOT / "templates" / "work-bulletin", tmp_path / "templates" / "kind")
+    write(tmp_path / "issues" / "s" / "series.toml", SERIES_TOML)
+    write(tmp_path / "issues" / "s" / "2024-07.toml", issue_toml(7, "2024-07-24", 236))
+    return tmp_path
+
+
+def _renders(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The templates rendered from now on."""
+    rendered: list[object] = []
+    real = jinjarun.render
+
+    def counting(*args: object) -> object:
+        rendered.append(args[0])
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(jinjarun, "render", counting)
+    return rendered
+
+
+def _document(project: Path, copies: int = 30) -> templates.Document:
+    loaded = load_issue(project / "issues" / "s" / "2024-07.toml")
+    return render_document(loaded, TemplateStore([project / "templates"]).get("kind"), copies)
+
+
+def test_an_unchanged_issue_is_not_rendered_again(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _document(project)
+    rendered = _renders(monkeypatch)
+    assert _document(project) == first
+    assert rendered == []
+
+
+def test_an_edited_issue_another_copies_count_or_template_is_rendered(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _document(project)
+    rendered = _renders(monkeypatch)
+    issue = project / "issues" / "s" / "2024-07.toml"
+    issue.write_text(issue.read_text(encoding="utf-8").replace("第一段", "第壹段"), "utf-8")
+    edited = _document(project)
+    assert edited != first and any("第壹段" in getattr(b, "text", "") for b in edited.blocks)
+    assert len(rendered) == 1
+    assert _document(project, copies=31) != edited
+    assert len(rendered) == 2
+    template = project / "templates" / "kind" / TEMPLATE_FILE
+    template.write_text(template.read_text("utf-8").replace("印发", "印制"), "utf-8")
+    assert _document(project, copies=31) != edited
+    assert len(rendered) == 3
+
+
+def test_other_rendering_code_or_a_damaged_file_renders_anew(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _document(project)
+    rendered = _renders(monkeypatch)
+    monkeypatch.setattr(documentstore, "_code_digest", lambda: b"other code")
+    assert _document(project) == first
+    assert len(rendered) == 1
+    for path in (project / "cache" / documentstore.FOLDER).glob("*.document"):
+        path.write_bytes(path.read_bytes()[:40])
+    assert _document(project) == first
+    assert len(rendered) == 2
+
+
+def test_a_template_error_is_never_kept(project: Path) -> None:
+    template = project / "templates" / "kind" / TEMPLATE_FILE
+    template.write_text(template.read_text("utf-8") + "<p>", "utf-8")  # malformed markup
+    with pytest.raises(templates.BulletinError):
+        _document(project)
+    assert not list((project / "cache" / documentstore.FOLDER).glob("*.document"))
+
+
+def test_at_most_files_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(documentstore, "FILES_KEPT", 2)
+    for n in range(3):
+        documentstore.keep_document(tmp_path / f"{n}.toml", bytes(32), {"n": n})
+    kept = list((tmp_path / "cache" / documentstore.FOLDER).glob("*.document"))
+    assert len(kept) == 2
+    assert documentstore.kept_document(tmp_path / "2.toml", bytes(32)) == {"n": 2}
+    assert documentstore.kept_document(tmp_path / "2.toml", bytes([1]) * 32) is None
