@@ -94,9 +94,14 @@ def test_a_template_error_is_never_kept(project: Path) -> None:
 def test_at_most_files_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(documentstore, "FILES_KEPT", 2)
-    for n in range(3):
+    monkeypatch.setattr(documentstore, "TRIM_EVERY", 2)
+    monkeypatch.setattr(documentstore, "_new_files", [0])
+    folder = tmp_path / "cache" / documentstore.FOLDER
+    counts = []
+    for n in range(6):
         documentstore.keep_document(tmp_path / f"{n}.toml", bytes(32), {"n": n})
-    kept = list((tmp_path / "cache" / documentstore.FOLDER).glob("*.document"))
-    assert len(kept) == 2
+        counts.append(len(list(folder.glob("*.document"))))
+    assert counts == [1, 2, 2, 3, 2, 3]  # trimmed at the first new file and every 2nd after
+    documentstore.keep_document(tmp_path / "2.toml", bytes(32), {"n": 2})
     assert documentstore.kept_document(tmp_path / "2.toml", bytes(32)) == {"n": 2}
     assert documentstore.kept_document(tmp_path / "2.toml", bytes([1]) * 32) is None

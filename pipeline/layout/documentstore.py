@@ -22,7 +22,9 @@ from pipeline.files import cache_dir, trim_folder, write_atomically
 FOLDER = "documents-v1"
 FILES_KEPT = 200  # issues whose document is kept; the least recently built go first
 BYTES_KEPT = 32 * 1024 * 1024
+TRIM_EVERY = 8  # new files: the folder is trimmed at a process's first and every 8th after
 _KEY_BYTES = 32
+_new_files = [0]  # files this process added to the folder
 _CODE = ("templates.py", "jinjarun.py", "blocks.py")
 
 
@@ -76,4 +78,6 @@ def keep_document(issue_path: Path, key: bytes, document: object) -> None:
         new = not path.exists()
         write_atomically(path, key + data)
         if new:
-            trim_folder(path.parent, ".document", FILES_KEPT, BYTES_KEPT)
+            _new_files[0] += 1
+            if _new_files[0] % TRIM_EVERY == 1:  # a batch of new issues: not a scan for each
+                trim_folder(path.parent, ".document", FILES_KEPT, BYTES_KEPT)
