@@ -7,11 +7,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import write
 from fontmaker import MadeFonts, rename, subset_font
 
 import pipeline.fonts.find as fontfind
 from pipeline.fonts.chains import BUNDLED_DIR, CFF_REASON, FontLibrary, licence_refusal
-from pipeline.fonts.find import ScanningCatalog, font_files, scan_file, system_font_dirs
+from pipeline.fonts.find import ScanningCatalog, scan_file
+from pipeline.fonts.folders import font_entries, font_files, system_font_dirs
 
 pytestmark = pytest.mark.usefixtures("isolated_fonts")
 
@@ -229,3 +231,42 @@ def test_namescan_decodes_names_as_fonttools_does_or_leaves_the_file_to_it(
     assert fast(odd) is None
     mine, theirs = scan_both(odd)
     assert mine == theirs
+
+
+def _walked(folder: Path, skip: list[Path]) -> list[Path]:
+    """font_files as it was written with os.walk: the order and the files font_entries keeps."""
+    found: list[Path] = []
+    skipped = {p.resolve() for p in skip}
+    for here, dirs, files in os.walk(folder):
+        dirs[:] = sorted(
+            d for d in dirs if not d.startswith(".") and Path(here, d).resolve() not in skipped
+        )
+        found += (
+            Path(here, f)
+            for f in sorted(files)
+            if not f.startswith(".") and Path(f).suffix.lower() in {".ttf", ".ttc", ".otf", ".otc"}
+        )
+    return found
+
+
+def test_font_entries_list_what_os_walk_lists_with_each_files_stat(tmp_path: Path) -> None:
+    """Same files in the same order (hidden, skipped and linked folders left out, suffixes in
+    any case), each with the size and mtime its own stat gives."""
+    root = tmp_path / "fonts"
+    for name in ("b.ttf", "A.TTC", "c.otf", "note.txt", ".hidden.ttf", "z/x.ttf", "z/y/w.otc",
+                 "a/m.OTF", ".git/h.ttf", "bundled/skip.ttf", "b2/k.ttf"):  # fmt: skip
+        write(root / name, name * 3)
+    (root / "linked").symlink_to(root / "a", target_is_directory=True)
+    (root / "gone.ttf").symlink_to(root / "nowhere.ttf")
+    skip = [root / "bundled"]
+    entries = font_entries(root, skip)
+    assert [path for path, _ in entries] == _walked(root, skip) == font_files(root, skip)
+    assert [path.relative_to(root).as_posix() for path, _ in entries] == [
+        "A.TTC", "b.ttf", "c.otf", "gone.ttf", "a/m.OTF", "b2/k.ttf", "z/x.ttf", "z/y/w.otc",
+    ]  # fmt: skip
+    for path, stat in entries:
+        if path.name == "gone.ttf":
+            assert stat is None
+        else:
+            assert stat == (path.stat().st_size, path.stat().st_mtime_ns)
+    assert font_entries(tmp_path / "none") == []

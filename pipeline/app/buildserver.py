@@ -46,7 +46,8 @@ from pipeline.app.watch import STOP_JOIN_S, Watcher, WatchListener
 from pipeline.build import find_issue_files
 from pipeline.diagnostics import Diagnostic
 from pipeline.files import cache_dir, find_project_root, write_atomically
-from pipeline.fonts.find import system_font_dirs, system_fonts_disabled
+from pipeline.fonts.find import system_fonts_disabled
+from pipeline.fonts.folders import system_font_dirs
 from pipeline.i18n import _, language
 from pipeline.source.series import misnamed_issue_files
 

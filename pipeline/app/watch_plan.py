@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.build import Dependency
-from pipeline.fonts.find import FONT_SUFFIXES
+from pipeline.fonts.folders import FONT_SUFFIXES
 from pipeline.source.series import is_issue_file
 
 

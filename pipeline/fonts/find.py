@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -25,9 +24,9 @@ from pipeline.fonts.chains import (
     family_key,
     licence_refusal,
 )
+from pipeline.fonts.folders import FileStat, font_entries, system_font_dirs
 from pipeline.i18n import N_, _
 
-FONT_SUFFIXES = frozenset({".ttf", ".ttc", ".otf", ".otc"})
 NO_SYSTEM_FONTS = "BULLETIN_NO_SYSTEM_FONTS"
 CACHE_VERSION = 1
 FAMILY_IDS = (1, 16)  # family, typographic family
@@ -160,45 +159,6 @@ def _scanned(
     )
 
 
-def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
-    """Font files below a folder in sorted order, leaving out the `skip` folders and hidden ones."""
-    found: list[Path] = []
-    if not folder.is_dir():
-        return found
-    skipped = {p.resolve() for p in skip}
-    for here, dirs, files in os.walk(folder):
-        dirs[:] = sorted(
-            d for d in dirs if not d.startswith(".") and Path(here, d).resolve() not in skipped
-        )
-        found += (
-            Path(here, f)
-            for f in sorted(files)
-            if not f.startswith(".") and Path(f).suffix.lower() in FONT_SUFFIXES
-        )
-    return found
-
-
-def system_font_dirs() -> list[Path]:
-    """The operating system's font folders (Windows, macOS, or Linux and other Unix)."""
-    home = Path.home()
-    if sys.platform == "win32":
-        windir = Path(os.environ.get("WINDIR", r"C:\Windows"))
-        local = os.environ.get("LOCALAPPDATA")
-        return [
-            windir / "Fonts",
-            *([Path(local) / "Microsoft" / "Windows" / "Fonts"] if local else []),
-        ]
-    if sys.platform == "darwin":
-        return [Path("/System/Library/Fonts"), Path("/Library/Fonts"), home / "Library" / "Fonts"]
-    data_home = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
-    return [
-        Path("/usr/share/fonts"),
-        Path("/usr/local/share/fonts"),
-        data_home / "fonts",
-        home / ".fonts",
-    ]
-
-
 def default_cache_file() -> Path:
     """Where scan results are kept: fontscan.json in bulletin's cache folder."""
     return cache_dir() / "fontscan.json"
@@ -228,18 +188,21 @@ class ScanCache:
         files = data.get("files") if ok else None
         return files if isinstance(files, dict) else {}
 
-    def faces(self, file: Path) -> list[ScannedFace]:
-        """The faces of a file, from the cache when the file is unchanged."""
-        try:
-            stat = file.stat()
-        except OSError:
+    def faces(self, file: Path, stat: FileStat | bool = True) -> list[ScannedFace]:
+        """The faces of a file, from the cache when the file is unchanged (its size and mtime
+        as given, or looked at now)."""
+        if stat is True:
+            try:
+                found = file.stat()
+            except OSError:
+                return []
+            stat = found.st_size, found.st_mtime_ns
+        if not stat:
             return []
+        size, mtime_ns = stat
         key = str(file)
         entry = self._entries.get(key)
-        same = entry and (entry.get("size"), entry.get("mtime_ns")) == (
-            stat.st_size,
-            stat.st_mtime_ns,
-        )
+        same = entry and (entry.get("size"), entry.get("mtime_ns")) == (size, mtime_ns)
         if entry and same:
             try:
                 return [ScannedFace.from_json(dict(f)) for f in entry["faces"]]
@@ -247,8 +210,8 @@ class ScanCache:
                 pass
         faces = scan_file(file)
         self._entries[key] = {
-            "size": stat.st_size,
-            "mtime_ns": stat.st_mtime_ns,
+            "size": size,
+            "mtime_ns": mtime_ns,
             "faces": [asdict(f) for f in faces],
         }
         self._dirty = True
@@ -306,8 +269,8 @@ class ScanningCatalog(FontCatalog):
         faces = [
             face
             for folder in folders
-            for file in font_files(folder, self.skip)
-            for face in self.cache.faces(file)
+            for file, stat in font_entries(folder, self.skip)
+            for face in self.cache.faces(file, stat)
         ]
         self.cache.save()
         return faces
@@ -379,12 +342,9 @@ class ScanningCatalog(FontCatalog):
     def signature(self) -> tuple[object, ...]:
         """The files in fonts/ with their sizes and mtimes; a change rescans fonts/."""
         listing: list[object] = []
-        for file in font_files(self.user_dir, self.skip):
-            try:
-                stat = file.stat()
-            except OSError:
-                continue
-            listing.append((str(file), stat.st_size, stat.st_mtime_ns))
+        for file, stat in font_entries(self.user_dir, self.skip):
+            if stat is not None:
+                listing.append((str(file), *stat))
         signature = tuple(listing)
         if signature != self._listing:
             self._listing = signature
