@@ -519,3 +519,47 @@ def test_leaving_out_short_lines_where_the_paragraph_can_end_never_changes_the_b
 
 def texts_and_places(lines: list[ComposedLine]) -> list[tuple[str, tuple[float, ...], float]]:
     return [(line.text, line.x_pt, line.width_pt) for line in lines]
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("justify", "squeeze"), [(True, True), (True, False), (False, True)])
+def test_bounds_below_the_guess_never_change_the_breaks(
+    seed: int, justify: bool, squeeze: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """_best_breaks tries bounds below the first guess before the guess's own: the breaks are
+    those of the plain search, and some paragraphs are decided by a bound below the guess."""
+    rng = random.Random(100 + seed)
+    decided: list[bool] = []
+    real = linebreak._search
+
+    def search(
+        prepared: PreparedText, first: int, candidates: object, bound: float
+    ) -> list[int] | None:
+        found = real(prepared, first, candidates, bound)  # type: ignore[arg-type]
+        if found is not None:
+            decided.append(bound != bounds[-1])
+        return found
+
+    for _ in range(40):
+        prepared = _prepared(random_text(rng, spaces=True) * rng.randint(1, 4))
+        plain, _visited = _searched(prepared, justify, squeeze, pruned=False)
+        monkeypatch.setattr(linebreak, "_search", search)
+        first = prepared.skipped[0]
+        guess = linebreak.first_guess(
+            prepared,
+            first,
+            lambda s, p=prepared, f=first: linebreak._candidate_ends(
+                p, s, AREA - (INDENT if s == f else 0.0), justify, squeeze
+            ),
+        )
+        bounds = linebreak.search_bounds(guess)
+        assert linebreak._best_breaks(prepared, AREA, INDENT, 0.0, justify, squeeze) == plain
+        monkeypatch.setattr(linebreak, "_search", real)
+    assert any(decided)  # a bound below the guess did decide
+
+
+def test_search_bounds_step_up_to_the_guess() -> None:
+    margin = 2 * linebreak.PRUNE_MARGIN
+    assert linebreak.search_bounds(0.0) == [margin]
+    assert linebreak.search_bounds(20.0) == [20.0 + margin]
+    assert linebreak.search_bounds(61.5) == [20 + margin, 40 + margin, 60 + margin, 61.5 + margin]
