@@ -86,17 +86,36 @@ def test_a_damaged_entry_is_ignored_and_written_again(
     assert subsets.font_program(_face(KAI), [10, 11]) == first and len(made) == 2
 
 
-def test_the_folder_keeps_only_the_newest_entries(
+def test_a_long_run_of_saves_never_keeps_more_than_the_bound_and_the_saves_since_a_trim(
     cache: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(programstore, "FILES_KEPT", 3)
+    monkeypatch.setattr(programstore, "_SAVES", [0])  # a new process
     face = _face(KAI)
-    for glyph in range(20, 26):
+    counts = []
+    for glyph in range(20, 60):
         subsets.font_program(face, [glyph])
+        counts.append(len(_entries(cache)))
+    assert max(counts) == 3 + programstore.TRIM_EVERY - 1
+    assert counts[programstore.TRIM_EVERY] == 3  # trimmed again after TRIM_EVERY saves
+    newest = programstore.entry(face, subsets.array("H", [0, 59]).tobytes())
+    assert newest is not None and newest[0] in _entries(cache)
+
+
+def test_the_first_save_of_a_process_trims_the_folder(
+    cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    face = _face(KAI)
+    for glyph in range(20, 32):  # left by earlier processes
+        monkeypatch.setattr(programstore, "_SAVES", [1])  # no save here trims
+        subsets.font_program(face, [glyph])
+    assert len(_entries(cache)) == 12
+    monkeypatch.setattr(programstore, "FILES_KEPT", 3)
+    monkeypatch.setattr(programstore, "_SAVES", [0])  # a new process
+    subsets.font_program(face, [40])
     kept = _entries(cache)
-    assert len(kept) == 3
-    newest = programstore.entry(face, subsets.array("H", [0, 25]).tobytes())
-    assert newest is not None and newest[0] in kept
+    newest = programstore.entry(face, subsets.array("H", [0, 40]).tobytes())
+    assert len(kept) == 3 and newest is not None and newest[0] in kept
 
 
 def test_a_cache_folder_that_cannot_be_written_costs_only_time(

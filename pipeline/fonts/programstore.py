@@ -5,9 +5,11 @@ body face's few hundred glyphs are most of it); reading them back costs ~0.5 ms.
 named by a digest of the face (its file's path, size, mtime and inode, the face's place in the
 file, and a digest of the file's first 64 KiB and head table, as the font parse cache checks)
 and of the glyph set, and holds both again, so it is used only for the very face and glyphs it
-was made of; FOLDER is renamed whenever the programs made would be other bytes. At most
-FILES_KEPT entries and BYTES_KEPT bytes, the least recently written deleted first (see the list
-of caches in pipeline/files.py).
+was made of; FOLDER is renamed whenever the programs made would be other bytes. The folder is
+trimmed to FILES_KEPT entries and BYTES_KEPT bytes, the least recently written deleted first, at
+a process's first save and then every TRIM_EVERY saves (listing and stat-ing every entry at each
+save cost a batch issue ~2 ms), so it holds at most TRIM_EVERY - 1 entries more than that (see
+the list of caches in pipeline/files.py).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from pipeline.fonts.sfnt import content_check
 FOLDER = "programs-v2"  # v2: compressed in pieces (subsets.deflated)
 FILES_KEPT = 100  # a few issues' faces (~5 an issue)
 BYTES_KEPT = 32 * 2**20
+TRIM_EVERY = 8  # saves between trims of the folder; the first save of a process trims
+_SAVES = [0]  # the saves this process has made
 _MAGIC = b"bulletin-font-program-2\n"
 
 Stored = tuple[str, int, bytes]  # tag, length before compression, zlib bytes
@@ -73,12 +77,14 @@ def load(where: tuple[Path, bytes]) -> Stored | None:
 
 
 def save(where: tuple[Path, bytes], program: Stored) -> None:
-    """Keep the program at the entry (the folder trimmed); a failure only costs time."""
+    """Keep the program at the entry (the folder trimmed at times); a failure only costs time."""
     path, identity = where
     tag, length, deflated = program
     header = marshal.dumps((identity, tag, length, len(deflated)))
     try:
         write_atomically(path, _MAGIC + len(header).to_bytes(4, "big") + header + deflated)
-        trim_folder(path.parent, ".program", FILES_KEPT, BYTES_KEPT)
+        _SAVES[0] += 1
+        if _SAVES[0] % TRIM_EVERY == 1 % TRIM_EVERY:  # the 1st, the 1 + TRIM_EVERY-th, ...
+            trim_folder(path.parent, ".program", FILES_KEPT, BYTES_KEPT)
     except OSError:
         pass
