@@ -27,8 +27,12 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   `programs-v2/<digest>.program`), the same programs for the next process. Key: the font
   file's path, size, mtime and inode, the face's place in it, a digest of its first 64 KiB and
   head table, and the glyph set, all stored in the entry and compared; a damaged entry is not
-  used; at most FILES_KEPT files and BYTES_KEPT bytes, the least recently written deleted
-  first (`tests/test_programstore.py`). Program pieces (same module, in memory): the zlib form
+  used; trimmed to FILES_KEPT files and BYTES_KEPT bytes, the least recently written deleted
+  first, at a process's first save and every TRIM_EVERY saves after it, so at most
+  TRIM_EVERY - 1 entries over (`tests/test_programstore.py`). Face parts (`fonts/subsets.py`
+  _FaceParts, in memory, per loaded face): the head, hhea, maxp and hinting tables programs
+  are made of, and each glyph's padded outline's checksum; a changed file gives a new face
+  (`tests/test_subsets.py`). Program pieces (same module, in memory): the zlib form
   of each piece a program is compressed in (the tables around glyf, and glyf cut after glyphs
   chosen by their ids), keyed by the piece's bytes, the least recently used dropped beyond
   PIECES_KEPT bytes (`tests/test_subsets.py`). Compressed streams (same module): the zlib form

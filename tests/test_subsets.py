@@ -87,6 +87,58 @@ def test_a_program_keeps_each_glyph_at_its_id_with_its_outline_and_advance() -> 
             assert glyph.numberOfContours == 0, gid
 
 
+def _words_sum(data: bytes) -> int:
+    data += b"\0" * (-len(data) % 4)
+    return sum(int.from_bytes(data[at : at + 4], "big") for at in range(0, len(data), 4))
+
+
+@pytest.mark.parametrize("glyphs", [[5], [7, 8, 9, 2001], list(range(1, 3000, 3))])
+def test_every_checksum_is_the_sum_of_its_table_and_the_file_sums_to_the_magic(
+    glyphs: list[int],
+) -> None:
+    """loca's, hmtx's and glyf's checksums are made from the held glyphs alone: they must still
+    be those of the bytes written (short and long loca, odd and even entry counts)."""
+    face = _face("NotoSansSC_500Medium.ttf")
+    for chosen in (glyphs, [*glyphs, glyphs[-1] + 1]):  # loca's entries: odd and even
+        pieces = subsets.subset_program(face, subsets._outlines(face, sorted({0, *chosen})))
+        program = b"".join(pieces)
+        count = int.from_bytes(program[4:6], "big")
+        for at in range(12, 12 + 16 * count, 16):
+            tag, checksum, offset, length = (
+                program[at : at + 4],
+                *(int.from_bytes(program[at + k : at + k + 4], "big") for k in (4, 8, 12)),
+            )
+            body = bytearray(program[offset : offset + length])
+            if tag == b"head":
+                body[8:12] = bytes(4)
+            assert checksum == _words_sum(bytes(body)) & 0xFFFFFFFF, tag
+        assert _words_sum(program) & 0xFFFFFFFF == 0xB1B0AFBA
+        assert _tables(program)[b"head"][50:52] == (b"\0\1" if len(chosen) > 900 else b"\0\0")
+
+
+def test_a_face_s_programs_are_made_of_its_own_tables(tmp_path: Any) -> None:
+    """The parts kept of a face are its own: another file's face (here its head changed) gets
+    its own."""
+    from reportlab.pdfbase.ttfonts import TTFont as ReportlabFont
+
+    from pipeline.fonts import parsecache
+
+    source = BUNDLED_DIR / "FandolKai-Regular.ttf"
+    raw = bytearray(source.read_bytes())
+    copy = tmp_path / "kai.ttf"
+    first = parsecache.load_ttfont(ReportlabFont, "f", source).face
+    head = first.table["head"]["offset"]
+    raw[head + 4 : head + 8] = b"\x00\x09\x00\x00"  # fontRevision
+    copy.write_bytes(bytes(raw))
+    other = parsecache.load_ttfont(ReportlabFont, "f", copy).face
+    heads = [
+        _tables(b"".join(subsets.subset_program(face, subsets._outlines(face, [0, 10]))))[b"head"]
+        for face in (first, other)
+    ]
+    assert heads[0][4:8] == bytes(source.read_bytes()[head + 4 : head + 8])
+    assert heads[1][4:8] == b"\x00\x09\x00\x00"
+
+
 def test_a_program_gaining_a_glyph_compresses_only_its_piece_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

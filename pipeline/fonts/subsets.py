@@ -9,7 +9,9 @@ has them; no cmap, names, OS/2 or glyph names).
 Memos (see the list of caches in pipeline/files.py): the compressed programs made of each face,
 the least recently used dropped beyond PROGRAMS_KEPT, and on disk (fonts/programstore.py) for
 the next process; the zlib form of the pieces programs are compressed in, bounded by
-PIECES_KEPT bytes; and the zlib form of other large streams, bounded by COMPRESSED_KEPT bytes.
+PIECES_KEPT bytes; the zlib form of other large streams, bounded by COMPRESSED_KEPT bytes; and
+each face's parts its programs are made of (_FaceParts: loca, hmtx and their checksums are made
+from the glyphs held alone, not over the whole face).
 """
 
 from __future__ import annotations
@@ -145,13 +147,6 @@ def _components(outline: bytes) -> Iterator[int]:
         return
 
 
-def _big_endian(values: array[int]) -> bytes:
-    if not _BIG_ENDIAN:
-        values = array(values.typecode, values)
-        values.byteswap()
-    return values.tobytes()
-
-
 PIECE_GLYPHS = 128
 
 
@@ -162,10 +157,36 @@ def _cut_after(glyph: int) -> bool:
     return (glyph * 2654435761) & 0xFFFFFFFF < 0x100000000 // PIECE_GLYPHS
 
 
+class _FaceParts:
+    """What a face's programs are made of that is the same for all of them, read once: the
+    tables copied or changed, glyf's place, and each glyph's padded outline's checksum."""
+
+    def __init__(self, face: Any) -> None:
+        self.tables = {tag: _table(face, tag) for tag in (b"head", b"hhea", b"maxp")}
+        self.copied = {
+            tag: (body, _checksum(body))
+            for tag in _COPIED
+            if tag.decode("latin-1") in face.table
+            for body in [_table(face, tag)]
+        }
+        self.glyph_sums: dict[int, int] = {}  # glyph id: its padded outline's checksum
+
+
+_PARTS: weakref.WeakKeyDictionary[Any, _FaceParts] = weakref.WeakKeyDictionary()
+
+
+def _parts(face: Any) -> _FaceParts:
+    found = _PARTS.get(face)
+    if found is None:
+        found = _PARTS[face] = _FaceParts(face)
+    return found
+
+
 def subset_program(face: Any, outlines: dict[int, bytes]) -> list[bytes]:
     """The TrueType program holding these outlines at their glyph ids, the others empty, as
     pieces that joined are the file: the directory and the tables before glyf, glyf in pieces
     (see _cut_after), the tables after it."""
+    parts = _parts(face)
     count = max(outlines) + 1
     used = sorted(outlines)
     padded = [outlines[glyph] + b"\0" * (-len(outlines[glyph]) % 4) for glyph in used]
@@ -175,37 +196,61 @@ def subset_program(face: Any, outlines: dict[int, bytes]) -> list[bytes]:
         if _cut_after(glyph) or at + 1 == len(used):
             chunks.append(b"".join(padded[start : at + 1]))
             start = at + 1
-    short = sum(map(len, padded)) < 0x20000  # offsets / 2 fit in 16 bits
-    loca = array("H" if short else "I", [0]) * (count + 1)
-    offset = 0
-    for at, glyph in enumerate(used):
-        loca[glyph] = offset >> 1 if short else offset
-        offset += len(padded[at])
-        following = used[at + 1] if at + 1 < len(used) else count
-        loca[glyph + 1 : following + 1] = array(
-            loca.typecode, [offset >> 1 if short else offset]
-        ) * (following - glyph)
-    metrics = array("H", [0]) * (2 * count)
+    sums = parts.glyph_sums
+    glyf_sum = 0
+    for glyph, outline in zip(used, padded, strict=True):
+        found = sums.get(glyph)
+        if found is None:
+            found = sums[glyph] = _checksum(outline)
+        glyf_sum += found
+    short, loca, loca_sum = _loca(used, list(map(len, padded)), count)
+    metrics = bytearray(4 * count)
+    metrics_sum = 0
     for glyph in used:
         advance, bearing = face.hmetrics[glyph]
-        metrics[2 * glyph], metrics[2 * glyph + 1] = int(advance), int(bearing) & 0xFFFF
-    tables = {
-        b"glyf": b"".join(chunks),
-        b"loca": _big_endian(loca),
-        b"hmtx": _big_endian(metrics),
-    }
-    head = bytearray(_table(face, b"head"))
+        advance, bearing = int(advance), int(bearing) & 0xFFFF
+        struct.pack_into(">HH", metrics, 4 * glyph, advance, bearing)
+        metrics_sum += advance << 16 | bearing
+    head = bytearray(parts.tables[b"head"])
     head[8:12] = bytes(4)  # checkSumAdjustment, set below
     head[50:52] = (0 if short else 1).to_bytes(2, "big")  # indexToLocFormat
-    hhea = bytearray(_table(face, b"hhea"))
+    hhea = bytearray(parts.tables[b"hhea"])
     hhea[34:36] = count.to_bytes(2, "big")  # numberOfHMetrics
-    maxp = bytearray(_table(face, b"maxp"))
+    maxp = bytearray(parts.tables[b"maxp"])
     maxp[4:6] = count.to_bytes(2, "big")  # numGlyphs
-    tables.update({b"head": bytes(head), b"hhea": bytes(hhea), b"maxp": bytes(maxp)})
-    for tag in _COPIED:
-        if tag.decode("latin-1") in face.table:
-            tables[tag] = _table(face, tag)
+    tables = {
+        b"glyf": (b"".join(chunks), glyf_sum & 0xFFFFFFFF),
+        b"loca": (loca, loca_sum),
+        b"hmtx": (bytes(metrics), metrics_sum & 0xFFFFFFFF),
+        **{tag: (bytes(body), _checksum(body)) for tag, body in
+           ((b"head", head), (b"hhea", hhea), (b"maxp", maxp))},
+        **parts.copied,
+    }  # fmt: skip
     return _sfnt(tables, chunks)
+
+
+def _loca(used: list[int], sizes: list[int], count: int) -> tuple[bool, bytes, int]:
+    """Whether loca is short, its bytes and its checksum, made from the held glyphs (sorted,
+    with their padded sizes) alone: the entry of glyph i is the size of the held glyphs before
+    it, a run of one value from each held glyph to the next."""
+    short = sum(sizes) < 0x20000  # offsets / 2 fit in 16 bits
+    width, shift = (2, 1) if short else (4, 0)
+    runs = [(0, used[0] + 1)]  # (value, entries): glyphs 0 to the first held one
+    offset = 0
+    for at, glyph in enumerate(used):
+        offset += sizes[at]
+        following = used[at + 1] if at + 1 < len(used) else count
+        runs.append((offset >> shift, following - glyph))
+    pieces, total, first = [], 0, 0
+    for value, entries in runs:
+        pieces.append(value.to_bytes(width, "big") * entries)
+        if short:  # an even entry is a word's high half, an odd one its low half
+            evens = (first + entries + 1) // 2 - (first + 1) // 2
+            total += value * (evens << 16) + value * (entries - evens)
+        else:
+            total += value * entries
+        first += entries
+    return short, b"".join(pieces), total & 0xFFFFFFFF
 
 
 def _table(face: Any, tag: bytes) -> bytes:
@@ -213,7 +258,7 @@ def _table(face: Any, tag: bytes) -> bytes:
     return bytes(face._ttf_data[record["offset"] : record["offset"] + record["length"]])
 
 
-def _checksum(data: bytes) -> int:
+def _checksum(data: bytes | bytearray) -> int:
     words = array("I" if array("I").itemsize == 4 else "L")
     words.frombytes(data + b"\0" * (-len(data) % 4))
     if not _BIG_ENDIAN:
@@ -221,9 +266,9 @@ def _checksum(data: bytes) -> int:
     return sum(words) & 0xFFFFFFFF
 
 
-def _sfnt(tables: dict[bytes, bytes], glyf: list[bytes]) -> list[bytes]:
-    """The font file of these tables (directory sorted by tag, checksums, head's adjustment)
-    in pieces: what comes before glyf, glyf's pieces, what comes after."""
+def _sfnt(tables: dict[bytes, tuple[bytes, int]], glyf: list[bytes]) -> list[bytes]:
+    """The font file of these tables, each with its checksum (directory sorted by tag, head's
+    adjustment) in pieces: what comes before glyf, glyf's pieces, what comes after."""
     tags = sorted(tables)
     power = 1 << (len(tags).bit_length() - 1)
     header = struct.pack(
@@ -237,8 +282,8 @@ def _sfnt(tables: dict[bytes, bytes], glyf: list[bytes]) -> list[bytes]:
     offset = 12 + 16 * len(tags)
     records, bodies, sums = [], [], []
     for tag in tags:
-        body = tables[tag]
-        sums.append(_checksum(body))
+        body, checksum = tables[tag]
+        sums.append(checksum)
         records.append(struct.pack(">4sIII", tag, sums[-1], offset, len(body)))
         bodies.append(body + b"\0" * (-len(body) % 4))
         offset += len(bodies[-1])
