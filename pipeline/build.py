@@ -18,6 +18,7 @@ from pipeline.fonts.roles import Role
 from pipeline.formats.pdfawrite import PDFA_2B
 from pipeline.i18n import _
 from pipeline.layout.draw import draw_document
+from pipeline.layout.drawnkept import KeptDrawings, drawing_key
 from pipeline.layout.linecache import CharReport, LayoutProblem, LineCache
 from pipeline.layout.pages import DrawnDocument
 from pipeline.layout.photos import PhotoCache
@@ -140,6 +141,7 @@ class Builder:
         self.fonts = FontLibrary(catalog or ScanningCatalog(project_root))
         self.line_caches: dict[Path, LineCache] = {}
         self.photo_caches: dict[Path, PhotoCache] = {}
+        self.drawings = KeptDrawings()  # an unchanged issue's PDF is not drawn again
         # Parsed and checked issues and address books, while their files hold the same bytes.
         self.sources: KeptByContent[CheckedSources] = KeptByContent(KEPT_CACHES)
         self.address_books: KeptBooks | None = None  # made on the first 共印N份
@@ -284,9 +286,13 @@ class Builder:
         key = loaded.path.resolve()
         cache = _recent(self.line_caches, key, lambda: LineCache(key))  # on disk per issue
         photos = _recent(self.photo_caches, key, PhotoCache)
-        result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
-        cache.sweep()
-        photos.sweep()
+        drawn = drawing_key(document, template.style, chains, PDFA_2B)
+        result = self.drawings.get(key, drawn)
+        if result is None:  # else the caches keep what the kept drawing used
+            result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
+            cache.sweep()
+            photos.sweep()
+            self.drawings.put(key, drawn, (template.style, chains, PDFA_2B), result)
         return template, chains, result
 
     def print_run(self, loaded: LoadedIssue) -> int | None:

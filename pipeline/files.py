@@ -93,6 +93,20 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Address books (`Builder.address_books`, KeptBooks in `source/addressbook.py`, in memory): a
   checked recipients.toml, or its errors. Key: its path and the message language; used only
   while it holds the same bytes (`tests/test_caches.py`).
+- Kept drawings (`Builder.drawings`, `layout/drawnkept.py` KeptDrawings, in memory): the last
+  drawing of each issue file (its PDF bytes, pages and reports). Key: the document's blocks (by
+  value), the style, the font chains and the finishing profile (by identity, held with the
+  entry), the size, mtime and inode of each font file of the chains and each picture the
+  document shows, and the message language; the oldest beyond DRAWINGS_KEPT dropped. A reused
+  drawing leaves the line and photo caches as the build that drew it left them
+  (`tests/test_drawnkept.py`: a touched font file, a replaced picture, a switched language, an
+  edited style or template each give a fresh drawing).
+- Rendered documents (`layout/templates.py` Template._rendered, in memory, per parsed
+  template): the last document blocks rendered of each issue file. Key: the issue file's path,
+  the template file's bytes, the checked issue object (by identity: a kept issue is the same
+  object only while its files hold the same bytes) and the print run; only what the kept
+  template code rendered (jinja2 may read included files); the oldest beyond RENDERED_KEPT
+  dropped; a changed style file gives a new template, with none (`tests/test_drawnkept.py`).
 - Compiled templates (`layout/templates.py`): parsed templates and styles per template folder
   in memory, read again when style.toml's bytes change (jinja2 reloads an edited template);
   compiled template code on disk, keyed by template name and checked against a checksum of its

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"
 FILTERS = {"cn_date": format_date_cn}  # the filters templates have beyond jinja2's own
+RENDERED_KEPT = 8  # issue files whose last rendered document a template keeps
 
 
 @dataclass
@@ -45,6 +46,10 @@ class Template:
     style: Style
     style_source: bytes | None  # the style file's bytes when it was read (None: no file)
     _environment: Any = None
+
+    def __post_init__(self) -> None:
+        # The last document rendered of each issue file: template bytes, issue object, copies.
+        self._rendered: dict[Path, tuple[bytes, object, int | None, Document]] = {}
 
     @property
     def environment(self) -> Any:
@@ -154,25 +159,37 @@ def _bytecode_cache() -> Any:
 
 def render_document(loaded: LoadedIssue, template: Template, copies: int | None) -> Document:
     """Render an issue through its template into document blocks."""
-    context = _context(loaded, copies)
     path = template.folder / TEMPLATE_FILE
     try:
         source: bytes | None = path.read_bytes()
     except OSError:
         source = None  # jinja2 says what is wrong
+    kept = template._rendered.get(loaded.path)
+    if kept is not None and source == kept[0] and loaded.issue is kept[1] and copies == kept[2]:
+        return kept[3]  # the same template bytes, the same checked issue object, the same copies
+    context = _context(loaded, copies)
     key = None
+    document: Document | None = None
     if source is not None:
         with contextlib.suppress(OSError):
             key = document_key(source, jinjarun.identity(), context)
-            kept = kept_document(loaded.path, key)
-            if isinstance(kept, Document):
-                return kept
-    markup = jinjarun.render(source, context, FILTERS) if source is not None else None
-    if markup is None:
-        markup = _render_with_jinja2(template, context, source)
-    document = parse_markup(markup, path, loaded)
-    if key is not None:
-        keep_document(loaded.path, key, document)
+            found = kept_document(loaded.path, key)
+            document = found if isinstance(found, Document) else None
+    if document is None:
+        markup = jinjarun.render(source, context, FILTERS) if source is not None else None
+        if markup is None:  # jinja2 may read other files (an include): not kept in memory
+            document = parse_markup(_render_with_jinja2(template, context, source), path, loaded)
+            if key is not None:
+                keep_document(loaded.path, key, document)
+            return document
+        document = parse_markup(markup, path, loaded)  # from the template's bytes alone
+        if key is not None:
+            keep_document(loaded.path, key, document)
+    if source is not None:
+        template._rendered.pop(loaded.path, None)
+        template._rendered[loaded.path] = (source, loaded.issue, copies, document)
+        while len(template._rendered) > RENDERED_KEPT:
+            del template._rendered[next(iter(template._rendered))]
     return document
 
 
