@@ -74,9 +74,11 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   from an issue file at its last build, so that a one-shot build of an unchanged issue loads
   no jinja2. Key: a digest of the template's bytes, of the whole context it is given (by repr),
   of jinja2's version and the compile options, and of the rendering code (templates.py,
-  jinjarun.py, blocks.py); a template error is never kept; a file that cannot be read is not
-  used. At most FILES_KEPT files and BYTES_KEPT bytes, trimmed at a process's first new file
-  and every TRIM_EVERY-th after (`tests/test_documentstore.py`).
+  jinjarun.py, blocks.py). Only a document rendered from the template's kept code (which reads
+  nothing but the template) is kept, never one jinja2 rendered itself (an include) nor an
+  error; a file that cannot be read is not used. At most FILES_KEPT files and BYTES_KEPT
+  bytes, trimmed at a process's first new file and every TRIM_EVERY-th after
+  (`tests/test_documentstore.py`).
 - Checked styles (`layout/stylestore.py`, on disk `styles-v1/<digest>.style`): a template's
   style.toml parsed and checked into a Style. Key: the file's exact bytes and a digest of the
   code that checks it (style.py, schema.py, load.py, roles.py); a style with errors is never

@@ -45,7 +45,8 @@ def _document(project: Path, copies: int = 30) -> templates.Document:
 def test_an_unchanged_issue_is_not_rendered_again(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first = _document(project)
+    _document(project)  # rendered by jinja2 (which keeps the template's code): not kept
+    first = _document(project)  # rendered from the kept code: kept
     rendered = _renders(monkeypatch)
     assert _document(project) == first
     assert rendered == []
@@ -105,3 +106,19 @@ def test_at_most_files_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     documentstore.keep_document(tmp_path / "2.toml", bytes(32), {"n": 2})
     assert documentstore.kept_document(tmp_path / "2.toml", bytes(32)) == {"n": 2}
     assert documentstore.kept_document(tmp_path / "2.toml", bytes([1]) * 32) is None
+
+
+def test_a_document_jinja2_rendered_is_not_kept(project: Path) -> None:
+    """What the kept template code cannot render (an include: other files it reads) is rendered
+    by jinja2 every time, and an edit of the included file is seen."""
+    folder = project / "templates" / "kind"
+    template = folder / TEMPLATE_FILE
+    write(folder / "part.j2", "甲")
+    template.write_text(
+        template.read_text("utf-8").replace("印发", '印发{% include "part.j2" %}', 1), "utf-8"
+    )
+    imprint = _document(project).imprint
+    assert any("印发甲" in getattr(b, "right", "") for b in imprint)
+    write(folder / "part.j2", "乙")
+    assert any("印发乙" in getattr(b, "right", "") for b in _document(project).imprint)
+    assert not list((project / "cache" / documentstore.FOLDER).glob("*.document"))

@@ -177,11 +177,8 @@ def render_document(loaded: LoadedIssue, template: Template, copies: int | None)
             document = found if isinstance(found, Document) else None
     if document is None:
         markup = jinjarun.render(source, context, FILTERS) if source is not None else None
-        if markup is None:  # jinja2 may read other files (an include): not kept in memory
-            document = parse_markup(_render_with_jinja2(template, context, source), path, loaded)
-            if key is not None:
-                keep_document(loaded.path, key, document)
-            return document
+        if markup is None:  # jinja2 may read other files (an include): not kept at all
+            return parse_markup(_render_with_jinja2(template, context, source), path, loaded)
         document = parse_markup(markup, path, loaded)  # from the template's bytes alone
         if key is not None:
             keep_document(loaded.path, key, document)
