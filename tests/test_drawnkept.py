@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, SERIES_TOML, issue_toml, write
+from fontmaker import MadeFonts
 from PIL import Image
 
 from pipeline import build
@@ -144,3 +145,19 @@ def test_kept_drawings_are_bounded_and_keyed_exactly(tmp_path: Path) -> None:
     assert kept.get(tmp_path / "0.toml", key) is None  # the oldest dropped
     last = tmp_path / f"{drawnkept.DRAWINGS_KEPT + 2}.toml"
     assert kept.get(last, key) is drawn and kept.get(last, "other") is None  # type: ignore[arg-type]
+
+
+def test_a_font_added_to_fonts_gives_a_fresh_drawing(
+    tmp_path: Path, made: MadeFonts, draws: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No font file the drawing used changed, but the body role's chain did (its first family
+    is now in fonts/): the warm rebuild is drawn anew, as a new Builder draws it."""
+    issue = project(tmp_path)
+    builder = Builder(tmp_path, tmp_path / "out")
+    first = builder.build(issue).pdf.read_bytes()
+    (tmp_path / "fonts").mkdir()
+    shutil.copyfile(made.fangsong_gb2312, tmp_path / "fonts" / "仿宋_GB2312.ttf")
+    rebuilt = builder.build(issue).pdf.read_bytes()
+    assert len(draws) == 2 and rebuilt != first
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path / "fresh-cache"))
+    assert rebuilt == fresh(tmp_path, issue, "fresh")
