@@ -122,3 +122,20 @@ def test_a_document_jinja2_rendered_is_not_kept(project: Path) -> None:
     write(folder / "part.j2", "乙")
     assert any("印发乙" in getattr(b, "right", "") for b in _document(project).imprint)
     assert not list((project / "cache" / documentstore.FOLDER).glob("*.document"))
+
+
+def test_a_kept_template_renders_an_edited_issue_without_the_disk_store(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A watcher's second render of an issue file (edited) neither looks up nor writes the
+    disk store: its own memory has the last document."""
+    issue = project / "issues" / "s" / "2024-07.toml"
+    template = TemplateStore([project / "templates"]).get("kind")
+    render_document(load_issue(issue), template, 30)  # by jinja2, which keeps the code
+    render_document(load_issue(issue), template, 30)  # from the kept code: kept in memory
+    stored: list[object] = []
+    monkeypatch.setattr(templates, "document_key", lambda *args: stored.append(args) or b"")
+    issue.write_text(issue.read_text(encoding="utf-8").replace("第一段", "第壹段"), "utf-8")
+    edited = render_document(load_issue(issue), template, 30)
+    assert any("第壹段" in getattr(b, "text", "") for b in edited.blocks)
+    assert stored == []

@@ -170,7 +170,9 @@ def render_document(loaded: LoadedIssue, template: Template, copies: int | None)
     context = _context(loaded, copies)
     key = None
     document: Document | None = None
-    if source is not None:
+    # The disk store serves a process's first render of an issue (and the next process); a
+    # watcher's later renders of an edited issue would only pay for its key and its write.
+    if source is not None and kept is None:
         with contextlib.suppress(OSError):
             key = document_key(source, jinjarun.identity(), context)
             found = kept_document(loaded.path, key)
