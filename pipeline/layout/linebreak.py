@@ -37,7 +37,6 @@ from pipeline.layout.linefit import (
 
 # A break of a worse class is taken only when the better ones leave no line within the limits.
 BREAK_PENALTY = {BREAK_FREE: 0.0, BREAK_IN_RANGE: 500.0, BREAK_IN_CLUSTER: 1e9, BREAK_KINSOKU: 1e11}
-_PENALTIES = [BREAK_PENALTY.get(klass, 0.0) for klass in range(BREAK_NEVER + 1)]  # by class
 # A paragraph's last line holding one character (县。) is avoided when a spread line above can
 # take it: dearer than one off-grid line, far cheaper than breaking a limit.
 LONE_LAST_CHARACTER_COST = 40.0
@@ -50,8 +49,6 @@ MAX_CHARS_PER_CELL = 4
 # coarse for the margin to mean anything.
 PRUNE_MARGIN = 1.0
 PRUNE_BELOW = 1e6
-# The bounds tried below the guess step by the cost of one line off the grid.
-PRUNE_STEP = OFF_GRID_COST
 # Ends looked at one by one from the fewest characters a line may hold, before bisecting: most
 # lines are long enough within a few characters of it.
 PROBES = 4
@@ -114,26 +111,14 @@ def _best_breaks(
     # guess cannot be on the best breaks, so the search leaves it out (most starts lie off
     # the character columns and cost at least OFF_GRID_COST). See _search for why this never
     # changes the breaks chosen.
-    # Bounds below the guess are tried first, each a line off the grid dearer than the last:
-    # the best total is most often one or two such lines less than the greedy guess, and a
-    # lower bound leaves out more starts (any bound gives the same breaks when the search
-    # finds a total below it, as _search says; starts already priced are kept in `known`).
     guess = first_guess(text, first, candidates)
     if guess < PRUNE_BELOW:
-        for bound in search_bounds(guess):
-            found = _search(text, first, candidates, bound)
-            if found is not None:
-                return found
+        found = _search(text, first, candidates, guess + 2 * PRUNE_MARGIN)
+        if found is not None:
+            return found
     found = _search(text, first, candidates, math.inf)
     assert found is not None
     return found
-
-
-def search_bounds(guess: float) -> list[float]:
-    """The bounds _best_breaks tries in turn below a first guess of the total: PRUNE_STEP apart,
-    the last the guess's own (with its margin)."""
-    steps = math.ceil(guess / PRUNE_STEP) if guess > 0 else 0
-    return [k * PRUNE_STEP + 2 * PRUNE_MARGIN for k in range(1, steps)] + [guess + 2 * PRUNE_MARGIN]
 
 
 def first_guess(
@@ -143,7 +128,7 @@ def first_guess(
     ended: at least the least total."""
     guess, start = 0.0, first
     while start < text.count:
-        end, line_cost = min(candidates(start), key=_COST)
+        end, line_cost = min(candidates(start), key=lambda c: c[1])
         guess, start = guess + line_cost, text.skipped[end]
     return guess
 
@@ -162,30 +147,32 @@ def _search(
     least 0, so what it would have offered any position is dearer than that position's own best
     by far more than the 1e-9 that decides between near ties.
     """
-    count, skipped, inf = text.count, text.skipped, math.inf
-    # Step 1: best[start], the cost of the lines before it (inf where no line has ended yet),
-    # and previous[start], the previous line's start, for every position where a line can
-    # start; positions are visited in order, so each is final when reached (every line ends
-    # after it starts). ends[start]: where the previous line ended.
-    best, previous, ends = [inf] * (count + 1), [-1] * (count + 1), [0] * (count + 1)
-    best[first] = 0.0
+    count, skipped = text.count, text.skipped
+    # Step 1: best[start] = (cost of the lines before it, the previous line's start) for every
+    # position where a line can start; positions are visited in order, so each is final when
+    # reached (every line ends after it starts). ends[start]: where the previous line ended.
+    best: dict[int, tuple[float, int]] = {first: (0.0, -1)}
+    ends: dict[int, int] = {}
     for start in range(first, count):
-        cost_before = best[start]
-        if cost_before == inf or cost_before > bound:
+        reached = best.get(start)
+        if reached is None or reached[0] > bound:
             continue
+        cost_before = reached[0]
         for end, line_cost in candidates(start):
             following = skipped[end]
             total = cost_before + line_cost
-            if total < best[following] - 1e-9:
-                best[following], previous[following], ends[following] = total, start, end
-    if not best[count] < bound - PRUNE_MARGIN:
+            if following not in best or total < best[following][0] - 1e-9:
+                best[following] = (total, start)
+                ends[following] = end
+    reached = best.get(count)
+    if reached is None or not reached[0] < bound - PRUNE_MARGIN:
         return None
     # Step 2: walk back from the paragraph's end.
     out: list[int] = []
     position = count
     while position != first:
         out.append(ends[position])
-        position = previous[position]
+        position = best[position][1]
     return out[::-1]
 
 
@@ -272,10 +259,9 @@ def _ends(
     width_cum, pair_cum, stripped = text.width_cum, text.pair_cut_cum, text.stripped
     width_before, pairs_before = width_cum[start], pair_cum[start]
     visible_before, visible_cum = text.visible_cum[start], text.visible_cum
-    count, break_class = text.count, text.break_class
-    loose_cum, end_hang = text.loose_gaps_cum, text.end_hang
+    count, skipped, break_class = text.count, text.skipped, text.break_class
+    loose_cum = text.loose_gaps_cum
     loose_before = loose_cum[start]
-    last_from = stripped[count]  # the ends from which the line is the paragraph's last
     too_long = avail_pt + text.cell_pt * 2.5
     first_end, last_end = start + 1, _window_end(text, start, avail_pt)
     if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
@@ -301,7 +287,7 @@ def _ends(
         klass = break_class[end]
         if klass == BREAK_NEVER or visible_cum[end] == visible_before:
             continue
-        last = end >= last_from  # skipped[end] >= count
+        last = skipped[end] >= count
         slack = avail_pt - natural
         stretch = justify and not last
         # fit_values' cost, spelt out (the same arithmetic, test_linebreak checks) but for a
@@ -319,19 +305,11 @@ def _ends(
                     if per_gap > SPREAD_LIMIT_PT + EPS_PT:
                         line_cost = OVER_LIMIT_PENALTY + 100 * line_cost
         else:
-            # fit_values' first steps, spelt out: the end hang alone, or no squeezing allowed.
-            over = -slack
-            over -= min(over, end_hang[line_end])
-            if over <= EPS_PT:
-                line_cost = 0.0
-            elif not squeeze:
+            fit = fit_values(text, start, line_end, natural, avail_pt, stretch, squeeze)
+            if fit is None:
                 continue
-            else:
-                fit = fit_values(text, start, line_end, natural, avail_pt, stretch, squeeze)
-                if fit is None:
-                    continue
-                line_cost = fit[4]
-        cost = line_cost + _PENALTIES[klass]
+            line_cost = fit[4]
+        cost = line_cost + BREAK_PENALTY[klass]
         if last and justify and start > 0 and _characters(text, start, end) < 2:
             cost += LONE_LAST_CHARACTER_COST
         if not justify and not last and natural < avail_pt:
