@@ -192,6 +192,18 @@ def find_project_root(start: Path) -> Path:
     return here if here.is_dir() else here.parent
 
 
+FileStat = tuple[int, int, int]  # size, mtime_ns, inode
+
+
+def file_stat(path: Path) -> FileStat | None:
+    """A file's size, mtime and inode, as caches check it; None if it cannot be looked at."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns, found.st_ino
+
+
 def write_atomically(target: Path, data: bytes, private: bool = False) -> None:
     """Write to a temporary file beside the target, then rename it into place.
 

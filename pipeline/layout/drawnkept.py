@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.files import FileStat, file_stat
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.i18n import language
@@ -15,8 +15,6 @@ from pipeline.layout.style import Style
 
 DRAWINGS_KEPT = 8  # issues whose last drawing is kept (a watch edits a few)
 
-FileStat = tuple[int, int, int] | None
-
 
 @dataclass(frozen=True)
 class DrawingKey:
@@ -25,18 +23,9 @@ class DrawingKey:
     document: Document
     style_id: int
     chain_ids: tuple[tuple[Role, int], ...]
-    files: tuple[tuple[Path, FileStat], ...]
+    files: tuple[tuple[Path, FileStat | None], ...]
     language: str
     finish_id: int
-
-
-def file_stat(path: Path) -> FileStat:
-    """A file's size, mtime (ns) and inode, or None when it cannot be looked at."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_size, found.st_mtime_ns, found.st_ino)
 
 
 def drawing_key(

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.diagnostics import Diagnostic, Severity
+from pipeline.files import file_stat
 from pipeline.i18n import _
 from pipeline.source.model import Masthead
-from pipeline.source.siblingstore import Fields, SiblingStore, file_stat
+from pipeline.source.siblingstore import Fields, SiblingStore
 from pipeline.source.tomlpos import KeyPath
 
 SERIES_FILE = "series.toml"

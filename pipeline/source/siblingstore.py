@@ -14,24 +14,15 @@ import hashlib
 import marshal
 from pathlib import Path
 
+from pipeline.files import FileStat as Stat
 from pipeline.files import cache_dir, trim_folder, write_atomically
 
 FOLDER = "series-v1"
 FOLDERS_KEPT = 64  # series folders kept; the least recently written file is deleted beyond
 BYTES_KEPT = 16 * 1024 * 1024  # and at most this much in all
 
-Stat = tuple[int, int, int]  # mtime_ns, size, inode
 Fields = tuple[object, object, datetime.date | None]  # number, total, date
 _PLAIN = (int, bool, str, float, type(None))  # values marshal gives back as they were
-
-
-def file_stat(path: Path) -> Stat | None:
-    """The stat a kept entry is checked against; None if the file cannot be looked at."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return None
-    return stat.st_mtime_ns, stat.st_size, stat.st_ino
 
 
 class SiblingStore:
