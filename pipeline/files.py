@@ -159,6 +159,7 @@ import contextlib
 import errno
 import os
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -202,6 +203,20 @@ def file_stat(path: Path) -> FileStat | None:
     except OSError:
         return None
     return found.st_size, found.st_mtime_ns, found.st_ino
+
+
+def source_digest(paths: Iterable[Path]) -> bytes:
+    """A digest of source files' names and bytes (the code a cache's entries were made by);
+    where one cannot be read, a digest that no other process shares."""
+    import hashlib  # not at start-up: pipeline.startup imports this module
+
+    digest = hashlib.sha256()
+    try:
+        for path in paths:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    except OSError:
+        return os.urandom(32)
+    return digest.digest()
 
 
 def write_atomically(target: Path, data: bytes, private: bool = False) -> None:
@@ -275,6 +290,17 @@ def trim_folder(folder: Path, suffix: str, files_kept: int, bytes_kept: int) -> 
         if kept and (kept >= files_kept or total > bytes_kept):
             with contextlib.suppress(OSError):
                 os.unlink(file)
+
+
+def trim_at_times(
+    writes: list[int], every: int, folder: Path, suffix: str, files_kept: int, bytes_kept: int
+) -> None:
+    """Count one more file written into a cache folder (`writes`, the process's count) and trim
+    the folder at the first and at every `every`-th after: a batch that writes many need not
+    list the folder for each, and it holds at most `every` - 1 files beyond its bound."""
+    writes[0] += 1
+    if writes[0] % every == 1 % every:
+        trim_folder(folder, suffix, files_kept, bytes_kept)
 
 
 def write_problem(target: Path, exc: OSError) -> Diagnostic:

@@ -24,7 +24,7 @@ from pipeline.fonts.chains import (
     family_key,
     licence_refusal,
 )
-from pipeline.fonts.folders import FileStat, font_entries, system_font_dirs
+from pipeline.fonts.folders import SizeAndMtime, font_entries, system_font_dirs
 from pipeline.i18n import N_, _
 
 NO_SYSTEM_FONTS = "BULLETIN_NO_SYSTEM_FONTS"
@@ -188,7 +188,7 @@ class ScanCache:
         files = data.get("files") if ok else None
         return files if isinstance(files, dict) else {}
 
-    def faces(self, file: Path, stat: FileStat | bool = True) -> list[ScannedFace]:
+    def faces(self, file: Path, stat: SizeAndMtime | bool = True) -> list[ScannedFace]:
         """The faces of a file, from the cache when the file is unchanged (its size and mtime
         as given, or looked at now)."""
         if stat is True:

@@ -15,22 +15,20 @@ def font_files(folder: Path, skip: Sequence[Path] = ()) -> list[Path]:
     return [path for path, _stat in font_entries(folder, skip)]
 
 
-FileStat = tuple[int, int] | None  # size and mtime_ns; None if the file cannot be looked at
+SizeAndMtime = tuple[int, int] | None  # size and mtime_ns; None if the file cannot be looked at
 
 
-def font_entries(folder: Path, skip: Sequence[Path] = ()) -> list[tuple[Path, FileStat]]:
+def font_entries(folder: Path, skip: Sequence[Path] = ()) -> list[tuple[Path, SizeAndMtime]]:
     """`font_files` with each file's size and mtime, as the folder listing gives them (on
     Windows without asking for each file again: a system font folder holds hundreds)."""
-    found: list[tuple[Path, FileStat]] = []
+    found: list[tuple[Path, SizeAndMtime]] = []
     if not folder.is_dir():
         return found
-    _walk(str(folder), {p.resolve() for p in skip}, found, top=True)
+    _walk(str(folder), {p.resolve() for p in skip}, found)
     return found
 
 
-def _walk(
-    here: str, skipped: set[Path], found: list[tuple[Path, FileStat]], top: bool = False
-) -> None:
+def _walk(here: str, skipped: set[Path], found: list[tuple[Path, SizeAndMtime]]) -> None:
     """One folder's font files, then its subfolders' (os.walk's order; links not followed)."""
     try:
         with os.scandir(here) as listing:

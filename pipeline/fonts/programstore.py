@@ -19,7 +19,7 @@ import marshal
 from pathlib import Path
 from typing import Any
 
-from pipeline.files import cache_dir, trim_folder, write_atomically
+from pipeline.files import cache_dir, trim_at_times, write_atomically
 from pipeline.fonts.sfnt import content_check
 
 FOLDER = "programs-v2"  # v2: compressed in pieces (subsets.deflated)
@@ -83,8 +83,6 @@ def save(where: tuple[Path, bytes], program: Stored) -> None:
     header = marshal.dumps((identity, tag, length, len(deflated)))
     try:
         write_atomically(path, _MAGIC + len(header).to_bytes(4, "big") + header + deflated)
-        _SAVES[0] += 1
-        if _SAVES[0] % TRIM_EVERY == 1 % TRIM_EVERY:  # the 1st, the 1 + TRIM_EVERY-th, ...
-            trim_folder(path.parent, ".program", FILES_KEPT, BYTES_KEPT)
+        trim_at_times(_SAVES, TRIM_EVERY, path.parent, ".program", FILES_KEPT, BYTES_KEPT)
     except OSError:
         pass

@@ -14,12 +14,11 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
 import pickle
 from pathlib import Path
 from typing import Any
 
-from pipeline.files import cache_dir, trim_folder, write_atomically
+from pipeline.files import cache_dir, source_digest, trim_at_times, write_atomically
 
 FOLDER = "documents-v1"
 FILES_KEPT = 200  # issues whose document is kept; the least recently built go first
@@ -34,13 +33,7 @@ _CODE = ("templates.py", "jinjarun.py", "blocks.py")
 def _code_digest() -> bytes:
     """A digest of the rendering code; where it cannot be read, one no other process shares."""
     here = Path(__file__).resolve().parent
-    digest = hashlib.sha256()
-    try:
-        for name in _CODE:
-            digest.update(name.encode() + b"\0" + (here / name).read_bytes())
-    except OSError:
-        return os.urandom(32)
-    return digest.digest()
+    return source_digest(here / name for name in _CODE)
 
 
 def document_key(template_source: bytes, options: bytes, context: dict[str, Any]) -> bytes:
@@ -79,7 +72,5 @@ def keep_document(issue_path: Path, key: bytes, document: object) -> None:
         data = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
         new = not path.exists()
         write_atomically(path, key + data)
-        if new:
-            _new_files[0] += 1
-            if _new_files[0] % TRIM_EVERY == 1:  # a batch of new issues: not a scan for each
-                trim_folder(path.parent, ".document", FILES_KEPT, BYTES_KEPT)
+        if new:  # a batch of new issues: the folder is not listed for each
+            trim_at_times(_new_files, TRIM_EVERY, path.parent, ".document", FILES_KEPT, BYTES_KEPT)

@@ -13,13 +13,12 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
 import pickle
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.files import cache_dir, trim_folder, write_atomically
+from pipeline.files import cache_dir, source_digest, trim_folder, write_atomically
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.layout.glyphs import Run
@@ -49,13 +48,7 @@ def _code_digest() -> bytes:
     """A digest of what composing runs besides the style and fonts: the layout code and the
     font chains'; where the source cannot be read, one that no other process shares."""
     here = Path(__file__).parent
-    digest = hashlib.sha256()
-    try:
-        for path in (*sorted(here.glob("*.py")), here.parent / "fonts" / "chains.py"):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    except OSError:
-        return os.urandom(32)
-    return digest.digest()
+    return source_digest((*sorted(here.glob("*.py")), here.parent / "fonts" / "chains.py"))
 
 
 _last_style: list[tuple[Style, bytes]] = []  # the last style digested, with its digest

@@ -6,11 +6,10 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
-import os
 import pickle
 from pathlib import Path
 
-from pipeline.files import cache_dir, trim_folder, write_atomically
+from pipeline.files import cache_dir, source_digest, trim_folder, write_atomically
 
 FOLDER = "styles-v1"
 FILES_KEPT = 32  # style files kept; the least recently written go first
@@ -25,13 +24,7 @@ def _code_digest() -> bytes:
     """A digest of the code that turns a style file into a Style; where it cannot be read, one
     that no other process shares."""
     package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    try:
-        for name in _CODE:
-            digest.update(name.encode() + b"\0" + (package / name).read_bytes())
-    except OSError:
-        return os.urandom(32)
-    return digest.digest()
+    return source_digest(package / name for name in _CODE)
 
 
 def _path(raw: bytes) -> Path:
