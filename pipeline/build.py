@@ -15,13 +15,11 @@ from pipeline.files import write_atomically, write_problem
 from pipeline.fonts.chains import FontCatalog, FontChain, FontLibrary
 from pipeline.fonts.find import ScanningCatalog
 from pipeline.fonts.roles import Role
-from pipeline.formats.pdfawrite import PDFA_2B
 from pipeline.i18n import _
-from pipeline.layout.draw import draw_document
+from pipeline.layout import drawingstore
 from pipeline.layout.drawnkept import KeptDrawings, drawing_key
 from pipeline.layout.linecache import CharReport, LayoutProblem, LineCache
 from pipeline.layout.pages import DrawnDocument
-from pipeline.layout.photos import PhotoCache
 from pipeline.layout.templates import Template, TemplateStore, render_document
 from pipeline.resources import DEFAULT_TEMPLATES_DIR
 from pipeline.source.bookpath import ADDRESS_BOOK, find_address_book
@@ -31,19 +29,19 @@ from pipeline.source.media import photo_files
 from pipeline.source.series import SERIES_FILE, is_issue_file, peek_masthead
 from pipeline.source.textrules import walk_strings
 
-if TYPE_CHECKING:  # imported where used: only `bulletin fonts` and 共印N份 need them
+if TYPE_CHECKING:  # imported where used: `bulletin fonts`, 共印N份 and drawing need them
     from pipeline.fonts.report import FontReport
+    from pipeline.layout.photos import PhotoCache
     from pipeline.source.addressbook import KeptBooks
 
+FINISH = "PDF/A-2b"  # what formats/pdfawrite.py's PDFA_2B makes of every PDF, by name
 DependencyKind = Literal["issue", "series", "address book", "template", "font", "photo"]
 
 
 @dataclass(frozen=True)
 class Dependency:
-    """A file or folder a build read, or looked for first (it may not exist yet), and its kind.
-
-    A folder (a template folder, the fonts/ folder) stands for everything below it.
-    """
+    """A file or folder a build read, or looked for first (it may not exist yet), and its kind;
+    a folder (a template folder, the fonts/ folder) stands for everything below it."""
 
     path: Path
     kind: DependencyKind
@@ -150,7 +148,8 @@ class Builder:
         """Build one issue into its PDF; raise BulletinError (and write nothing) on failure."""
         started = time.perf_counter()
         loaded = load_issue(issue_path, self.sources)
-        pdf, pages, warnings, dependencies, result = self._render(loaded)
+        target = output_path(issue_path, self.output_root)
+        pdf, pages, warnings, dependencies, result = self._render(loaded, target)
         if strict and warnings:
             raise BulletinError(
                 [
@@ -163,9 +162,9 @@ class Builder:
                     ),
                 ]
             )
-        target = output_path(issue_path, self.output_root)
         try:
-            write_atomically(target, pdf)
+            if result.display:  # else a recorded drawing: the file holds these bytes already
+                write_atomically(target, pdf)
             if self.ofd and result.info is not None:
                 from pipeline.formats.ofd import write_ofd  # only with --ofd
 
@@ -183,9 +182,9 @@ class Builder:
         return self._render(loaded)[:4]
 
     def _render(
-        self, loaded: LoadedIssue
+        self, loaded: LoadedIssue, target: Path | None = None
     ) -> tuple[bytes, int, list[Diagnostic], tuple[Dependency, ...], DrawnDocument]:
-        template, chains, result = self._typeset(loaded)
+        template, chains, result = self._typeset(loaded, None if self.ofd else target)
         warnings = list(loaded.warnings)
         warnings += self.fonts.warnings(chains)
         warnings += [_char_diagnostic(loaded, r, "warning") for r in result.fallbacks]
@@ -278,21 +277,33 @@ class Builder:
         ]
 
     def _typeset(
-        self, loaded: LoadedIssue
+        self, loaded: LoadedIssue, target: Path | None = None
     ) -> tuple[Template, dict[Role, FontChain], DrawnDocument]:
+        """An issue's drawing: kept in memory, its output as recorded (no display), or drawn."""
+        from pipeline.layout.photos import PhotoCache
+
         template = self._template(loaded)
         document = render_document(loaded, template, self.print_run(loaded))
         chains = self.fonts.chains(template.style.fonts)
         key = loaded.path.resolve()
         cache = _recent(self.line_caches, key, lambda: LineCache(key))  # on disk per issue
         photos = _recent(self.photo_caches, key, PhotoCache)
-        drawn = drawing_key(document, template.style, chains, PDFA_2B)
+        drawn = drawing_key(document, template.style, chains, FINISH)
         result = self.drawings.get(key, drawn)
-        if result is None:  # else the caches keep what the kept drawing used
-            result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
-            cache.sweep()
-            photos.sweep()
-            self.drawings.put(key, drawn, (template.style, chains, PDFA_2B), result)
+        if result is not None:  # the caches keep what the kept drawing used
+            return template, chains, result
+        recorded = drawingstore.drawing_key(document, template.style, chains, FINISH)
+        found = drawingstore.drawn_in_place(key, recorded, target) if target else None
+        if found is not None:
+            return template, chains, found
+        from pipeline.formats.pdfawrite import PDFA_2B  # the FINISH
+        from pipeline.layout.draw import draw_document
+
+        result = draw_document(document, template.style, chains, cache, photos, PDFA_2B)
+        cache.sweep()
+        photos.sweep()
+        self.drawings.put(key, drawn, (template.style, chains), result)
+        drawingstore.record_drawing(key, recorded, result)
         return template, chains, result
 
     def print_run(self, loaded: LoadedIssue) -> int | None:

@@ -252,3 +252,12 @@ def programs_made(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def made(tmp_path_factory: pytest.TempPathFactory) -> MadeFonts:
     """Test fonts cut from the bundled ones (fontmaker.py), made once per test module."""
     return make_fonts(tmp_path_factory.getbasetemp() / "made-fonts")
+
+
+@pytest.fixture
+def drawn_anew(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every build draws its document, as with nothing recorded (layout/drawingstore.py): for
+    tests of what drawing reads from the caches below it."""
+    from pipeline.layout import drawingstore
+
+    monkeypatch.setattr(drawingstore, "drawn_in_place", lambda *args: None)

@@ -101,6 +101,7 @@ def test_the_font_parse_cache_entry_is_found_again_through_a_symlink(
     assert len(list((tmp_path / "cache").rglob("*.marshal"))) == 1
 
 
+@pytest.mark.usefixtures("drawn_anew")  # each build composes, as a batch of new issues does
 def test_a_batch_keeps_the_line_caches_of_its_last_issues_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

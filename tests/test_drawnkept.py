@@ -13,9 +13,8 @@ from conftest import ROOT, SERIES_TOML, issue_toml, write
 from fontmaker import MadeFonts
 from PIL import Image
 
-from pipeline import build
 from pipeline.build import Builder
-from pipeline.layout import drawnkept, templates
+from pipeline.layout import draw, drawnkept, templates
 from pipeline.layout.blocks import Document
 from pipeline.layout.drawnkept import KeptDrawings, drawing_key
 from pipeline.layout.pages import DrawnDocument
@@ -28,13 +27,13 @@ pytestmark = pytest.mark.usefixtures("isolated_fonts")
 def draws(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every document a Builder draws (the photo or first block file, else a marker)."""
     seen: list[Path] = []
-    original = build.draw_document
+    original = draw.draw_document
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         seen.append(Path("drawn"))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(build, "draw_document", spy)
+    monkeypatch.setattr(draw, "draw_document", spy)
     return seen
 
 
@@ -74,11 +73,11 @@ def test_a_touched_font_file_gives_a_fresh_drawing(tmp_path: Path) -> None:
     chains: Any = {"body": type("Chain", (), {"faces": [face]})()}
     document = Document("标题", "单位", datetime.date(2024, 7, 24), ())
     style: Any = object()
-    key = drawing_key(document, style, chains, None)
-    assert drawing_key(document, style, chains, None) == key  # type: ignore[arg-type]
+    key = drawing_key(document, style, chains, "PDF/A-2b")
+    assert drawing_key(document, style, chains, "PDF/A-2b") == key
     stat = font.stat()
     os.utime(font, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert drawing_key(document, style, chains, None) != key  # type: ignore[arg-type]
+    assert drawing_key(document, style, chains, "PDF/A-2b") != key
 
 
 def test_a_replaced_picture_gives_a_fresh_drawing(tmp_path: Path, draws: list[Path]) -> None:

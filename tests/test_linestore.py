@@ -26,7 +26,8 @@ PARAGRAPHS = [
 ]
 
 
-pytestmark = pytest.mark.usefixtures("isolated_fonts")  # no system fonts; an own cache folder
+# No system fonts; an own cache folder; every build draws (no recorded drawing is its output).
+pytestmark = pytest.mark.usefixtures("isolated_fonts", "drawn_anew")
 
 
 @pytest.fixture

@@ -54,7 +54,8 @@ def test_a_build_without_photos_never_imports_pil_image(
     found = _run(_BUILD, ROOT, tmp_path, source, env=_env(tmp_path / "cache"))
     assert found["pil_image"] is False
     assert found["safe_eval"] == "SafeEvalOnFirstUse"
-    again = _run(_BUILD, ROOT, tmp_path, source, env=_env(tmp_path / "cache"))
+    # Into another folder, so that it is drawn again (not the first build's file in place).
+    again = _run(_BUILD, ROOT, tmp_path / "again", source, env=_env(tmp_path / "cache"))
     assert again["compiled"] == 0  # every generated method of a build is kept
     assert again["regexes_compiled"] == 0  # and every pattern it compiles
     assert found["sha256"] == hashlib.sha256(samples["2024-14"].result.pdf.read_bytes()).hexdigest()

@@ -18,18 +18,19 @@ DRAWINGS_KEPT = 8  # issues whose last drawing is kept (a watch edits a few)
 
 @dataclass(frozen=True)
 class DrawingKey:
-    """What a drawing was made from: the blocks, style and chains (by identity), files, language."""
+    """What a drawing was made from: the blocks, style and chains (by identity), files, language
+    and the finish (by name)."""
 
     document: Document
     style_id: int
     chain_ids: tuple[tuple[Role, int], ...]
     files: tuple[tuple[Path, FileStat | None], ...]
     language: str
-    finish_id: int
+    finish: str
 
 
 def drawing_key(
-    document: Document, style: Style, chains: dict[Role, FontChain], finish: object
+    document: Document, style: Style, chains: dict[Role, FontChain], finish: str
 ) -> DrawingKey:
     """The key of a drawing: equal only when drawing the document again gives the same bytes."""
     fonts = dict.fromkeys(face.path for chain in chains.values() for face in chain.faces)
@@ -44,14 +45,14 @@ def drawing_key(
         tuple((role, id(chain)) for role, chain in chains.items()),
         tuple((path, file_stat(path)) for path in (*fonts, *photos)),
         language(),
-        id(finish),
+        finish,
     )
 
 
 class KeptDrawings:
     """The last drawing of each issue file, with its key; the oldest beyond DRAWINGS_KEPT dropped.
 
-    Objects compared by identity (style, chains, finish) are held with the entry, so an id is
+    Objects compared by identity (style, chains) are held with the entry, so an id is
     never reused while its entry lives.
     """
 
