@@ -56,6 +56,11 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
   faces of one PostScript name): checked for each page, and drawn again where coding it gives
   other codes or names; the least recently used beyond PAGES_KEPT pages are dropped
   (`tests/test_pdfwrite.py`).
+- Display pages (`layout/draw.py` _PageMemo, in memory, one per line cache, weakly keyed):
+  the display pages of an issue's last drawing by their place. Key: the page's number and, for
+  each line, its row, composed runs, size, rows, centre and rules; a page with a photo or a
+  table is made anew each time. Emptied when the style or a font chain is another object (an
+  edited style, a font replaced in place) (`tests/test_draw.py`).
 - Composed-line cache (`layout/linecache.py` LineCache, in memory, one per issue file in a Builder):
   the lines of each block. Key: the block's kind and fields and its text style's values, under
   a context bound per build: a digest of the layout code (`layout/*.py`, `fonts/chains.py`),

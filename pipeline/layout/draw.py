@@ -3,6 +3,7 @@ numbers, then the display list and its PDF."""
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from pipeline.fonts.chains import FontChain, LoadedFont
@@ -79,7 +80,8 @@ def draw_document(
     problems = list(composer.problems.values()) + _imprint_too_tall(imprint, style.page.lines)
     pages = assemble(content, imprint, style.page.lines, document.duplex)
     failed = composer.missing or problems
-    display = _display(document, style, chains, pages) if not failed else []
+    memo = _PageMemo.of(cache, style, chains) if cache is not None else _PageMemo()
+    display = _display(style, chains, pages, memo) if not failed else []
     info = DocumentInfo(document.title, document.author, document.subject, document.date)
     pdf = render_pdf(display, info, chains["body"].primary.name, finish) if display else b""
     return DrawnDocument(
@@ -120,8 +122,47 @@ def _imprint_too_tall(imprint: list[GridLine], cells: int) -> list[LayoutProblem
     ]
 
 
+PageKey = tuple[object, ...]  # what a page's display was made from, the style and fonts aside
+
+
+class _PageMemo:
+    """The display pages of an issue's last drawing, by their place in it, each with its key:
+    a page made again from the same lines (the same composed runs, as the line cache gives
+    them) at the same place, with the same number, is the same display page."""
+
+    def __init__(self, style: Style | None = None, chains: dict[Role, FontChain] | None = None):
+        self.style, self.chains = style, dict(chains or {})  # held: compared by identity
+        self.pages: list[tuple[PageKey | None, DisplayPage]] = []
+
+    @classmethod
+    def of(cls, cache: LineCache, style: Style, chains: dict[Role, FontChain]) -> _PageMemo:
+        """The memo of the cache's issue, emptied when the style or a chain is another object."""
+        memo = _MEMOS.get(cache)
+        if memo is None or not memo._made_with(style, chains):
+            memo = _MEMOS[cache] = cls(style, chains)
+        return memo
+
+    def _made_with(self, style: Style, chains: dict[Role, FontChain]) -> bool:
+        same_chains = all(self.chains.get(role) is chain for role, chain in chains.items())
+        return self.style is style and same_chains and len(self.chains) == len(chains)
+
+
+# One per line cache (one per issue file in a Builder), as long as the cache lives.
+_MEMOS: weakref.WeakKeyDictionary[LineCache, _PageMemo] = weakref.WeakKeyDictionary()
+
+
+def _page_key(page: FilledPage) -> PageKey | None:
+    """The key of a page's display; None for a page with a figure (drawn anew each time)."""
+    key: list[object] = [page.number]
+    for cell, line in page.lines:
+        if line.figure is not None:
+            return None
+        key.append((cell, line.runs, line.size_pt, line.cells, line.centre_rows, line.rules))
+    return tuple(key)
+
+
 def _display(
-    document: Document, style: Style, chains: dict[Role, FontChain], pages: list[FilledPage]
+    style: Style, chains: dict[Role, FontChain], pages: list[FilledPage], memo: _PageMemo
 ) -> list[DisplayPage]:
     # Only the faces that drew text: a fallback that no character needed stays unloaded.
     fonts = {font.name: font for chain in chains.values() for font in chain.loaded()}
@@ -134,7 +175,13 @@ def _display(
     pitch, top, baseline_em = style.line_pitch_pt, style.top_pt, style.baseline_em
     color = style.color
     out = []
-    for page in pages:
+    before, memo.pages = memo.pages, []
+    for index, page in enumerate(pages):
+        key = _page_key(page)
+        if key is not None and index < len(before) and before[index][0] == key:
+            out.append(before[index][1])
+            memo.pages.append(before[index])
+            continue
         shown = DisplayPage(style.page_width_pt, style.page_height_pt)
         runs = shown.runs
         for cell, line in page.lines:
@@ -176,6 +223,7 @@ def _display(
         if page.number is not None:
             shown.runs += _page_number(style, chains, page.number)
         out.append(shown)
+        memo.pages.append((key, shown))
     return out
 
 
