@@ -7,9 +7,11 @@ of templates.py, is kept on disk by the digest of the template's bytes; a build 
 with the runtime modules imported by themselves (jinja2's package is set up without its
 `__init__`, which runs the moment anything else of jinja2 is asked for).
 
-Whatever the fast path does not have (another filter or test, a global such as range, an
-include, an undefined name, any error) makes `render` answer None, and the caller renders with
-jinja2 as before, so the markup and every error message are jinja2's own.
+Code that reads nothing more than bulletin's templates do runs first with jinjalite.py's smaller
+runtime (jinja2's runtime is then not imported at all). Whatever the fast paths do not have
+(another filter or test, a global such as range, an include, an undefined name, any error) makes
+`render` answer None, and the caller renders with jinja2 as before, so the markup and every
+error message are jinja2's own.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def render(
         return None
     if not isinstance(code, types.CodeType):
         return None
+    from pipeline.layout import jinjalite  # only when a template is rendered
+
+    if jinjalite.runnable(code):
+        with contextlib.suppress(Exception):  # what it lacks, jinja2's runtime may have
+            return jinjalite.render(code, context, filters)
     try:
         runtime, environment = _runtime(filters)
         namespace: dict[str, Any] = {"environment": environment, "__file__": code.co_filename}
