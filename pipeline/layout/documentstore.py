@@ -4,10 +4,10 @@ not change need not load jinja2 (~45M instructions), render the template and par
 One file per issue file holds the last document made from it, under a key: a digest of the
 template's bytes, of everything the template is given (the context, written out by repr: plain
 data and dataclasses of plain data), of jinja2's version and of the code that renders and
-parses (templates.py, jinjarun.py, jinjalite.py, blocks.py). A document whose key differs is
-not used. Only documents rendered from the template's kept code are kept: that code reads
-nothing but the template, while jinja2 itself may read other files (an include) that the key
-does not name.
+parses (templates.py, jinjarun.py, jinjalite.py, markuptree.py, blocks.py). A document whose
+key differs is not used. Only documents rendered from the template's kept code are kept: that
+code reads nothing but the template, while jinja2 itself may read other files (an include) that
+the key does not name.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BYTES_KEPT = 32 * 1024 * 1024
 TRIM_EVERY = 8  # new files: the folder is trimmed at a process's first and every 8th after
 _KEY_BYTES = 32
 _new_files = [0]  # files this process added to the folder
-_CODE = ("templates.py", "jinjarun.py", "jinjalite.py", "blocks.py")
+_CODE = ("templates.py", "jinjarun.py", "jinjalite.py", "markuptree.py", "blocks.py")
 
 
 @functools.cache

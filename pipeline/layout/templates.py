@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
 from pipeline.i18n import _
-from pipeline.layout import jinjarun
+from pipeline.layout import jinjarun, markuptree
 from pipeline.layout.blocks import (
     Block,
     Document,
@@ -23,6 +23,7 @@ from pipeline.layout.blocks import (
     TextBlock,
 )
 from pipeline.layout.documentstore import document_key, keep_document, kept_document
+from pipeline.layout.markuptree import Element
 from pipeline.layout.style import Style, load_style
 from pipeline.source.load import LoadedIssue, read_source
 from pipeline.source.media import photo_path
@@ -293,16 +294,18 @@ def _paragraphs(article: Article, key: str, issue_path: Path) -> list[dict[str, 
 
 def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Document:
     """Parse the template's XML output into a Document."""
-    import xml.etree.ElementTree as ET  # not loaded when the document is kept (documentstore)
+    root: Element | ET.Element | None = markuptree.parse(markup)
+    if root is None:  # more than expat alone reads as ElementTree does, or malformed
+        import xml.etree.ElementTree as ET  # not loaded for our templates' markup
 
-    try:
-        root = ET.fromstring(markup)
-    except ET.ParseError as exc:
-        raise BulletinError.single(
-            _("the template produced malformed markup: {reason}", reason=exc),
-            file=template_path,
-            hint=_("check that every element the template opens is closed"),
-        ) from None
+        try:
+            root = ET.fromstring(markup)
+        except ET.ParseError as exc:
+            raise BulletinError.single(
+                _("the template produced malformed markup: {reason}", reason=exc),
+                file=template_path,
+                hint=_("check that every element the template opens is closed"),
+            ) from None
     blocks: list[Block] = []
     imprint: list[Block] = []
     for element in root:
@@ -322,7 +325,7 @@ def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Docum
     )
 
 
-def _block(element: ET.Element, template_path: Path) -> Block:
+def _block(element: Element | ET.Element, template_path: Path) -> Block:
     style = element.get("style", "")
     if element.tag == "p":
         return TextBlock(
