@@ -118,3 +118,24 @@ def test_at_most_folders_kept_files(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     kept = list((tmp_path / "cache" / siblingstore.FOLDER).glob("*.marshal"))
     assert len(kept) == 3
     assert SiblingStore(tmp_path / "s4").path in kept
+
+
+def test_an_edit_of_the_issue_built_reads_and_writes_nothing(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own masthead is not a sibling's: neither read for the check nor kept again."""
+    assert load_issue(folder / "2024-04.toml").warnings == []
+    store = SiblingStore(folder).path
+    written = store.stat().st_mtime_ns
+    os.utime(store, ns=(written - 10**9, written - 10**9))
+    edited = folder / "2024-04.toml"
+    edited.write_text(issue_toml(3, "2024-04-05", 14), encoding="utf-8")
+    read = _reads(monkeypatch)
+    error = only_error(edited)  # the clash with 2024-03 is still found
+    assert "2024-03.toml" in error.message and error.key == "masthead.number"
+    assert read == [] and store.stat().st_mtime_ns == written - 10**9
+    sibling = series._read_siblings(folder)  # a batch's index reads it, and keeps it
+    assert [fields for path, fields in sibling if path == edited] == [
+        (3, 14, datetime.date(2024, 4, 5))
+    ]
+    assert read == [edited] and store.stat().st_mtime_ns != written - 10**9

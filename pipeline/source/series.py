@@ -76,7 +76,7 @@ def series_findings(path: Path, me: Masthead) -> Iterator[Finding]:
     """Numbers unique within a year, totals unique; gaps and falling totals are warnings."""
     index = _SHARED.get(path.parent.absolute())
     if index is None:
-        siblings = _read_siblings(path.parent)
+        siblings = _read_siblings(path.parent, skip=path.name)
     elif index.clear(path.name, me):
         yield from index.gap(me)
         return
@@ -154,9 +154,13 @@ def _fields(head: dict[str, Any]) -> Fields:
     return head.get("number"), head.get("total"), day if type(day) is datetime.date else None
 
 
-def _read_siblings(folder: Path) -> list[tuple[Path, Fields]]:
+def _read_siblings(folder: Path, skip: str | None = None) -> list[tuple[Path, Fields]]:
     """Each issue file of the folder with its masthead's fields, in sorted order (those with a
-    masthead); read from the folder's SiblingStore where a file's stat is the one kept."""
+    masthead); read from the folder's SiblingStore where a file's stat is the one kept.
+
+    The file named `skip` (the issue being built, just edited) is neither read nor listed, and
+    its kept entry is left as it was: the store is then not written after an edit of it.
+    """
     store = SiblingStore(folder)
     found = []
     names = set()
@@ -164,6 +168,8 @@ def _read_siblings(folder: Path) -> list[tuple[Path, Fields]]:
         if not is_issue_file(other):
             continue
         names.add(other.name)
+        if other.name == skip:
+            continue
         stat = file_stat(other)
         known, fields = store.get(other.name, stat) if stat is not None else (False, None)
         if not known:
