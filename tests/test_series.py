@@ -12,10 +12,12 @@ import pytest
 from conftest import SERIES_TOML, issue_toml, only_error, write
 
 from pipeline.diagnostics import BulletinError
+from pipeline.source import series
 from pipeline.source.load import load_issue
 from pipeline.source.model import Masthead
 from pipeline.source.series import (
     is_issue_file,
+    is_issue_name,
     masthead_table,
     peek_masthead,
     series_findings,
@@ -29,6 +31,29 @@ def test_files_that_are_not_issues() -> None:
     assert not is_issue_file(Path("s/_draft.toml"))
     assert not is_issue_file(Path("s/.hidden.toml"))
     assert not is_issue_file(Path("s/notes.txt"))
+
+
+NAMES = [
+    "2024-01.toml", "A.toml", "b.toml", "series.toml", "recipients.toml", "recipients.txt",
+    "_draft.toml", ".hidden.toml", ".toml", "x.TOML", "x.toml.txt", "x.toml.", "a..toml",
+    "notes.txt", "2024-10.toml", "2024-9.toml", "toml", "z.toml",
+]  # fmt: skip
+
+
+def test_a_name_is_an_issue_files_as_its_path_is() -> None:
+    assert [is_issue_name(name) for name in NAMES] == [
+        is_issue_file(Path("s") / name) for name in NAMES
+    ]
+    assert is_issue_name("2024-01.toml") and not is_issue_name("recipients.toml")
+
+
+def test_a_folders_issue_names_are_its_sorted_issue_files(tmp_path: Path) -> None:
+    for name in NAMES:
+        (tmp_path / name).write_text("", encoding="utf-8")
+    (tmp_path / "folder.toml").mkdir()  # glob lists a folder too (its masthead is None)
+    expected = sorted(p for p in tmp_path.glob("*.toml") if is_issue_file(p))
+    assert [tmp_path / name for name in series._issue_names(tmp_path)] == expected
+    assert len(expected) == 8 and series._issue_names(tmp_path / "gone") == []
 
 
 def _series(tmp_path: Path, *issues: tuple[str, int, int, str]) -> Path:

@@ -7,6 +7,7 @@ import contextlib
 import datetime
 import itertools
 import math
+import os
 import re
 import tomllib
 from collections import Counter
@@ -27,12 +28,27 @@ SERIES_FILE = "series.toml"
 
 def is_issue_file(path: Path) -> bool:
     """Whether a path names an issue file: *.toml, not series.toml, not starting with _ or ."""
+    return is_issue_name(path.name)
+
+
+def is_issue_name(name: str) -> bool:
+    """Whether a file name is an issue file's (`is_issue_file` of a path with that name)."""
+    # Not starting with '.', a name ending in .toml has the suffix .toml and the rest as stem.
     return (
-        path.suffix == ".toml"
-        and path.name != SERIES_FILE
-        and not path.name.startswith(("_", "."))
-        and path.stem != "recipients"
+        name.endswith(".toml")
+        and not name.startswith(("_", "."))
+        and name not in (SERIES_FILE, "recipients.toml")
     )
+
+
+def _issue_names(folder: Path) -> list[str]:
+    """The issue files of a folder in the order of sorted(folder.glob("*.toml")), as names."""
+    try:
+        with os.scandir(folder) as found:
+            names = [entry.name for entry in found if is_issue_name(entry.name)]
+    except OSError:  # as glob: a folder that is gone or cannot be listed has no files
+        return []
+    return sorted(names, key=str.lower if os.name == "nt" else None)  # as Paths compare
 
 
 def misnamed_issue_files(paths: Iterable[Path]) -> list[Diagnostic]:
@@ -164,19 +180,18 @@ def _read_siblings(folder: Path, skip: str | None = None) -> list[tuple[Path, Fi
     store = SiblingStore(folder)
     found = []
     names = set()
-    for other in sorted(folder.glob("*.toml")):
-        if not is_issue_file(other):
+    for name in _issue_names(folder):
+        names.add(name)
+        if name == skip:
             continue
-        names.add(other.name)
-        if other.name == skip:
-            continue
+        other = folder / name
         stat = file_stat(other)
-        known, fields = store.get(other.name, stat) if stat is not None else (False, None)
+        known, fields = store.get(name, stat) if stat is not None else (False, None)
         if not known:
             masthead = peek_masthead(other)
             fields = None if masthead is None else _fields(masthead)
             if stat is not None:
-                store.put(other.name, stat, fields)
+                store.put(name, stat, fields)
         if fields is not None:
             found.append((other, fields))
     store.keep_only(names)
