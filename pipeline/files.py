@@ -111,13 +111,13 @@ its invalidation is removed). On disk means below `cache_dir()`; deleting it is 
 - Recorded drawings (`layout/drawingstore.py`, on disk `drawings-v1/<digest of the issue
   path>.drawn`): the key of each issue file's last drawing, a digest of its PDF, its page count
   and fallback reports. Key: the document's blocks (by repr), linestore.py's composing context
-  (layout code, style values, the chains' font files with size, mtime and inode), the rest of
-  the drawing code (fonts/*.py, the PDF/A finish and its profile, reportlab's `__init__.py`),
-  Python's and zlib's versions, each picture's size, mtime and inode, the language and the
-  finish. A build under the same key whose output file holds the recorded bytes is that file,
-  left as it is (not rewritten); a missing or changed output, or a record that cannot be read,
-  is drawn anew; a drawing with errors, or an `--ofd` build, is never served from a record. At
-  most FILES_KEPT records and BYTES_KEPT bytes, trimmed at a process's first new record and
+  (layout code, style values, the chains' font files with size, mtime and inode), the rest of the
+  drawing code (build.py, fonts/*.py, the PDF/A finish and its profile, reportlab's and Pillow's
+  version files), Python's and zlib's versions, each picture's size, mtime and inode, the language
+  and the finish. A build under the same key whose output file holds the recorded bytes is that
+  file, left as it is (not rewritten); a missing or changed output, or a record that cannot be
+  read, is drawn anew; a drawing with errors, or an `--ofd` build, is never served from a record.
+  At most FILES_KEPT records and BYTES_KEPT bytes, trimmed at a process's first new record and
   every TRIM_EVERY-th after (`tests/test_drawingstore.py`).
 - Rendered documents (`layout/templates.py` Template._rendered, in memory, per parsed
   template): the last document blocks rendered of each issue file. Key: the issue file's path,

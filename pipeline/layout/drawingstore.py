@@ -4,12 +4,12 @@ with every input unchanged only checks that its PDF is still in place, as a make
 One small record per issue file: the key of its last drawing, a digest of the PDF's bytes, its
 page count and its fallback-font reports. The key is a digest of everything drawing reads: the
 document blocks (by repr), the composing context of linestore.py (the layout code, the style's
-values, each role's faces with their files' size, mtime and inode), the rest of the drawing
-code (fonts/*.py, the PDF/A finish and its colour profile, reportlab's version), Python's and
-zlib's versions, each photo file's size, mtime and inode, the language and the finish. A build
-whose key is the record's and whose output file holds exactly the recorded bytes is that file;
-anything else (another key, the output missing or changed, a record that cannot be read) is
-drawn as usual. A drawing with errors is never recorded.
+values, each role's faces with their files' size, mtime and inode), the rest of the drawing code
+(build.py, fonts/*.py, the PDF/A finish and its colour profile, reportlab's and Pillow's
+versions), Python's and zlib's versions, each photo file's size, mtime and inode, the language
+and the finish. A build whose key is the record's and whose output file holds exactly the
+recorded bytes is that file; anything else (another key, the output missing or changed, a record
+that cannot be read) is drawn as usual. A drawing with errors is never recorded.
 """
 
 from __future__ import annotations
@@ -53,19 +53,22 @@ _DIGEST_BYTES = 32
 def _code_digest() -> bytes:
     """A digest of the drawing code beyond what composing reads, and of the libraries' versions
     that shape the bytes; where the code cannot be read, one that no other process shares."""
+    import importlib.util
+
     package = Path(__file__).resolve().parent.parent
     formats = package / "formats"
     files = [
+        package / "build.py",  # what it asks draw_document for
         *sorted((package / "fonts").glob("*.py")),
         *(formats / name for name in ("pdfawrite.py", "pdfa.py")),
         *sorted((formats / "data").glob("*.icc")),
     ]
-    import importlib.util
-
-    found = importlib.util.find_spec("reportlab")
-    if found is None or found.origin is None:
-        return os.urandom(32)
-    files.append(Path(found.origin))  # its __init__.py names reportlab's version
+    # reportlab's __init__.py names its version; Pillow's _version.py (photos are re-encoded)
+    for library, name in (("reportlab", "__init__.py"), ("PIL", "_version.py")):
+        found = importlib.util.find_spec(library)
+        if found is None or found.origin is None:
+            return os.urandom(32)
+        files.append(Path(found.origin).with_name(name))
     versions = f"{sys.version}\0{zlib.ZLIB_RUNTIME_VERSION}".encode()
     return hashlib.sha256(source_digest(files) + versions).digest()
 
