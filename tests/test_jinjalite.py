@@ -142,3 +142,13 @@ def test_what_it_lacks_is_left_to_jinja2(source: str) -> None:
     jinjarun.keep_code(encoded, code)
     # jinja2's runtime renders it, or jinjarun answers None and jinja2 itself does
     assert jinjarun.render(encoded, CONTEXT, FILTERS) in (theirs, None)
+
+
+def test_a_dicts_own_attributes_come_before_its_items() -> None:
+    """As jinja2's getattr: d.items is the method, d.k the item (read without the attribute)."""
+    context = {"d": {"k": "v", "items": "i", "get": "g"}, "d2": {"__class__": "c"}}
+    theirs, code = both("{{ d.k }}{{ d['items'] }}", context)
+    assert jinjalite.render(code, context, FILTERS) == theirs == "vi"
+    for source in ("{{ d.items }}", "{{ d.missing }}", "{{ d2.__class__ }}"):
+        with pytest.raises(jinjalite.Unsupported):
+            jinjalite.render(environment().compile(source, TEMPLATE_FILE), context, FILTERS)

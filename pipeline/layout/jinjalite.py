@@ -227,6 +227,9 @@ class LoopContext:
         return counts[name]
 
 
+_DICT_ATTRIBUTES = frozenset(dir(dict))  # every attribute a plain dict has (none of its own)
+
+
 class _Environment:
     """What compiled code reads from a jinja2 Environment (autoescape, StrictUndefined)."""
 
@@ -252,6 +255,13 @@ class _Environment:
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         """An attribute or item of an object, preferring the attribute."""
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            # What getattr would find on a plain dict is its type's: not raising and catching
+            # its AttributeError halves a render (most values are the context's dicts).
+            try:
+                return obj[attribute]
+            except KeyError:
+                raise Unsupported from None
         if type(obj) is LoopContext:
             return obj.count(attribute)
         try:
