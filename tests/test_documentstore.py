@@ -3,7 +3,10 @@ renders it anew."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -139,3 +142,25 @@ def test_a_kept_template_renders_an_edited_issue_without_the_disk_store(
     edited = render_document(load_issue(issue), template, 30)
     assert any("第壹段" in getattr(b, "text", "") for b in edited.blocks)
     assert stored == []
+
+
+def test_a_kept_document_loads_no_renderer_or_parser(project: Path) -> None:
+    """Neither jinja2 nor jinjalite.py, ElementTree nor expat: the document is the kept one."""
+    _document(project)
+    _document(project)  # kept from now on
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from pipeline.layout.templates import TemplateStore, render_document\n"
+        "from pipeline.source.load import load_issue\n"
+        f"loaded = load_issue(Path({str(project / 'issues' / 's' / '2024-07.toml')!r}))\n"
+        f"template = TemplateStore([Path({str(project / 'templates')!r})]).get('kind')\n"
+        "assert render_document(loaded, template, 30).blocks\n"
+        "names = ('jinja2', 'pipeline.layout.jinjalite', 'xml.etree', 'pyexpat')\n"
+        "print([name for name in names if name in sys.modules])\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", script], env=dict(os.environ), capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

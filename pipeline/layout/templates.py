@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.diagnostics import BulletinError, Diagnostic, did_you_mean
 from pipeline.files import cache_dir
 from pipeline.i18n import _
-from pipeline.layout import jinjarun, markuptree
+from pipeline.layout import jinjarun
 from pipeline.layout.blocks import (
     Block,
     Document,
@@ -23,7 +23,6 @@ from pipeline.layout.blocks import (
     TextBlock,
 )
 from pipeline.layout.documentstore import document_key, keep_document, kept_document
-from pipeline.layout.markuptree import Element
 from pipeline.layout.style import Style, load_style
 from pipeline.source.load import LoadedIssue, read_source
 from pipeline.source.media import photo_path
@@ -31,6 +30,8 @@ from pipeline.source.model import Article, format_date_cn, split_paragraphs
 
 if TYPE_CHECKING:
     import xml.etree.ElementTree as ET
+
+    from pipeline.layout.markuptree import Element
 
 TEMPLATE_FILE = "bulletin.xml.j2"
 STYLE_FILE = "style.toml"
@@ -294,6 +295,8 @@ def _paragraphs(article: Article, key: str, issue_path: Path) -> list[dict[str, 
 
 def parse_markup(markup: str, template_path: Path, loaded: LoadedIssue) -> Document:
     """Parse the template's XML output into a Document."""
+    from pipeline.layout import markuptree  # not loaded when the document is kept (pyexpat)
+
     root: Element | ET.Element | None = markuptree.parse(markup)
     if root is None:  # more than expat alone reads as ElementTree does, or malformed
         import xml.etree.ElementTree as ET  # not loaded for our templates' markup
