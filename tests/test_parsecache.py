@@ -50,6 +50,18 @@ def test_a_hit_rebuilds_the_same_font_without_parsing(cache: Path, parses: list[
         _ = cached.face.no_such_attribute
 
 
+def test_a_hits_maps_and_metrics_are_views_of_the_entry_not_copies(cache: Path) -> None:
+    fresh = parsecache.load_ttfont(TTFont, "f", REGULAR).face
+    cached = parsecache.load_ttfont(TTFont, "f", REGULAR).face
+    maps = cached._maps
+    metrics = cached.hmetrics
+    views = (maps.bmp, maps.codes, maps.glyphs, maps.widths, cached.glyphPos, metrics.advances)
+    assert all(isinstance(view, memoryview) for view in (*views, metrics.bearings))
+    assert maps.blobs() == fresh._maps.blobs()  # what the cache keeps, the same again
+    assert [type(v) for v in (maps.widths[5], cached.glyphPos[5])] == [int, int]
+    assert cached.hmetrics == fresh.hmetrics and list(cached.glyphPos) == list(fresh.glyphPos)
+
+
 def same_face(mine: Any, theirs: Any) -> None:
     """Every attribute reportlab's parse sets has the same value (and type) in `mine`."""
     skipped = ("_pdfScale", "get_table", "makeSubset", "glyphToChar", "_ttf_data", "_pos")

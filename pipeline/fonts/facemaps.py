@@ -17,13 +17,14 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 ABSENT = 0xFFFFFFFF  # no glyph for the code (a glyph id is at most 0xFFFF in a TrueType face)
 BMP = 0x10000
 _ALWAYS = (0x20, 0xA0)  # reportlab reserves code 32 of every subset for the space, unchecked
 
 Number = int | float
+Numbers: TypeAlias = "array[Any] | memoryview"  # a view when rebuilt from the cache
 
 
 class FaceMaps:
@@ -31,10 +32,10 @@ class FaceMaps:
 
     def __init__(
         self,
-        bmp: array[int],
-        codes: array[int],
-        glyphs: array[int],
-        widths: array[Any],
+        bmp: Numbers,
+        codes: Numbers,
+        glyphs: Numbers,
+        widths: Numbers,
     ) -> None:
         self.bmp, self.codes, self.glyphs = bmp, codes, glyphs
         self.widths = widths  # reportlab's width of each glyph: int when unitsPerEm is 1000
@@ -80,7 +81,7 @@ class FaceMaps:
     def blobs(self) -> dict[str, tuple[str, bytes]]:
         """The arrays as (typecode, bytes) for the cache."""
         named = {"bmp": self.bmp, "codes": self.codes, "glyphs": self.glyphs, "widths": self.widths}
-        return {name: (values.typecode, values.tobytes()) for name, values in named.items()}
+        return {name: (typecode(values), values.tobytes()) for name, values in named.items()}
 
     @classmethod
     def from_blobs(cls, blobs: dict[str, tuple[str, bytes]]) -> FaceMaps:
@@ -133,11 +134,16 @@ class WidthsByCode(dict[int, Number]):
         return dict.__getitem__(self, code) if code in self else default
 
 
-def from_bytes(typecode: str, raw: bytes) -> array[Any]:
-    """An array of `typecode` from its bytes (ValueError when the length does not fit)."""
-    values = array(typecode)
-    values.frombytes(raw)
+def from_bytes(typecode: str, raw: bytes) -> memoryview:
+    """The bytes read as numbers of an array typecode, without copying them (a face's arrays
+    are ~1 MB); TypeError or ValueError when they do not fit."""
+    values: memoryview = memoryview(raw).cast(typecode)  # type: ignore[call-overload]
     return values
+
+
+def typecode(values: Numbers) -> str:
+    """The array typecode of numbers (a view's format is the typecode it was cast to)."""
+    return values.typecode if isinstance(values, array) else values.format
 
 
 def from_reportlab(face: Any) -> FaceMaps | None:
@@ -179,7 +185,7 @@ class Metrics:
 
     __slots__ = ("advances", "bearings")
 
-    def __init__(self, advances: array[int], bearings: array[int]) -> None:
+    def __init__(self, advances: Numbers, bearings: Numbers) -> None:
         self.advances, self.bearings = advances, bearings
 
     def __getitem__(self, glyph: int) -> tuple[int, int]:
