@@ -37,7 +37,7 @@ from pipeline.fonts.roles import Role
 from pipeline.i18n import language
 from pipeline.layout.blocks import Document, PhotoBlock
 from pipeline.layout.linecache import CharReport
-from pipeline.layout.linestore import context_of
+from pipeline.layout.linestore import PlainUnpickler, context_of
 from pipeline.layout.pages import DrawnDocument
 from pipeline.layout.style import Style
 
@@ -100,13 +100,6 @@ def _path(issue_path: Path) -> Path:
     return cache_dir() / FOLDER / f"{name}.drawn"
 
 
-class _PlainUnpickler(pickle.Unpickler):
-    """Reads tuples, strings and numbers only: a record never names a class."""
-
-    def find_class(self, module: str, name: str) -> object:
-        raise pickle.UnpicklingError(f"{module}.{name}")
-
-
 def drawn_in_place(issue_path: Path, key: bytes, output: Path) -> DrawnDocument | None:
     """The recorded drawing of the issue file under this key, when the output file holds it
     (its display list empty: what a recorded drawing is not drawn again for)."""
@@ -117,7 +110,7 @@ def drawn_in_place(issue_path: Path, key: bytes, output: Path) -> DrawnDocument 
     if data[:_DIGEST_BYTES] != key:
         return None
     try:
-        pages, fallbacks = _PlainUnpickler(io.BytesIO(data[2 * _DIGEST_BYTES :])).load()
+        pages, fallbacks = PlainUnpickler(io.BytesIO(data[2 * _DIGEST_BYTES :])).load()
         reports = [CharReport(char, origin, font) for char, origin, font in fallbacks]
         pdf = output.read_bytes()
     except Exception:  # a damaged record, or no output file: drawn again

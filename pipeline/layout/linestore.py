@@ -76,7 +76,7 @@ def context_of(style: Style, chains: Mapping[Role, FontChain]) -> str:
     return digest.hexdigest()
 
 
-class _PlainUnpickler(pickle.Unpickler):
+class PlainUnpickler(pickle.Unpickler):
     """Reads tuples, strings and numbers only: a store file never names a class."""
 
     def find_class(self, module: str, name: str) -> object:
@@ -91,7 +91,7 @@ def pack(raw: Raw) -> bytes:
 def unpack(packed: bytes) -> Raw:
     """What pack made the bytes of (raises ValueError if they are not that)."""
     try:
-        found = _PlainUnpickler(io.BytesIO(zlib.decompress(packed))).load()
+        found = PlainUnpickler(io.BytesIO(zlib.decompress(packed))).load()
     except Exception as exc:  # a damaged file: any of zlib's and pickle's errors
         raise ValueError("not a packed composition") from exc
     if not isinstance(found, tuple):
@@ -102,7 +102,7 @@ def unpack(packed: bytes) -> Raw:
 def load(path: Path, context: str) -> Entries:
     """The entries kept in the file under this context; empty if none or another context."""
     try:
-        found = _PlainUnpickler(io.BytesIO(path.read_bytes())).load()
+        found = PlainUnpickler(io.BytesIO(path.read_bytes())).load()
     except Exception:  # a damaged or foreign file only costs the time to compose again
         return {}
     if not (isinstance(found, tuple) and len(found) == 2 and found[0] == context):
