@@ -82,3 +82,20 @@ def test_marks_and_loose_gaps_are_found_as_their_rules_say() -> None:
             0 if (w >= 0 and w == w_next) or (c in DOUBLED_MARKS and c == c_next) else 1
             for w, w_next, c, c_next in zip(words, words[1:], text, text[1:], strict=False)
         ], text
+
+
+def test_fewer_than_two_characters_counts_what_is_not_a_space_or_a_mark() -> None:
+    rng = random.Random(23)
+    for _ in range(300):
+        text = "".join(rng.choice([*PIECES, " ", " "]) for _ in range(rng.randint(0, 12)))
+        prepared = _prepared(text)
+        for start in range(len(text) + 1):
+            for end in range(start, len(text) + 1):
+                counted = sum(
+                    1
+                    for i in range(start, end)
+                    if text[i] != " "
+                    and not prepared.is_mark[i]
+                    and text[i] not in LINE_START_FORBIDDEN
+                )
+                assert prepared.fewer_than_two_characters(start, end) == (counted < 2), text

@@ -5,11 +5,17 @@ from __future__ import annotations
 import math
 import random
 from itertools import pairwise
+from typing import Any
 
 import pytest
 
 from pipeline.layout import linebreak
-from pipeline.layout.gridtext import PARAGRAPH_SPACES, ComposedLine, PreparedText
+from pipeline.layout.gridtext import (
+    LINE_START_FORBIDDEN,
+    PARAGRAPH_SPACES,
+    ComposedLine,
+    PreparedText,
+)
 from pipeline.layout.linebreak import compose_paragraph
 from pipeline.layout.linefit import fit_values
 
@@ -424,6 +430,44 @@ def test_leaving_out_dear_line_starts_never_changes_the_breaks(
     assert left_out > 0  # the bound did leave starts out
 
 
+@pytest.mark.parametrize("guess", [0.0, 7.5, 20.0, 47.0, 95.0, 109442.9, 9e5])
+def test_search_bounds_rise_to_the_guess_and_are_few(guess: float) -> None:
+    bounds = linebreak.search_bounds(guess)
+    assert bounds == sorted(bounds) and bounds[-1] == guess + 2 * linebreak.PRUNE_MARGIN
+    assert len(bounds) <= linebreak.LOWER_BOUNDS + 1  # a paragraph is searched a few times
+    assert all(bound > 0 for bound in bounds)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("justify", "squeeze"), [(True, True), (True, False), (False, True)])
+def test_bounds_below_the_guess_never_change_the_breaks(
+    seed: int, justify: bool, squeeze: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = random.Random(100 + seed)
+    real = linebreak._search
+    found_below = []
+
+    def search(text: PreparedText, first: int, candidates: Any, bound: float) -> list[int] | None:
+        found = real(text, first, candidates, bound)
+        found_below.append(found is not None and bound < linebreak.search_bounds(guess[0])[-1])
+        return found
+
+    guess = [0.0]
+    real_guess = linebreak.first_guess
+
+    def first_guess(text: PreparedText, first: int, candidates: Any) -> float:
+        guess[0] = real_guess(text, first, candidates)
+        return guess[0]
+
+    monkeypatch.setattr(linebreak, "_search", search)
+    monkeypatch.setattr(linebreak, "first_guess", first_guess)
+    for _ in range(40):
+        prepared = _prepared(random_text(rng, spaces=True) * rng.randint(1, 3))
+        plain, _ = _searched(prepared, justify, squeeze, pruned=False)
+        assert linebreak._best_breaks(prepared, AREA, INDENT, 0.0, justify, squeeze) == plain
+    assert any(found_below)  # some paragraphs were decided below the guess
+
+
 @pytest.mark.parametrize("tracking_pt", [TRACK, 0.0, -0.9])
 def test_skipping_short_lines_by_bisection_finds_the_ends_a_scan_finds(
     tracking_pt: float,
@@ -466,7 +510,7 @@ def test_each_end_costs_what_fit_values_says_its_line_costs(justify: bool, squee
                         )
                         assert fit is not None
                         expected = fit[4] + linebreak.BREAK_PENALTY[klass]
-                        lone = last and linebreak._characters(prepared, start, end) < 2
+                        lone = last and _characters(prepared, start, end) < 2
                         if lone and justify and start > 0:
                             expected += linebreak.LONE_LAST_CHARACTER_COST
                         if not justify and not last and natural < AREA:
@@ -474,6 +518,17 @@ def test_each_end_costs_what_fit_values_says_its_line_costs(justify: bool, squee
                         assert cost == expected, (prepared.text, start, end)
                         checked += 1
     assert checked > 1000
+
+
+def _characters(text: PreparedText, start: int, end: int) -> int:
+    """Characters in chars[start:end] that are not spaces or punctuation marks."""
+    return sum(
+        1
+        for i in range(start, end)
+        if text.chars[i] not in text.spaces
+        and not text.is_mark[i]
+        and text.chars[i] not in LINE_START_FORBIDDEN
+    )
 
 
 def _all_unlimited_ends(

@@ -267,6 +267,18 @@ class PreparedText:
         pairs = self.pair_cut_cum[end - 1] - self.pair_cut_cum[start]
         return self.width_cum[end] - self.width_cum[start] - pairs
 
+    def fewer_than_two_characters(self, start: int, end: int) -> bool:
+        """Whether chars[start:end] holds fewer than two characters that are not spaces or
+        marks (looking no further than the second)."""
+        found = 0
+        for i in range(start, end):
+            char = self.chars[i]
+            if char not in self.spaces and not self.is_mark[i] and char not in LINE_START_FORBIDDEN:
+                found += 1
+                if found == 2:
+                    return False
+        return True
+
     def loose_gaps(self, start: int, end: int) -> int:
         """Gaps inside chars[start:end] that justification may change."""
         return self.loose_gaps_cum[max(end - 1, start)] - self.loose_gaps_cum[start]

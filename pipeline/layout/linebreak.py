@@ -19,19 +19,19 @@ from pipeline.layout.gridtext import (
     BREAK_KINSOKU,
     BREAK_NEVER,
     EPS_PT,
-    LINE_START_FORBIDDEN,
+    ISOLATED_MARK_SQUEEZE,
     PARAGRAPH_SPACES,
     Advance,
     ComposedLine,
     PreparedText,
 )
 from pipeline.layout.linefit import (
+    GAP_SQUEEZE_LIMIT_PT,
     OFF_GRID_COST,
     OVER_LIMIT_PENALTY,
     SPREAD_LIMIT_PT,
     Fit,
     fit_line,
-    fit_values,
     place_line,
 )
 
@@ -49,6 +49,12 @@ MAX_CHARS_PER_CELL = 4
 # coarse for the margin to mean anything.
 PRUNE_MARGIN = 1.0
 PRUNE_BELOW = 1e6
+# Bounds below the guess are tried first (search_bounds), each one line off the grid apart.
+PRUNE_STEP = OFF_GRID_COST
+# At most this many: each that finds nothing costs a pass over the paragraph's positions, and
+# uncapped (a bound per step up to the guess) one paragraph of 3,000 zero-width spaces, whose
+# guess is ~110,000 (5,000 bounds), took minutes.
+LOWER_BOUNDS = 3
 # Ends looked at one by one from the fewest characters a line may hold, before bisecting: most
 # lines are long enough within a few characters of it.
 PROBES = 4
@@ -113,12 +119,28 @@ def _best_breaks(
     # changes the breaks chosen.
     guess = first_guess(text, first, candidates)
     if guess < PRUNE_BELOW:
-        found = _search(text, first, candidates, guess + 2 * PRUNE_MARGIN)
-        if found is not None:
-            return found
+        for bound in search_bounds(guess):
+            found = _search(text, first, candidates, bound)
+            if found is not None:
+                return found
     found = _search(text, first, candidates, math.inf)
     assert found is not None
     return found
+
+
+def search_bounds(guess: float) -> list[float]:
+    """The bounds _best_breaks tries in turn for a first guess of the total: at most
+    LOWER_BOUNDS below it, PRUNE_STEP apart and rising, then the guess's own (with its margin).
+
+    The best total is most often a line or two off the grid cheaper than the guess, and a
+    lower bound leaves out more starts; a search that finds nothing below its bound costs
+    little more than a pass over the positions (the starts it priced are kept for the next),
+    and there are at most LOWER_BOUNDS of them, so composing stays linear in the length.
+    """
+    steps = math.ceil(guess / PRUNE_STEP) if guess > 0 else 0
+    lowest = max(1, steps - LOWER_BOUNDS)
+    lower = [k * PRUNE_STEP + 2 * PRUNE_MARGIN for k in range(lowest, steps)]
+    return [*lower, guess + 2 * PRUNE_MARGIN]
 
 
 def first_guess(
@@ -147,32 +169,30 @@ def _search(
     least 0, so what it would have offered any position is dearer than that position's own best
     by far more than the 1e-9 that decides between near ties.
     """
-    count, skipped = text.count, text.skipped
-    # Step 1: best[start] = (cost of the lines before it, the previous line's start) for every
-    # position where a line can start; positions are visited in order, so each is final when
-    # reached (every line ends after it starts). ends[start]: where the previous line ended.
-    best: dict[int, tuple[float, int]] = {first: (0.0, -1)}
-    ends: dict[int, int] = {}
+    count, skipped, inf = text.count, text.skipped, math.inf
+    # Step 1: best[start], the cost of the lines before it (inf where no line has ended yet),
+    # and previous[start], the previous line's start, for every position where a line can
+    # start; positions are visited in order, so each is final when reached (every line ends
+    # after it starts). ends[start]: where the previous line ended.
+    best, previous, ends = [inf] * (count + 1), [-1] * (count + 1), [0] * (count + 1)
+    best[first] = 0.0
     for start in range(first, count):
-        reached = best.get(start)
-        if reached is None or reached[0] > bound:
+        cost_before = best[start]
+        if cost_before > bound or cost_before == inf:
             continue
-        cost_before = reached[0]
         for end, line_cost in candidates(start):
             following = skipped[end]
             total = cost_before + line_cost
-            if following not in best or total < best[following][0] - 1e-9:
-                best[following] = (total, start)
-                ends[following] = end
-    reached = best.get(count)
-    if reached is None or not reached[0] < bound - PRUNE_MARGIN:
+            if total < best[following] - 1e-9:
+                best[following], previous[following], ends[following] = total, start, end
+    if not best[count] < bound - PRUNE_MARGIN:
         return None
     # Step 2: walk back from the paragraph's end.
     out: list[int] = []
     position = count
     while position != first:
         out.append(ends[position])
-        position = best[position][1]
+        position = previous[position]
     return out[::-1]
 
 
@@ -260,10 +280,14 @@ def _ends(
     width_before, pairs_before = width_cum[start], pair_cum[start]
     visible_before, visible_cum = text.visible_cum[start], text.visible_cum
     count, skipped, break_class = text.count, text.skipped, text.break_class
-    loose_cum = text.loose_gaps_cum
+    loose_cum, end_hang = text.loose_gaps_cum, text.end_hang
     loose_before = loose_cum[start]
-    too_long = avail_pt + text.cell_pt * 2.5
-    first_end, last_end = start + 1, _window_end(text, start, avail_pt)
+    quarter_cum, adjacent_cum = text.quarter_marks_cum, text.adjacent_marks_cum
+    cell = text.cell_pt
+    quarter_cap, adjacent_cap = ISOLATED_MARK_SQUEEZE * cell, cell / 2
+    too_long = avail_pt + cell * 2.5
+    cells = int(avail_pt / cell) + 3 if cell > 0 else 3  # _window_end, spelt out
+    first_end, last_end = start + 1, min(count, start + MAX_CHARS_PER_CELL * cells)
     if within_limits and text.min_width_pt > -SPREAD_LIMIT_PT / 2:
         first_end = _first_long_enough(text, start, first_end, last_end, avail_pt)
     last_start = stripped[count] if keep_last else count + 1  # the ends of a last line
@@ -290,8 +314,8 @@ def _ends(
         last = skipped[end] >= count
         slack = avail_pt - natural
         stretch = justify and not last
-        # fit_values' cost, spelt out (the same arithmetic, test_linebreak checks) but for a
-        # line too long, which fit_values hangs or squeezes.
+        # fit_values' cost, spelt out (the same arithmetic, test_linebreak checks): this loop
+        # is where composing spends its time.
         if slack >= -EPS_PT:
             if not stretch or slack <= EPS_PT:
                 line_cost = 0.0
@@ -304,13 +328,42 @@ def _ends(
                     line_cost = OFF_GRID_COST + per_gap**2
                     if per_gap > SPREAD_LIMIT_PT + EPS_PT:
                         line_cost = OVER_LIMIT_PENALTY + 100 * line_cost
-        else:
-            fit = fit_values(text, start, line_end, natural, avail_pt, stretch, squeeze)
-            if fit is None:
+        else:  # too long: the end hang, then squeezing, as fit_values does
+            over = -slack
+            hang = end_hang[line_end]
+            over -= over if over <= hang else hang  # min(over, hang), without the call
+            if over <= EPS_PT:
+                line_cost = 0.0
+            elif not squeeze:
                 continue
-            line_cost = fit[4]
+            else:
+                low, high = start + 1, line_end - 1  # squeezable_marks
+                if high <= low:
+                    quarters = adjacents = 0
+                else:
+                    quarters = quarter_cum[high] - quarter_cum[low]
+                    adjacents = adjacent_cum[high] - adjacent_cum[low]
+                marks = quarters + adjacents
+                if marks and over <= marks * quarter_cap:
+                    per_mark = over / marks
+                elif adjacents and over <= quarters * quarter_cap + adjacents * adjacent_cap:
+                    per_mark = quarter_cap + (over - marks * quarter_cap) / adjacents
+                else:
+                    per_mark = adjacent_cap if adjacents else quarter_cap if marks else 0.0
+                taken = quarters * (per_mark if per_mark <= quarter_cap else quarter_cap) + (
+                    adjacents * (per_mark if per_mark <= adjacent_cap else adjacent_cap)
+                )
+                rest = over - taken
+                gap_count = (
+                    loose_cum[line_end - 1 if line_end - 1 > start else start] - loose_before
+                ) - (marks if per_mark > 0 else 0)
+                per_gap = rest / gap_count if gap_count > 0 and rest > EPS_PT else 0.0
+                if rest > EPS_PT and (gap_count <= 0 or per_gap > GAP_SQUEEZE_LIMIT_PT + EPS_PT):
+                    continue
+                change = per_mark if per_mark > per_gap else per_gap
+                line_cost = OFF_GRID_COST + change**2
         cost = line_cost + BREAK_PENALTY[klass]
-        if last and justify and start > 0 and _characters(text, start, end) < 2:
+        if last and justify and start > 0 and text.fewer_than_two_characters(start, end):
             cost += LONE_LAST_CHARACTER_COST
         if not justify and not last and natural < avail_pt:
             cost += ((avail_pt - natural) / text.cell_pt) ** 2  # ragged: fuller lines first
@@ -326,17 +379,6 @@ def _ends(
             within = [c for c in found if c[1] - penalty < OVER_LIMIT_PENALTY]
             by_class[klass] = [min(within, key=lambda c: c[1]) if within else max(found)]
     return by_class
-
-
-def _characters(text: PreparedText, start: int, end: int) -> int:
-    """Characters in chars[start:end] that are not spaces or punctuation marks."""
-    return sum(
-        1
-        for i in range(start, end)
-        if text.chars[i] not in text.spaces
-        and not text.is_mark[i]
-        and text.chars[i] not in LINE_START_FORBIDDEN
-    )
 
 
 def _best_classes(by_class: dict[int, list[tuple[int, float]]]) -> list[tuple[int, float]]:
