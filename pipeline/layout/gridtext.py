@@ -7,7 +7,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from typing import NamedTuple
 
 EPS_PT = 0.01  # tolerance when deciding whether material fits a line
@@ -99,7 +99,8 @@ class PreparedText:
         self.cell_pt = cell = em_pt + tracking_pt
         self.tracking_pt = tracking_pt
         self.advance_pt = list(map(advance_pt, chars))
-        self.width_pt = width = [a + tracking_pt for a in self.advance_pt]
+        width: list[float] = list(map(operator.add, self.advance_pt, repeat(tracking_pt)))
+        self.width_pt = width
         self.width_cum = list(accumulate(width, initial=0.0))
         self.min_width_pt = min(width, default=0.0)
         self.max_width_pt = max(width, default=0.0)
@@ -134,7 +135,11 @@ class PreparedText:
         quarter, adjacent = [0] * count, [0] * count
         self.squeeze_cap_pt = [0.0] * count
         for i in marks:
-            if self._blank_taken_by_pair(i):
+            # Its blank half already taken by the pair rule: nothing left to squeeze.
+            if chars[i] in CLOSING_MARKS:
+                if i < count - 1 and pair_cut[i] > 0:
+                    continue
+            elif i > 0 and pair_cut[i - 1] > 0 and chars[i - 1] not in CLOSING_MARKS:
                 continue
             beside_mark = (i > 0 and is_mark[i - 1]) or (i + 1 < count and is_mark[i + 1])
             (adjacent if beside_mark else quarter)[i] = 1
@@ -178,12 +183,6 @@ class PreparedText:
             self.break_class = self._break_classes(text)
         else:
             self.break_class = self._unspaced_break_classes(text, words)
-
-    def _blank_taken_by_pair(self, i: int) -> bool:
-        """Whether the pair rule already removed mark i's blank half."""
-        if self.chars[i] in CLOSING_MARKS:
-            return i < self.count - 1 and self.pair_cut[i] > 0
-        return i > 0 and self.pair_cut[i - 1] > 0 and self.chars[i - 1] not in CLOSING_MARKS
 
     def _break_classes(self, text: str) -> list[int]:
         chars, count, word = self.chars, self.count, self.word
