@@ -91,6 +91,10 @@ class DrawnFace:
     name: str
     owners: dict[int, str] = field(default_factory=dict)  # glyph → first character (or alike)
     others: dict[int, list[str]] = field(default_factory=dict)  # further characters, in order
+    own_font: str = ""  # font_name(0)
+
+    def __post_init__(self) -> None:
+        self.own_font = self.font_name(0)
 
     def level(self, glyph: int, char: str) -> int:
         """Which of the face's fonts shows the character (0: the face's own)."""
@@ -152,10 +156,10 @@ class DocumentFonts:
         shares its glyph with another one drawn before it."""
         if not text:
             return []
-        drawn = self.drawn(font)
+        drawn = self.faces.get(font) or self.drawn(font)
         glyphs = drawn.glyphs.glyphs(text)
         if "".join(map(drawn.owners.setdefault, glyphs, text)) == text:
-            return [(drawn.font_name(0), hex_codes(glyphs))]
+            return [(drawn.own_font, hex_codes(glyphs))]
         levels = list(map(drawn.level, glyphs, text))
         out: list[tuple[str, str]] = []
         start = 0
@@ -173,7 +177,13 @@ class DocumentFonts:
             drawn = self.drawn(font)
             chars = "".join(dict.fromkeys(text))
             glyphs = drawn.glyphs.glyphs(chars)
-            levels = tuple(map(drawn.level, glyphs, chars))
+            # Drawing the page gave every glyph its owner: where each is its own character's,
+            # every level is 0 (level() would say so one by one).
+            try:
+                own = "".join(map(drawn.owners.__getitem__, glyphs)) == chars
+            except KeyError:  # a glyph not drawn yet
+                own = False
+            levels = () if own else tuple(map(drawn.level, glyphs, chars))
             shows = dict(zip(glyphs, chars, strict=True))
             found.append(
                 PageFace(font, drawn.name, glyphs, chars, levels if any(levels) else (), shows)

@@ -192,6 +192,7 @@ class _TextWriter:
     def draw(self, runs: list[GlyphRun]) -> None:
         """Append the runs' text objects to the canvas's current page."""
         fp_str, fill, pieces = self.fp_str, self.fill, self.fonts.pieces
+        fills, sizes = self.fills, self.sizes
         out = self.canvas._code.append
         code: list[str] = []
         baseline: float | None = None
@@ -202,13 +203,15 @@ class _TextWriter:
                     out(" ".join(code))
                 code = ["BT"]
                 baseline = run.baseline_pt
-            size = self.size(run.size_pt)
-            shown = " ".join(
-                f"{name} {size} <{codes}> Tj" for name, codes in pieces(run.font, run.text)
-            )
+            size = sizes.get(run.size_pt) or self.size(run.size_pt)
+            found = pieces(run.font, run.text)
+            if len(found) == 1:  # nearly always: no glyph shared with another character
+                shown = f"{found[0][0]} {size} <{found[0][1]}> Tj"
+            else:
+                shown = " ".join(f"{name} {size} <{codes}> Tj" for name, codes in found)
             code.append(
-                f"{fill(run.color)} {fp_str(run.char_space_pt)} Tc {fp_str(run.h_scale)} Tz"
-                f" 1 0 0 1 {fp_str(run.x_pt, run.baseline_pt)} Tm {shown}"
+                f"{fills.get(run.color) or fill(run.color)} {fp_str(run.char_space_pt)} Tc"
+                f" {fp_str(run.h_scale)} Tz 1 0 0 1 {fp_str(run.x_pt, run.baseline_pt)} Tm {shown}"
             )
         code.append("ET")
         out(" ".join(code))
