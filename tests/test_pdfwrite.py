@@ -231,3 +231,27 @@ def test_reportlabs_encoding_of_objects_is_unchanged(fonts: tuple[LoadedFont, Lo
             continue
         assert pdfdoc.pdfdocEnc(text) == expected
     assert pdfdoc.pdfdocEnc(b"\x93bytes") == b"\x93bytes"
+
+
+def test_reportlabs_names_are_written_as_it_writes_them(
+    fonts: tuple[LoadedFont, LoadedFont],
+) -> None:
+    """A name with nothing to escape is written as it is, the others as reportlab escapes them
+    (#xx: outside ! to ~, a delimiter, #)."""
+    from reportlab.pdfbase import pdfdoc
+
+    render_pdf(_pages(fonts), INFO, fonts[0].name)  # installs the shortcut
+    assert pdfdoc.PDFName.__name__ == "name"
+    expected = {
+        "Type": "/Type",
+        "ABCDEF+NotoSerifCJKsc-Regular": "/ABCDEF+NotoSerifCJKsc-Regular",
+        "F1a2b3c.1": "/F1a2b3c.1",
+        "": "/",
+        "A B": "/A#20B",
+        "a#b": "/a#23b",
+        "x(y)": "/x#28y#29",
+        "[<{%}>]": "/#5b#3c#7b#25#7d#3e#5d",
+        "工作": "/#5de5#4f5c",
+        "\x7f~!": "/#7f~!",
+    }
+    assert {name: pdfdoc.PDFName(name) for name in expected} == expected

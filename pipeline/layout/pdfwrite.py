@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -44,6 +46,7 @@ def render_pdf(
     from reportlab.pdfgen.canvas import Canvas
 
     _ascii_encoded_as_ascii()
+    _plain_names_written_plainly()
 
     def color(spec: Color) -> RLColor:
         if spec.rgb is not None:
@@ -105,6 +108,27 @@ def _ascii_encoded_as_ascii() -> None:
         return text
 
     pdfdoc.pdfdocEnc = encoded
+
+
+# A character reportlab's PDFName writes as #xx: outside ! to ~, or a PDF delimiter, or #.
+_NAME_ESCAPED = re.compile(r"[^!-~]|[%()<>{}\[\]#]")
+
+
+@functools.cache
+def _plain_names_written_plainly() -> None:
+    """reportlab's PDFName (each dictionary key and name it writes, ~300 an issue) looks at a
+    name character by character; a name with nothing to escape, nearly every one, is "/" and
+    the name, and the others are left to it."""
+    from reportlab.pdfbase import pdfdoc
+
+    escaping: Callable[..., str] = pdfdoc.PDFName
+
+    def name(data: Any, *bounds: Any) -> str:
+        if bounds or not isinstance(data, str) or _NAME_ESCAPED.search(data):
+            return escaping(data, *bounds)
+        return "/" + data
+
+    pdfdoc.PDFName = name
 
 
 PAGES_KEPT = 512  # pages whose text objects are remembered (a 186-page issue's are ~1.2 MB)
