@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import multiprocessing
 import os
 import signal
@@ -44,6 +46,24 @@ def test_chunks_hand_out_large_issues_first_then_shrinking_chunks_in_order(
 fork_only = pytest.mark.skipif(
     "fork" not in multiprocessing.get_all_start_methods(), reason="needs fork"
 )
+
+
+@fork_only
+def test_workers_collect_their_young_objects_less_often(
+    series: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (series / BROKEN).unlink()
+    build_one = batch_workers.build_one
+
+    def reporting(builder: Builder, issue: Path, strict: bool) -> IssueBuild:
+        built = build_one(builder, issue, strict)  # seconds: what the worker's collector waits for
+        return dataclasses.replace(built, seconds=float(gc.get_threshold()[0]))
+
+    monkeypatch.setattr(batch_workers, "build_one", reporting)  # the forked workers inherit it
+    issues = sorted(series.glob("2024-*.toml"))
+    outcomes = list(build_parallel(series.parent.parent, tmp_path / "out", issues, False, 2))
+    assert {o.seconds for o in outcomes} == {batch_workers.WORKER_GC_THRESHOLD}
+    assert gc.get_threshold()[0] != batch_workers.WORKER_GC_THRESHOLD  # this process's stays
 
 
 @fork_only
