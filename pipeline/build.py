@@ -163,7 +163,7 @@ class Builder:
                 ]
             )
         try:
-            if result.display:  # else a recorded drawing: the file holds these bytes already
+            if not result.in_place:
                 write_atomically(target, pdf)
             if self.ofd and result.info is not None:
                 from pipeline.formats.ofd import write_ofd  # only with --ofd
@@ -279,7 +279,7 @@ class Builder:
     def _typeset(
         self, loaded: LoadedIssue, target: Path | None = None
     ) -> tuple[Template, dict[Role, FontChain], DrawnDocument]:
-        """An issue's drawing: kept in memory, its output as recorded (no display), or drawn."""
+        """An issue's drawing: kept in memory, its output file in place as recorded, or drawn."""
         from pipeline.layout.photos import PhotoCache
 
         template = self._template(loaded)

@@ -221,6 +221,15 @@ def file_stat(path: Path) -> FileStat | None:
     return found.st_size, found.st_mtime_ns, found.st_ino
 
 
+def issue_cache_file(folder: str, issue_path: Path, suffix: str) -> Path:
+    """The file of a cache folder that holds what it keeps of one issue file, named by a digest
+    of the issue file's path."""
+    import hashlib  # not at start-up: pipeline.startup imports this module
+
+    name = hashlib.sha256(str(issue_path).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return cache_dir() / folder / f"{name}{suffix}"
+
+
 def source_digest(paths: Iterable[Path]) -> bytes:
     """A digest of source files' names and bytes (the code a cache's entries were made by);
     where one cannot be read, a digest that no other process shares."""

@@ -157,7 +157,7 @@ def test_a_record_matches_only_its_key_and_bytes(tmp_path: Path) -> None:
     record_drawing(issue, b"k" * 32, DrawnDocument(b"%PDF-1.4 one", 3, [report], []))
     found = drawn_in_place(issue, b"k" * 32, output)
     assert found is not None and found.pages == 3 and found.pdf == b"%PDF-1.4 one"
-    assert found.fallbacks == [report] and found.display == []
+    assert found.fallbacks == [report] and found.display == [] and found.in_place
     assert drawn_in_place(issue, b"j" * 32, output) is None
     assert drawn_in_place(tmp_path / "b.toml", b"k" * 32, output) is None
     output.write_bytes(b"%PDF-1.4 two")

@@ -80,3 +80,8 @@ class Document:
     duplex: bool = False
     subject: str = ""
     keywords: tuple[str, ...] = field(default_factory=tuple)
+
+    def photo_paths(self) -> list[Path]:
+        """The picture files the document shows, each once, in order."""
+        blocks = (*self.blocks, *self.imprint)
+        return list(dict.fromkeys(b.path for b in blocks if isinstance(b, PhotoBlock)))

@@ -19,7 +19,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from pipeline.files import cache_dir, source_digest, trim_at_times, write_atomically
+from pipeline.files import issue_cache_file, source_digest, trim_at_times, write_atomically
 
 FOLDER = "documents-v1"
 FILES_KEPT = 200  # issues whose document is kept; the least recently built go first
@@ -47,8 +47,7 @@ def document_key(template_source: bytes, options: bytes, context: dict[str, Any]
 
 
 def _path(issue_path: Path) -> Path:
-    name = hashlib.sha256(str(issue_path).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return cache_dir() / FOLDER / f"{name}.document"
+    return issue_cache_file(FOLDER, issue_path, ".document")
 
 
 def kept_document(issue_path: Path, key: bytes) -> object | None:

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.files import (
-    cache_dir,
     file_stat,
+    issue_cache_file,
     source_digest,
     trim_at_times,
     write_atomically,
@@ -35,7 +35,7 @@ from pipeline.files import (
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.i18n import language
-from pipeline.layout.blocks import Document, PhotoBlock
+from pipeline.layout.blocks import Document
 from pipeline.layout.linecache import CharReport
 from pipeline.layout.linestore import PlainUnpickler, context_of
 from pipeline.layout.pages import DrawnDocument
@@ -77,11 +77,7 @@ def drawing_key(
     document: Document, style: Style, chains: Mapping[Role, FontChain], finish: str
 ) -> bytes:
     """The key of drawing the document: equal only when drawing it again gives the same bytes."""
-    photos = dict.fromkeys(
-        block.path
-        for block in (*document.blocks, *document.imprint)
-        if isinstance(block, PhotoBlock)
-    )
+    photos = document.photo_paths()
     digest = hashlib.sha256(_code_digest())
     for part in (
         context_of(style, chains),
@@ -96,13 +92,12 @@ def drawing_key(
 
 
 def _path(issue_path: Path) -> Path:
-    name = hashlib.sha256(str(issue_path).encode("utf-8", "surrogatepass")).hexdigest()[:24]
-    return cache_dir() / FOLDER / f"{name}.drawn"
+    return issue_cache_file(FOLDER, issue_path, ".drawn")
 
 
 def drawn_in_place(issue_path: Path, key: bytes, output: Path) -> DrawnDocument | None:
     """The recorded drawing of the issue file under this key, when the output file holds it
-    (its display list empty: what a recorded drawing is not drawn again for)."""
+    (in place, with no display list: nothing was drawn)."""
     try:
         data = _path(issue_path).read_bytes()
     except OSError:
@@ -117,7 +112,7 @@ def drawn_in_place(issue_path: Path, key: bytes, output: Path) -> DrawnDocument 
         return None
     if hashlib.sha256(pdf).digest() != data[_DIGEST_BYTES : 2 * _DIGEST_BYTES]:
         return None
-    return DrawnDocument(pdf, int(pages), reports, [])
+    return DrawnDocument(pdf, int(pages), reports, [], in_place=True)
 
 
 def record_drawing(issue_path: Path, key: bytes, drawn: DrawnDocument) -> None:

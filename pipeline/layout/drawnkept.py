@@ -9,7 +9,7 @@ from pipeline.files import FileStat, file_stat
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.i18n import language
-from pipeline.layout.blocks import Document, PhotoBlock
+from pipeline.layout.blocks import Document
 from pipeline.layout.pages import DrawnDocument
 from pipeline.layout.style import Style
 
@@ -34,11 +34,7 @@ def drawing_key(
 ) -> DrawingKey:
     """The key of a drawing: equal only when drawing the document again gives the same bytes."""
     fonts = dict.fromkeys(face.path for chain in chains.values() for face in chain.faces)
-    photos = dict.fromkeys(
-        block.path
-        for block in (*document.blocks, *document.imprint)
-        if isinstance(block, PhotoBlock)
-    )
+    photos = document.photo_paths()
     return DrawingKey(
         document,
         id(style),

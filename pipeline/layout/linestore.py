@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Mapping
 from pathlib import Path
 
-from pipeline.files import cache_dir, source_digest, trim_folder, write_atomically
+from pipeline.files import issue_cache_file, source_digest, trim_folder, write_atomically
 from pipeline.fonts.chains import FontChain
 from pipeline.fonts.roles import Role
 from pipeline.layout.glyphs import Run
@@ -39,8 +39,7 @@ Entries = dict[Key, bytes]  # each block's Raw, packed
 
 def store_path(issue_path: Path) -> Path:
     """The file that keeps an issue's composed lines."""
-    name = hashlib.sha256(str(issue_path).encode()).hexdigest()[:24]
-    return cache_dir() / FOLDER / f"{name}.lines"
+    return issue_cache_file(FOLDER, issue_path, ".lines")
 
 
 @functools.cache

@@ -63,6 +63,7 @@ class DrawnDocument:
     display: list[DisplayPage] = field(default_factory=list)
     info: DocumentInfo | None = None
     problems: list[LayoutProblem] = field(default_factory=list)
+    in_place: bool = False  # the output file holds `pdf` already (layout/drawingstore.py)
 
 
 class Composer:
