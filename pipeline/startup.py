@@ -1,12 +1,13 @@
 """Set up by the first import of the package so that a build starts sooner; nothing else changes.
 
-Four import-time costs of a one-shot build are avoided, each behaving exactly as before:
+Five import-time costs of a one-shot build are avoided, each behaving exactly as before:
 
 - Generated dataclass methods. `dataclasses` compiles the source of each method it writes
   (`__init__`, `__eq__`, `__hash__`, …) with `exec`, ~0.1 ms each, ~35 ms for the ~70 classes a
-  build defines. The compiled code is kept on disk by the exact source text (`DataclassCode`):
-  the same text always compiles to the same code, so an entry is never stale; Python's version
-  is in the file's name. What a process compiled anew is written once, when it ends.
+  build defines; namedtuple `eval`s a `__new__` the same way. The compiled code is kept on
+  disk by the exact source text (`DataclassCode`): the same text always compiles to the same
+  code, so an entry is never stale; Python's version is in the file's name. What a process
+  compiled anew is written once, when it ends.
 - Compiled regular expressions. The package and the libraries it imports compile ~70
   patterns (~18 ms). What `re` compiles a pattern into (the regex engine's code, its flags and
   groups) is kept on disk by the pattern and its flags (`RegexCode`, in place of
@@ -16,6 +17,12 @@ Four import-time costs of a one-shot build are avoided, each behaving exactly as
   drawn picture uses it. While that one module runs, `from PIL import Image` gives it a stand-in
   (`PilImageOnFirstUse`) that imports the real PIL.Image when first used, and then puts the real
   module in its place; every other importer of PIL.Image gets the real module as usual.
+- Modules imported but seldom used. `dataclasses` imports `inspect` (~16M instructions with
+  `ast`, `dis` and `tokenize`) for classes without a docstring, and reportlab's
+  `rltempfile` imports `tempfile` (with `shutil`, `random`, `bz2`, `lzma`) for its test helpers.
+  While each of those two modules runs, the import is given a stand-in
+  (`ModuleOnFirstUse`) that imports the real module when first used and puts it in its place;
+  every other importer gets the real module as usual.
 - reportlab's safe eval. `reportlab.lib.utils` imports `reportlab.lib.rl_safe_eval` (~50M
   instructions, among them two regexes joined from sets, so different in every process and never
   found kept), though a build calls none of it. A stand-in (`SafeEvalOnFirstUse`) takes its place
@@ -28,13 +35,14 @@ from __future__ import annotations
 import _sre  # type: ignore[import-not-found]  # the regex engine: no stubs
 import atexit
 import builtins
+import collections
 import contextlib
 import marshal
 import re
 import sys
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -100,20 +108,24 @@ class _KeptCode:
 
 
 class DataclassCode(_KeptCode):
-    """Compiled code of generated dataclass methods by source text."""
+    """Compiled code of generated dataclass methods (and namedtuples' `__new__`) by source."""
 
     KIND = "dataclass-code"
 
     def _valid(self, key: Any, value: Any) -> bool:
+        if isinstance(key, tuple):  # an expression: ("eval", source)
+            key = key[1] if len(key) == 2 and key[0] == "eval" else None
         return isinstance(key, str) and isinstance(value, types.CodeType)
 
-    def code(self, source: str) -> types.CodeType:
-        """The code of `source` as `exec(source)` in dataclasses would compile it."""
-        code: types.CodeType | None = self._found(source)
+    def code(self, source: str, mode: str = "exec") -> types.CodeType:
+        """The code of `source` as `exec(source)` in dataclasses (or `eval(source)` in
+        collections) would compile it."""
+        key = source if mode == "exec" else (mode, source)
+        code: types.CodeType | None = self._found(key)
         if code is None:
-            # dataclasses.py has no __future__ imports: neither may the compiled code inherit ours.
-            code = compile(source, "<string>", "exec", dont_inherit=True)
-            self._keep(source, code)
+            # Neither dataclasses.py nor collections has __future__ imports: nor may the code.
+            code = compile(source, "<string>", mode, dont_inherit=True)
+            self._keep(key, code)
         return code
 
     def exec(self, source: Any, globals: Any = None, locals: Any = None, /, **options: Any) -> None:
@@ -121,6 +133,12 @@ class DataclassCode(_KeptCode):
         if isinstance(source, str) and not options:
             source = self.code(source)
         builtins.exec(source, globals, locals, **options)
+
+    def eval(self, source: Any, globals: Any = None, locals: Any = None, /) -> Any:
+        """`eval` as collections.namedtuple calls it, the expression's code kept."""
+        if isinstance(source, str):
+            source = self.code(source, "eval")
+        return builtins.eval(source, globals, locals)
 
 
 _REAL_COMPILE = re._compiler.compile  # type: ignore[attr-defined]
@@ -178,6 +196,42 @@ def save_kept() -> None:
     """Write what this process compiled anew now (for a process that ends without atexit)."""
     DATACLASS_CODE.save()
     REGEX_CODE.save()
+
+
+class ModuleOnFirstUse(types.ModuleType):
+    """Stands for a module in one importer's globals until something of it is used; then the
+    real module is imported and bound there in its place."""
+
+    def __init__(self, name: str, importer: str) -> None:
+        super().__init__(name)
+        self._importer = importer
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):  # the import system's questions
+            raise AttributeError(name)
+        import importlib
+
+        real = importlib.import_module(self.__name__)  # under the import lock: one real module
+        importer = sys.modules.get(self._importer)
+        if importer is not None and vars(importer).get(self.__name__) is self:
+            setattr(importer, self.__name__, real)
+        return getattr(real, name)
+
+
+@contextlib.contextmanager
+def imports_on_first_use(name: str, importer: str) -> Iterator[None]:
+    """While the body runs `importer`, `import name` gives it a ModuleOnFirstUse (unless the
+    module is imported already)."""
+    if name in sys.modules:
+        yield
+        return
+    stand_in = ModuleOnFirstUse(name, importer)
+    sys.modules[name] = stand_in
+    try:
+        yield
+    finally:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
 
 
 class PilImageOnFirstUse(types.ModuleType):
@@ -249,7 +303,11 @@ class _WithPilStandIn:
 
     def exec_module(self, module: types.ModuleType) -> None:
         """Run reportlab.lib.utils; PIL.Image is real afterwards only if something imported it,
-        rl_safe_eval only when something of it is used."""
+        rl_safe_eval and rltempfile's tempfile only when something of them is used."""
+        with imports_on_first_use("tempfile", "reportlab.lib.rltempfile"):
+            self._exec_module(module)
+
+    def _exec_module(self, module: types.ModuleType) -> None:
         if SAFE_EVAL not in sys.modules:
             stand_in = SafeEvalOnFirstUse()
             sys.modules[SAFE_EVAL] = stand_in
@@ -302,11 +360,14 @@ class ReportlabFinder:
 
 
 def install() -> None:
-    """Install all three (once; the PIL stand-in only while reportlab.lib.utils is not imported)."""
-    import dataclasses
+    """Install all of them (once; the stand-ins only where their importer is not imported yet)."""
+    with imports_on_first_use("inspect", "dataclasses"):
+        import dataclasses
 
     if vars(dataclasses).get("exec") is None:
         dataclasses.exec = DATACLASS_CODE.exec  # type: ignore[attr-defined]
+    if vars(collections).get("eval") is None:
+        collections.eval = DATACLASS_CODE.eval  # type: ignore[attr-defined]
     if re._compiler.compile is _REAL_COMPILE:  # type: ignore[attr-defined]
         re._compiler.compile = REGEX_CODE.compile  # type: ignore[attr-defined]
     if "reportlab.lib.utils" not in sys.modules and ReportlabFinder not in sys.meta_path:

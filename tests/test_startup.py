@@ -39,6 +39,7 @@ result = Builder(Path(sys.argv[1]), Path(sys.argv[2])).build(Path(sys.argv[3]))
 print(json.dumps({
     "sha256": hashlib.sha256(result.pdf.read_bytes()).hexdigest(),
     "pil_image": "PIL.Image" in sys.modules,
+    "unused": sorted(m for m in ("inspect", "tempfile") if m in sys.modules),
     "safe_eval": type(sys.modules["reportlab.lib.rl_safe_eval"]).__name__,
     "compiled": pipeline.startup.DATACLASS_CODE.compiled,
     "regexes_compiled": pipeline.startup.REGEX_CODE.compiled,
@@ -58,6 +59,7 @@ def test_a_build_without_photos_never_imports_pil_image(
     again = _run(_BUILD, ROOT, tmp_path / "again", source, env=_env(tmp_path / "cache"))
     assert again["compiled"] == 0  # every generated method of a build is kept
     assert again["regexes_compiled"] == 0  # and every pattern it compiles
+    assert again["unused"] == []  # with the template's code kept, jinja2 is not imported either
     assert found["sha256"] == hashlib.sha256(samples["2024-14"].result.pdf.read_bytes()).hexdigest()
 
 
@@ -89,6 +91,46 @@ print(json.dumps({
     "source": "from PIL import Image" in source,
 }))
 """
+
+
+_ON_FIRST_USE = """
+import json, sys
+import pipeline
+import dataclasses
+import reportlab.lib.utils  # which imports rltempfile
+import reportlab.lib.rltempfile as rltempfile
+before = {
+    "inspect": "inspect" in sys.modules, "tempfile": "tempfile" in sys.modules,
+    "in_dataclasses": type(dataclasses.inspect).__name__,
+    "in_rltempfile": type(rltempfile.tempfile).__name__,
+}
+
+@dataclasses.dataclass
+class Bare:
+    x: int
+
+folder = rltempfile.get_rl_tempdir()
+import inspect, tempfile
+print(json.dumps({**before,
+    "doc": Bare.__doc__, "tempdir": folder.startswith(tempfile.gettempdir()),
+    "inspect_real": dataclasses.inspect is inspect,
+    "tempfile_real": rltempfile.tempfile is tempfile,
+}))
+"""
+
+
+def test_inspect_and_tempfile_are_imported_at_their_first_use() -> None:
+    """dataclasses and reportlab's rltempfile get stand-ins that become the real modules."""
+    assert _run(_ON_FIRST_USE) == {
+        "inspect": False,
+        "tempfile": False,
+        "in_dataclasses": "ModuleOnFirstUse",
+        "in_rltempfile": "ModuleOnFirstUse",
+        "doc": "Bare(x: int)",  # a class without a docstring: inspect.signature, as before
+        "tempdir": True,
+        "inspect_real": True,
+        "tempfile_real": True,
+    }
 
 
 def test_reportlab_gets_the_real_pil_image_at_its_first_use(tmp_path: Path) -> None:
@@ -188,6 +230,34 @@ def test_kept_code_is_what_dataclasses_compiles(
             assert marshal.dumps(ours) == marshal.dumps(theirs), name
         assert made.__init__.__annotations__ == plain.__init__.__annotations__
     assert plain.__init__.__annotations__["x"] == "int"  # this module's own __future__ import
+
+
+def test_kept_namedtuple_code_is_what_collections_compiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A namedtuple's `__new__` has the code collections' own eval gives, compiled then kept."""
+    import collections
+
+    monkeypatch.setenv("BULLETIN_CACHE_DIR", str(tmp_path))
+
+    def make() -> type:
+        return collections.namedtuple("Pair", "left right", defaults=[2])
+
+    monkeypatch.delitem(vars(collections), "eval")
+    plain = make()
+    codes = startup.DataclassCode()
+    monkeypatch.setitem(vars(collections), "eval", codes.eval)
+    compiled = make()
+    assert codes.compiled == 1
+    codes.save()
+    kept_codes = startup.DataclassCode()
+    monkeypatch.setitem(vars(collections), "eval", kept_codes.eval)
+    kept = make()
+    assert kept_codes.compiled == 0  # from the file
+    for made in (compiled, kept):
+        assert marshal.dumps(made.__new__.__code__) == marshal.dumps(plain.__new__.__code__)
+        assert made(1) == (1, 2) and repr(made(1, 3)) == "Pair(left=1, right=3)"
+        assert made.__new__.__defaults__ == (2,)
 
 
 def test_beyond_codes_kept_a_file_keeps_what_the_process_used(
