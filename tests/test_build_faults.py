@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import SERIES_TOML, issue_toml, write
 
+from pipeline import files
 from pipeline.build import Builder
 from pipeline.diagnostics import BulletinError
 from pipeline.files import STALE_AFTER_S
@@ -58,10 +58,10 @@ def test_a_read_only_output_folder(
     monkeypatch: pytest.MonkeyPatch,
     make_builder: Callable[..., Builder],
 ) -> None:
-    def refused(*args: object, **kwargs: object) -> tuple[int, str]:
+    def refused(target: Path) -> tuple[int, str]:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(tempfile, "mkstemp", refused)  # root may write anywhere: so pretend
+    monkeypatch.setattr(files, "_new_temporary", refused)  # root may write anywhere: so pretend
     with pytest.raises(BulletinError) as caught:
         make_builder(tmp_path / "out").build(series / "2024-01.toml")
     (problem,) = caught.value.diagnostics

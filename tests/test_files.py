@@ -58,3 +58,30 @@ def test_writing_many_files_keeps_nothing_per_file(tmp_path: Path) -> None:
         write_atomically(tmp_path / f"2025-{n:03d}.pdf", b"%PDF")
     assert fnmatch._compile_pattern.cache_info().currsize == before  # type: ignore[attr-defined]
     assert len(list(tmp_path.iterdir())) == 50
+
+
+def test_a_temporary_file_is_new_private_and_named_for_its_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As tempfile.mkstemp makes it: `.NAME.XXXX.tmp`, mode 0600, never an existing file."""
+    from pipeline import files
+
+    target = tmp_path / "out.pdf"
+    handle, temporary = files._new_temporary(target)
+    os.close(handle)
+    name = Path(temporary).name
+    assert Path(temporary).parent == tmp_path
+    assert name.startswith(".out.pdf.") and name.endswith(".tmp")
+    assert Path(temporary).stat().st_mode & 0o777 == 0o600
+    taken = bytes.fromhex(name[len(".out.pdf.") : -len(".tmp")])
+    draws = iter([taken, taken, b"\x01" * 6])  # the first two names exist: the third is used
+    monkeypatch.setattr(os, "urandom", lambda n: next(draws))
+    handle, again = files._new_temporary(target)
+    os.close(handle)
+    assert Path(again).name == ".out.pdf.010101010101.tmp"
+    monkeypatch.setattr(os, "urandom", lambda n: taken)
+    with pytest.raises(FileExistsError):
+        files._new_temporary(target)
+    private = tmp_path / "key"
+    write_atomically(private, b"secret", private=True)
+    assert private.stat().st_mode & 0o777 == 0o600
