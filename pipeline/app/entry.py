@@ -9,6 +9,7 @@ them, goes to `cli.run`.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +33,7 @@ def run() -> None:
 
 def build(parsed: Arguments) -> int:
     """`bulletin build` with plainly valid arguments: served or built here; the exit status."""
+    gc.disable()  # as build_command does, from here: its imports leave no cyclic garbage either
     from pipeline.app.buildclient import served_build
     from pipeline.app.console import echo, end_at_once
 
