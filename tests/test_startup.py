@@ -33,6 +33,9 @@ def _run(code: str, *args: object, env: dict[str, str] | None = None) -> dict[st
 _BUILD = """
 import hashlib, json, sys
 from pathlib import Path
+# As in a Python whose site imports neither (a .pth file of some installs imports tempfile):
+for name in ("inspect", "tempfile"):
+    sys.modules.pop(name, None)
 import pipeline.startup
 from pipeline.build import Builder
 result = Builder(Path(sys.argv[1]), Path(sys.argv[2])).build(Path(sys.argv[3]))
@@ -95,6 +98,9 @@ print(json.dumps({
 
 _ON_FIRST_USE = """
 import json, sys
+# As in a Python whose site imports neither (a .pth file of some installs imports tempfile):
+for name in ("inspect", "tempfile"):
+    sys.modules.pop(name, None)
 import pipeline
 import dataclasses
 import reportlab.lib.utils  # which imports rltempfile
