@@ -265,7 +265,7 @@ def write_atomically(target: Path, data: bytes, private: bool = False) -> None:
 
 
 def _new_temporary(target: Path) -> tuple[int, str]:
-    """A new private file `.NAME.XXXXXXXX.tmp` beside the target, open for writing, as
+    """A new private file `.NAME.<12 hex digits>.tmp` beside the target, open for writing, as
     tempfile.mkstemp makes it; importing tempfile (with shutil, random, bz2 and lzma) would
     cost a one-shot build more than its write (~13M instructions)."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOINHERIT", 0)

@@ -290,8 +290,8 @@ class SafeEvalOnFirstUse(types.ModuleType):
 
 
 class _WithPilStandIn:
-    """The loader of reportlab.lib.utils, running it with the stand-ins as PIL.Image and as
-    reportlab.lib.rl_safe_eval."""
+    """The loader of reportlab.lib.utils, running it with the stand-ins as PIL.Image, as
+    reportlab.lib.rl_safe_eval and as the tempfile of reportlab.lib.rltempfile."""
 
     def __init__(self, loader: Any) -> None:
         self._loader = loader
