@@ -15,14 +15,12 @@ Five import-time costs of a one-shot build are avoided, each behaving exactly as
   version is in the file's name. A bad pattern is compiled by `re` itself and raises as before.
 - PIL in reportlab. `reportlab.lib.utils` imports PIL.Image at its top (~15 ms), though only a
   drawn picture uses it. While that one module runs, `from PIL import Image` gives it a stand-in
-  (`PilImageOnFirstUse`) that imports the real PIL.Image when first used, and then puts the real
+  (`ModuleOnFirstUse`) that imports the real PIL.Image when first used, and then puts the real
   module in its place; every other importer of PIL.Image gets the real module as usual.
 - Modules imported but seldom used. `dataclasses` imports `inspect` (~16M instructions with
   `ast`, `dis` and `tokenize`) for classes without a docstring, and reportlab's
   `rltempfile` imports `tempfile` (with `shutil`, `random`, `bz2`, `lzma`) for its test helpers.
-  While each of those two modules runs, the import is given a stand-in
-  (`ModuleOnFirstUse`) that imports the real module when first used and puts it in its place;
-  every other importer gets the real module as usual.
+  While each of those two modules runs, the import is given the same kind of stand-in.
 - reportlab's safe eval. `reportlab.lib.utils` imports `reportlab.lib.rl_safe_eval` (~50M
   instructions, among them two regexes joined from sets, so different in every process and never
   found kept), though a build calls none of it. A stand-in (`SafeEvalOnFirstUse`) takes its place
@@ -199,12 +197,14 @@ def save_kept() -> None:
 
 
 class ModuleOnFirstUse(types.ModuleType):
-    """Stands for a module in one importer's globals until something of it is used; then the
-    real module is imported and bound there in its place."""
+    """Stands for a module in one importer's globals (as `bound_as`, by default the module's
+    name) until something of it is used; then the real module is imported and bound there in
+    its place."""
 
-    def __init__(self, name: str, importer: str) -> None:
+    def __init__(self, name: str, importer: str, bound_as: str = "") -> None:
         super().__init__(name)
         self._importer = importer
+        self._bound_as = bound_as or name
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") and name.endswith("__"):  # the import system's questions
@@ -213,8 +213,8 @@ class ModuleOnFirstUse(types.ModuleType):
 
         real = importlib.import_module(self.__name__)  # under the import lock: one real module
         importer = sys.modules.get(self._importer)
-        if importer is not None and vars(importer).get(self.__name__) is self:
-            setattr(importer, self.__name__, real)
+        if importer is not None and vars(importer).get(self._bound_as) is self:
+            setattr(importer, self._bound_as, real)
         return getattr(real, name)
 
 
@@ -232,19 +232,6 @@ def imports_on_first_use(name: str, importer: str) -> Iterator[None]:
     finally:
         if sys.modules.get(name) is stand_in:
             del sys.modules[name]
-
-
-class PilImageOnFirstUse(types.ModuleType):
-    """Stands for PIL.Image in reportlab.lib.utils until something of it is used."""
-
-    def __getattr__(self, name: str) -> Any:
-        import importlib
-
-        real = importlib.import_module("PIL.Image")  # under the import lock: one real module
-        utils = sys.modules.get("reportlab.lib.utils")
-        if utils is not None and vars(utils).get("Image") is self:
-            setattr(utils, "Image", real)  # noqa: B010 (a module mypy does not know)
-        return getattr(real, name)
 
 
 SAFE_EVAL = "reportlab.lib.rl_safe_eval"
@@ -289,7 +276,7 @@ class SafeEvalOnFirstUse(types.ModuleType):
         return getattr(self.real(), name)
 
 
-class _WithPilStandIn:
+class _WithStandIns:
     """The loader of reportlab.lib.utils, running it with the stand-ins as PIL.Image, as
     reportlab.lib.rl_safe_eval and as the tempfile of reportlab.lib.rltempfile."""
 
@@ -322,7 +309,7 @@ class _WithPilStandIn:
         if "PIL.Image" in sys.modules or "Image" in vars(PIL):
             self._loader.exec_module(module)
             return
-        image = PilImageOnFirstUse("PIL.Image")
+        image = ModuleOnFirstUse("PIL.Image", "reportlab.lib.utils", bound_as="Image")
         setattr(PIL, "Image", image)  # noqa: B010 (PIL's stubs know no such attribute)
         try:
             self._loader.exec_module(module)
@@ -355,7 +342,7 @@ class ReportlabFinder:
         with contextlib.suppress(ValueError):
             sys.meta_path.remove(cls)
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = _WithPilStandIn(spec.loader)
+            spec.loader = _WithStandIns(spec.loader)
         return spec
 
 

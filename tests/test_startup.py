@@ -147,7 +147,7 @@ def test_reportlab_gets_the_real_pil_image_at_its_first_use(tmp_path: Path) -> N
     Image.new("RGB", (7, 5), "red").save(picture)
     found = _run(_STAND_IN, picture)
     assert found == {
-        "before": "PilImageOnFirstUse",
+        "before": "ModuleOnFirstUse",
         "size": [7, 5],
         "one_module": True,
         "finder_gone": True,
