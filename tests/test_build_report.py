@@ -66,3 +66,26 @@ def test_collection_is_on_again_after_a_build_that_finds_nothing(
     result = CliRunner().invoke(main, ["build"])
     assert result.exit_code == 1
     assert gc.isenabled()
+
+
+def test_a_plain_build_never_collects_after_its_last_issue(project: Path) -> None:
+    """`bulletin build ISSUE` (entry.build disables the collector first) builds and returns
+    with the collector still off: the process ends without a collection of all it made."""
+    from pipeline.app.build_report import build_command
+
+    issue = project / "issues" / "s" / "2024-02.toml"
+    collections: list[str] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        collections.append(phase)
+
+    gc.disable()
+    gc.callbacks.append(note)
+    try:
+        assert build_command([issue], None, False, None) == 0
+        assert not gc.isenabled()
+        [bytearray(10) for _n in range(10_000)]  # what ending allocates
+        assert collections == []
+    finally:
+        gc.callbacks.remove(note)
+        gc.enable()
