@@ -3,8 +3,8 @@
     python bench/compression.py [--issues 20] [--runs 3]
 
 Each run builds new issues of the corpus with a warm Builder in this process, as a batch worker
-does (fonts loaded, nothing of these issues kept), timing the CPU of each build and of the font
-programs' compression within it (fonts/subsets.py `deflated`: zlib level 6, each piece on its
+does (fonts loaded, nothing of these issues kept), timing the CPU of the builds and of the font
+programs' compression within them (fonts/subsets.py `deflated`: zlib level 6, each piece on its
 own). The same programs are then compressed again by other encoders, for comparison: zlib
 level 1 in the same pieces, and, when the `deflate` package is installed, libdeflate level 6
 over each whole program. Those give other bytes, so the PDFs would change: the zlib-6 row is the
@@ -104,7 +104,7 @@ def main() -> None:
     rows = [
         ("build CPU (ms)", _cell(builds), ""),
         ("font programs, before → after compression (KB)", f"{size_in:.0f} → {size_out:.0f}",
-         f"{len(programs) / issues:.1f} programs"),
+         f"{len(programs) / issues:.1f} programs made an issue"),
         ("zlib level 6 in pieces, the PDFs' own (ms)", _cell(ours),
          f"{statistics.median(ours) / statistics.median(builds):.0%} of the build"),
         ("the rest of the build (ms)", _cell(rest), ""),
